@@ -1,0 +1,19 @@
+/**
+ * The MQTT 3.1.1 and 5.0 codec: pure functions and a streaming decoder over
+ * Uint8Array. No Node built-ins, no globals: runs in any JavaScript engine.
+ */
+export { MAX_PACKET_SIZE, PACKET_TYPE_NUMBER } from './constants.ts';
+export { type DecoderOptions, decode, PacketDecoder } from './decoder.ts';
+export { encode, encodedLength, encodeInto } from './encode.ts';
+export { PROPERTY_DEFS, type PropertyDef, propertyById } from './properties.ts';
+export { isFailure, ReasonCode, reasonCodeName } from './reason-codes.ts';
+export {
+  isValidTopicFilter,
+  parseSharedSubscription,
+  type SharedSubscription,
+  topicMatches,
+  validateTopicFilter,
+  validateTopicName,
+} from './topic.ts';
+export type * from './types.ts';
+export { readUtf8, utf8Length, writeUtf8 } from './utf8.ts';

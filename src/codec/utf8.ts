@@ -1,0 +1,143 @@
+/**
+ * Strict UTF-8 for MQTT strings, in plain JavaScript.
+ *
+ * Why not TextEncoder/TextDecoder: small engines (QuickJS) lack them, the
+ * decoder replaces bad sequences unless asked to be fatal, and MQTT adds a
+ * rule of its own (no U+0000). Topics are short and mostly ASCII, where a
+ * plain loop beats a call into the platform anyway.
+ */
+import { localError, remoteError } from '../errors.ts';
+
+/**
+ * The UTF-8 byte length of `s`. Throws INVALID_ARGUMENT for a lone surrogate
+ * or U+0000, which an MQTT string cannot carry.
+ */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c === 0) throw localError('INVALID_ARGUMENT', 'an MQTT string must not contain U+0000');
+    } else if (c < 0x800) {
+      bytes += 1;
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) {
+        throw localError('INVALID_ARGUMENT', 'an MQTT string must not contain a lone surrogate');
+      }
+      bytes += 2; // 4 bytes for the pair of 2 code units
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}
+
+/** Writes `s` as UTF-8 at `pos` (validated by `utf8Length` beforehand); returns the end position. */
+export function writeUtf8(buf: Uint8Array, pos: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      buf[pos++] = c;
+    } else if (c < 0x800) {
+      buf[pos++] = 0xc0 | (c >> 6);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      buf[pos++] = 0xf0 | (c >> 18);
+      buf[pos++] = 0x80 | ((c >> 12) & 0x3f);
+      buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    } else {
+      buf[pos++] = 0xe0 | (c >> 12);
+      buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return pos;
+}
+
+function malformed(): never {
+  throw remoteError('MALFORMED_PACKET', 'invalid UTF-8 in an MQTT string');
+}
+
+// String.fromCharCode.apply takes at most this many arguments safely on every engine.
+const APPLY_CHUNK = 4096;
+
+function codeUnitsToString(units: ArrayLike<number>, count: number): string {
+  if (count <= APPLY_CHUNK) {
+    return String.fromCharCode.apply(
+      null,
+      (count === units.length ? units : Array.prototype.slice.call(units, 0, count)) as number[],
+    );
+  }
+  let out = '';
+  for (let i = 0; i < count; i += APPLY_CHUNK) {
+    out += String.fromCharCode.apply(
+      null,
+      Array.prototype.slice.call(units, i, Math.min(count, i + APPLY_CHUNK)) as number[],
+    );
+  }
+  return out;
+}
+
+/**
+ * Decodes `buf[start, end)` as strict UTF-8 (no overlongs, no surrogates, no
+ * code point above U+10FFFF, no U+0000). Throws MALFORMED_PACKET otherwise.
+ */
+export function readUtf8(buf: Uint8Array, start: number, end: number): string {
+  // Fast path: ASCII only, the common case for topics and client ids.
+  let i = start;
+  while (i < end) {
+    const b = buf[i];
+    if (b === 0) malformed();
+    if (b >= 0x80) break;
+    i++;
+  }
+  if (i === end) return codeUnitsToString(buf.subarray(start, end), end - start);
+
+  const units = new Uint16Array(end - start);
+  let n = 0;
+  for (let j = start; j < i; j++) units[n++] = buf[j];
+  while (i < end) {
+    const b = buf[i];
+    if (b < 0x80) {
+      if (b === 0) malformed();
+      units[n++] = b;
+      i++;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      if (i + 1 >= end) malformed();
+      const b1 = buf[i + 1];
+      if ((b1 & 0xc0) !== 0x80) malformed();
+      units[n++] = ((b & 0x1f) << 6) | (b1 & 0x3f);
+      i += 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      if (i + 2 >= end) malformed();
+      const b1 = buf[i + 1];
+      const b2 = buf[i + 2];
+      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80) malformed();
+      const c = ((b & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
+      if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)) malformed(); // overlong or surrogate
+      units[n++] = c;
+      i += 3;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      if (i + 3 >= end) malformed();
+      const b1 = buf[i + 1];
+      const b2 = buf[i + 2];
+      const b3 = buf[i + 3];
+      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80 || (b3 & 0xc0) !== 0x80) malformed();
+      const c = ((b & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
+      if (c < 0x10000 || c > 0x10ffff) malformed();
+      const v = c - 0x10000;
+      units[n++] = 0xd800 + (v >> 10);
+      units[n++] = 0xdc00 + (v & 0x3ff);
+      i += 4;
+    } else {
+      malformed(); // continuation byte first, 0xc0/0xc1 overlong lead, or 0xf5..0xff
+    }
+  }
+  return codeUnitsToString(units, n);
+}
