@@ -22,7 +22,25 @@ export type MqttErrorCode =
   /** The peer speaks a protocol version we do not (0x84). */
   | 'UNSUPPORTED_PROTOCOL_VERSION'
   /** The application passed a value the protocol cannot carry. */
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** A URL could not be understood (scheme, host or port). */
+  | 'INVALID_URL'
+  /** The link could not be opened or failed (refused, unreachable, TLS failure, ...); `cause` has the details. */
+  | 'LINK_ERROR'
+  /** The connection ended while the operation was in progress. */
+  | 'CONNECTION_LOST'
+  /** An operation did not complete in the time allowed. */
+  | 'TIMEOUT'
+  /** The operation was withdrawn through its AbortSignal. */
+  | 'ABORTED'
+  /** The broker refused the connection (CONNACK reason code in `reasonCode`). */
+  | 'CONNECTION_REFUSED'
+  /** The broker answered a request with a failure reason code (in `reasonCode`). */
+  | 'REFUSED'
+  /** The client was closed by the application. */
+  | 'CLIENT_CLOSED'
+  /** The offline queue is full and the policy says to reject. */
+  | 'QUEUE_FULL';
 
 /** Where the broken rule came from. */
 export type ErrorSide = 'local' | 'remote';
@@ -59,6 +77,15 @@ const DEFAULT_REASON: Record<MqttErrorCode, number | undefined> = {
   TOPIC_FILTER_INVALID: 0x8f,
   UNSUPPORTED_PROTOCOL_VERSION: 0x84,
   INVALID_ARGUMENT: undefined,
+  INVALID_URL: undefined,
+  LINK_ERROR: undefined,
+  CONNECTION_LOST: undefined,
+  TIMEOUT: undefined,
+  ABORTED: undefined,
+  CONNECTION_REFUSED: undefined,
+  REFUSED: undefined,
+  CLIENT_CLOSED: undefined,
+  QUEUE_FULL: undefined,
 };
 
 /** An error caused by bytes received from the peer. */

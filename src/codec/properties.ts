@@ -344,8 +344,8 @@ export function readProperties(r: Reader, where: number): Properties | undefined
       case 'pairs': {
         const name = r.utf8();
         const value = r.utf8();
-        const target = (props.userProperties ??= {}) as UserProperties;
-        addUserProperty(target, name, value);
+        if (props.userProperties === undefined) props.userProperties = {};
+        addUserProperty(props.userProperties as UserProperties, name, value);
         break;
       }
     }
