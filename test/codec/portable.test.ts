@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build } from 'esbuild';
 
-const PORTABLE_ENTRIES = ['src/codec/index.ts'];
+const PORTABLE_ENTRIES = ['src/codec/index.ts', 'src/session/index.ts'];
 
 for (const entry of PORTABLE_ENTRIES) {
   test(`${entry} bundles for the browser with no Node built-in`, async () => {

@@ -1,0 +1,139 @@
+/**
+ * Inbound publications: acknowledgements, exactly-once delivery for QoS 2,
+ * our Receive Maximum, and topic aliases set by the broker.
+ *
+ * QoS 2 (method B of the spec): a message is delivered when its PUBLISH first
+ * arrives, and its packet id is remembered until PUBREL, so a duplicate PUBLISH
+ * in between (after a reconnect, with DUP set) is acknowledged but never
+ * delivered again.
+ */
+
+import { encode } from '../codec/encode.ts';
+import type { AckPacket, ProtocolVersion, PublishPacket } from '../codec/types.ts';
+import { MqttError } from '../errors.ts';
+import { InboundAliases } from './topic-aliases.ts';
+import type { SessionEvent } from './types.ts';
+
+interface InboundIo {
+  send(bytes: Uint8Array): void;
+  emit(event: SessionEvent): void;
+}
+
+/** A QoS 2 id is held from the first PUBLISH to PUBREL; `acked` once PUBREC went out. */
+type Qos2State = 'delivered' | 'acked';
+
+export class Inbound {
+  /** QoS 2 packet ids between PUBLISH and PUBREL. Part of the session: survives reconnects. */
+  readonly qos2 = new Map<number, Qos2State>();
+  /** QoS 1 ids delivered on this connection and not yet acknowledged (manual ack). */
+  private readonly qos1Pending = new Set<number>();
+  readonly aliases = new InboundAliases();
+  private version: ProtocolVersion = 5;
+  /** Counts connections, so that a manual ack for a message of an earlier connection is dropped. */
+  epoch = 0;
+  private connected = false;
+
+  constructor(
+    private readonly io: InboundIo,
+    private readonly receiveMaximum: number,
+    private readonly manualAck: boolean,
+  ) {}
+
+  up(version: ProtocolVersion, topicAliasMaximum: number, sessionPresent: boolean): void {
+    this.connected = true;
+    this.version = version;
+    this.epoch++;
+    this.qos1Pending.clear();
+    this.aliases.reset(topicAliasMaximum);
+    // A broker without our session will not send PUBREL for ids we hold.
+    if (!sessionPresent) this.qos2.clear();
+  }
+
+  down(): void {
+    this.connected = false;
+  }
+
+  onPublish(p: PublishPacket): void {
+    const alias = p.properties?.topicAlias;
+    if (alias !== undefined) p.topic = this.aliases.resolve(p.topic, alias);
+    if (p.qos === 0) {
+      this.io.emit({ type: 'message', message: p });
+      return;
+    }
+    const id = p.packetId!;
+    if (p.qos === 1) {
+      this.checkQuota(this.qos1Pending.has(id) ? 0 : 1);
+      if (this.manualAck) {
+        this.qos1Pending.add(id);
+      }
+      this.io.emit({ type: 'message', message: p });
+      if (!this.manualAck) this.io.send(encode({ type: 'puback', packetId: id }, this.version));
+      return;
+    }
+    const state = this.qos2.get(id);
+    if (state !== undefined) {
+      // Already delivered: never again. Repeat PUBREC if it went out; otherwise the app still owes its ack.
+      if (state === 'acked') this.io.send(encode({ type: 'pubrec', packetId: id }, this.version));
+      return;
+    }
+    this.checkQuota(1);
+    this.qos2.set(id, 'delivered');
+    this.io.emit({ type: 'message', message: p });
+    if (!this.manualAck) this.ackQos2(id, 0);
+  }
+
+  private ackQos2(id: number, reasonCode: number): void {
+    if (reasonCode >= 0x80) {
+      // A refused QoS 2 message ends here: the broker sends no PUBREL for it.
+      this.qos2.delete(id);
+    } else {
+      this.qos2.set(id, 'acked');
+    }
+    this.io.send(encode({ type: 'pubrec', packetId: id, reasonCode }, this.version));
+  }
+
+  private checkQuota(adding: number): void {
+    const held = this.qos1Pending.size + this.qos2.size + adding;
+    if (held > this.receiveMaximum) {
+      throw new MqttError(
+        'PROTOCOL_ERROR',
+        `the broker exceeded our Receive Maximum of ${this.receiveMaximum}`,
+        {
+          side: 'remote',
+          reasonCode: 0x93,
+        },
+      );
+    }
+  }
+
+  onPubrel(p: AckPacket<'pubrel'>): void {
+    const known = this.qos2.delete(p.packetId);
+    // Unknown id: we released it already (a repeated PUBREL); still complete the broker's flow.
+    const reasonCode = known || this.version === 4 ? 0 : 0x92;
+    this.io.send(encode({ type: 'pubcomp', packetId: p.packetId, reasonCode }, this.version));
+  }
+
+  /**
+   * The application has processed a message (manual ack). `epoch` is the one
+   * the message arrived in: after a reconnect the broker re-sends unacknowledged
+   * messages itself, so an ack for the old connection is dropped.
+   */
+  acknowledge(packetId: number, qos: 1 | 2, epoch: number, reasonCode = 0): boolean {
+    if (qos === 1) {
+      if (epoch !== this.epoch || !this.connected || !this.qos1Pending.delete(packetId)) return false;
+      this.io.send(encode({ type: 'puback', packetId, reasonCode }, this.version));
+      return true;
+    }
+    // QoS 2 state belongs to the session, not the connection: the ack counts whenever it comes.
+    if (this.qos2.get(packetId) !== 'delivered') return false;
+    if (this.connected) {
+      this.ackQos2(packetId, reasonCode);
+    } else if (reasonCode >= 0x80) {
+      this.qos2.delete(packetId);
+    } else {
+      // PUBREC goes out when the broker re-sends the PUBLISH after the reconnect.
+      this.qos2.set(packetId, 'acked');
+    }
+    return true;
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * Outbound publications: the queue, the QoS 1 and QoS 2 flows, the broker's
+ * Receive Maximum, topic aliases, and re-sending after a reconnect.
+ *
+ * One FIFO holds everything not yet sent, QoS 0 included, so messages leave
+ * in the order the application published them. A QoS 1/2 message takes a
+ * packet id when it first leaves and keeps it until its final ack, across any
+ * number of reconnects.
+ */
+
+import { encode } from '../codec/encode.ts';
+import { reasonCodeName } from '../codec/reason-codes.ts';
+import type { AckPacket, Properties, ProtocolVersion, PublishPacket, QoS } from '../codec/types.ts';
+import { localError, MqttError } from '../errors.ts';
+import type { PacketIds } from './packet-ids.ts';
+import type { OutboundAliases } from './topic-aliases.ts';
+import type { OutboundMessage, OutboundRecord, SessionEvent } from './types.ts';
+
+/** What the broker's CONNACK allows on this connection. */
+export interface BrokerLimits {
+  version: ProtocolVersion;
+  /** The broker's Receive Maximum: QoS 1/2 publications unacknowledged at once. */
+  sendQuota: number;
+  /** The largest packet the broker accepts. */
+  maximumPacketSize: number;
+  maximumQoS: QoS;
+  retainAvailable: boolean;
+}
+
+interface OutboundIo {
+  send(bytes: Uint8Array): void;
+  emit(event: SessionEvent): void;
+}
+
+export class Outbound {
+  /** QoS 1/2 messages sent and not finished, by packet id, in the order they were first sent. */
+  readonly inflight = new Map<number, OutboundRecord>();
+  /** Messages not sent yet, oldest first; `head` saves shifting the array on every send. */
+  private queue: OutboundRecord[] = [];
+  private head = 0;
+  /** In-flight messages to send again on this connection, in order (after a reconnect). */
+  private resend: OutboundRecord[] = [];
+  private resendNext = 0;
+  private limits: BrokerLimits | undefined;
+
+  constructor(
+    private readonly io: OutboundIo,
+    private readonly ids: PacketIds,
+    private readonly aliases: OutboundAliases,
+  ) {}
+
+  /** Messages waiting to be sent (not counting those in flight). */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Accepts a publication; it goes out now if the link is up and the quota allows. */
+  publish(message: OutboundMessage, token: unknown, now: number): void {
+    this.queue.push({ message, packetId: 0, state: 'queued', acceptedAt: now, token });
+    if (this.limits !== undefined) this.pump(now);
+  }
+
+  /** Puts back a record restored from a store: in flight when it has a packet id, else queued. */
+  restore(record: OutboundRecord): void {
+    if (record.state === 'queued') {
+      this.queue.push(record);
+    } else {
+      this.ids.claim(record.packetId);
+      this.inflight.set(record.packetId, record);
+    }
+  }
+
+  /** The connection is up: re-send what was in flight, then drain the queue. */
+  up(limits: BrokerLimits, now: number): void {
+    this.limits = limits;
+    this.resend = [...this.inflight.values()];
+    this.resendNext = 0;
+    this.pump(now);
+  }
+
+  down(): void {
+    this.limits = undefined;
+    this.resend = [];
+    this.resendNext = 0;
+  }
+
+  /** Sends as much as the broker's quota allows: re-sends first, in order, then new messages. */
+  pump(now: number): void {
+    const limits = this.limits;
+    while (limits !== undefined && this.limits === limits) {
+      const active = this.inflight.size - (this.resend.length - this.resendNext);
+      if (this.resendNext < this.resend.length) {
+        if (active >= limits.sendQuota) return;
+        this.sendAgain(this.resend[this.resendNext++]);
+        continue;
+      }
+      if (this.head >= this.queue.length) {
+        if (this.head > 0) {
+          this.queue = [];
+          this.head = 0;
+        }
+        return;
+      }
+      const next = this.queue[this.head];
+      if (next.message.qos > 0 && active >= limits.sendQuota) return;
+      this.queue[this.head++] = undefined as unknown as OutboundRecord; // let it be collected
+      this.sendFirst(next, limits, now);
+    }
+  }
+
+  private fail(record: OutboundRecord, error: MqttError): void {
+    this.io.emit({ type: 'publish-failed', token: record.token, error });
+  }
+
+  private sendFirst(record: OutboundRecord, limits: BrokerLimits, now: number): void {
+    const m = record.message;
+    if (m.qos > limits.maximumQoS) {
+      return this.fail(record, refusal(0x9b, `the broker supports QoS up to ${limits.maximumQoS}`));
+    }
+    if (m.retain && !limits.retainAvailable) {
+      return this.fail(record, refusal(0x9a, 'the broker does not support retained messages'));
+    }
+    let properties = m.properties;
+    const expiry = properties?.messageExpiryInterval;
+    if (expiry !== undefined && limits.version === 5) {
+      // The time spent queued counts against the message's lifetime [MQTT-3.3.2-6].
+      const left = expiry - Math.floor((now - record.acceptedAt) / 1000);
+      if (left <= 0)
+        return this.fail(record, new MqttError('TIMEOUT', 'the message expired before it could be sent'));
+      if (left !== expiry) properties = { ...properties, messageExpiryInterval: left };
+    }
+    if (m.qos > 0) {
+      const id = this.ids.take();
+      if (id === undefined) {
+        // Cannot happen while the quota is below 65,535; kept as a clear error rather than a hang.
+        return this.fail(record, localError('INVALID_ARGUMENT', 'all 65,535 packet identifiers are in use'));
+      }
+      record.packetId = id;
+    }
+    const bytes = this.encodePublish(record, properties, false, limits);
+    if (bytes === undefined) {
+      if (m.qos > 0) this.ids.release(record.packetId);
+      return;
+    }
+    if (m.qos > 0) {
+      record.state = 'sent';
+      this.inflight.set(record.packetId, record);
+    }
+    this.io.send(bytes);
+    if (m.qos === 0) this.io.emit({ type: 'published', token: record.token, reasonCode: 0 });
+  }
+
+  private sendAgain(record: OutboundRecord): void {
+    const limits = this.limits!;
+    if (record.state === 'received') {
+      this.io.send(encode({ type: 'pubrel', packetId: record.packetId }, limits.version));
+      return;
+    }
+    const bytes = this.encodePublish(record, record.message.properties, true, limits);
+    if (bytes === undefined) {
+      this.inflight.delete(record.packetId);
+      this.ids.release(record.packetId);
+      return;
+    }
+    this.io.send(bytes);
+  }
+
+  /** Encodes a PUBLISH, with a topic alias when the broker allows them; fails the record if it is too large. */
+  private encodePublish(
+    record: OutboundRecord,
+    properties: Properties | undefined,
+    dup: boolean,
+    limits: BrokerLimits,
+  ): Uint8Array | undefined {
+    const m = record.message;
+    let topic = m.topic;
+    const alias = limits.version === 5 ? this.aliases.lookup(topic) : undefined;
+    if (alias !== undefined) {
+      properties = { ...properties, topicAlias: alias.alias };
+      if (alias.known) topic = '';
+    }
+    const packet: PublishPacket = {
+      type: 'publish',
+      topic,
+      payload: m.payload,
+      qos: m.qos,
+      retain: m.retain,
+      dup,
+    };
+    if (m.qos > 0) packet.packetId = record.packetId;
+    if (properties !== undefined) packet.properties = properties;
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(packet, limits.version);
+    } catch (error) {
+      this.fail(record, error as MqttError);
+      return undefined;
+    }
+    if (bytes.length > limits.maximumPacketSize) {
+      this.fail(
+        record,
+        localError(
+          'PACKET_TOO_LARGE',
+          `a ${bytes.length}-byte PUBLISH exceeds the broker's maximum packet size of ${limits.maximumPacketSize}`,
+        ),
+      );
+      return undefined;
+    }
+    return bytes;
+  }
+
+  private finish(
+    record: OutboundRecord,
+    reasonCode: number,
+    properties: Properties | undefined,
+    now: number,
+  ): void {
+    this.inflight.delete(record.packetId);
+    this.ids.release(record.packetId);
+    if (reasonCode >= 0x80) {
+      this.fail(record, refusal(reasonCode, properties?.reasonString));
+    } else {
+      const event: SessionEvent = { type: 'published', token: record.token, reasonCode };
+      if (properties !== undefined) event.properties = properties;
+      this.io.emit(event);
+    }
+    this.pump(now);
+  }
+
+  onPuback(p: AckPacket<'puback'>, now: number): void {
+    const record = this.inflight.get(p.packetId);
+    // An ack for an id we do not have in flight is a late duplicate: nothing to do.
+    if (record === undefined || record.message.qos !== 1) return;
+    this.finish(record, p.reasonCode ?? 0, p.properties, now);
+  }
+
+  onPubrec(p: AckPacket<'pubrec'>, now: number): void {
+    const version = this.limits?.version ?? 5;
+    const record = this.inflight.get(p.packetId);
+    if (record === undefined || record.message.qos !== 2) {
+      // The broker still holds a flow we finished: release its id so it can complete [MQTT-4.3.3].
+      this.io.send(
+        encode({ type: 'pubrel', packetId: p.packetId, reasonCode: version === 5 ? 0x92 : 0 }, version),
+      );
+      return;
+    }
+    const code = p.reasonCode ?? 0;
+    if (code >= 0x80) return this.finish(record, code, p.properties, now);
+    record.state = 'received';
+    this.io.send(encode({ type: 'pubrel', packetId: p.packetId }, version));
+  }
+
+  onPubcomp(p: AckPacket<'pubcomp'>, now: number): void {
+    const record = this.inflight.get(p.packetId);
+    if (record === undefined || record.state !== 'received') return;
+    this.finish(record, p.reasonCode ?? 0, p.properties, now);
+  }
+
+  /** Ends every publication with `error` (the client is closing for good). */
+  failAll(error: MqttError): void {
+    const records = [...this.inflight.values(), ...this.queue.slice(this.head)];
+    this.inflight.clear();
+    this.queue = [];
+    this.head = 0;
+    this.resend = [];
+    this.resendNext = 0;
+    for (const record of records) {
+      if (record.packetId) this.ids.release(record.packetId);
+      this.fail(record, error);
+    }
+  }
+
+  /** Withdraws a queued publication that has not been sent; false if it already left. */
+  withdraw(token: unknown): boolean {
+    for (let i = this.head; i < this.queue.length; i++) {
+      if (this.queue[i].token === token) {
+        this.queue.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Every record, in flight first then queued, for a store snapshot. */
+  records(): OutboundRecord[] {
+    return [...this.inflight.values(), ...this.queue.slice(this.head)];
+  }
+}
+
+/** The broker answered with a failure reason code. */
+export function refusal(reasonCode: number, detail?: string): MqttError {
+  const name = reasonCodeName(reasonCode);
+  return new MqttError('REFUSED', detail ? `${name}: ${detail}` : name, { reasonCode, side: 'remote' });
+}

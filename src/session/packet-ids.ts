@@ -1,0 +1,40 @@
+/**
+ * Packet identifiers: 1 to 65535, never one still in use. Ids stay in use
+ * across reconnects for as long as their flow is unfinished, because the
+ * broker remembers them as part of the session.
+ */
+export class PacketIds {
+  private next = 1;
+  private readonly inUse = new Set<number>();
+
+  /** Takes a free id; undefined when all 65,535 are in use. */
+  take(): number | undefined {
+    if (this.inUse.size >= 65_535) return undefined;
+    let id = this.next;
+    while (this.inUse.has(id)) id = id === 65_535 ? 1 : id + 1;
+    this.inUse.add(id);
+    this.next = id === 65_535 ? 1 : id + 1;
+    return id;
+  }
+
+  /** Marks an id as in use (a flow restored from a store). */
+  claim(id: number): void {
+    this.inUse.add(id);
+  }
+
+  release(id: number): void {
+    this.inUse.delete(id);
+  }
+
+  has(id: number): boolean {
+    return this.inUse.has(id);
+  }
+
+  get size(): number {
+    return this.inUse.size;
+  }
+
+  clear(): void {
+    this.inUse.clear();
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * The Session: the MQTT protocol engine, with no I/O and no clock.
+ *
+ * Inputs: `linkUp`, `received`, `linkDown`, `tick(now)` and the application's
+ * commands. Outputs: bytes and events through the `SessionHost`, and
+ * `nextDeadline()`, the time the host should call `tick` again. Everything
+ * that must survive a reconnect (in-flight messages, packet ids, QoS 2 ids,
+ * subscriptions) lives here, across any number of `linkDown`/`linkUp`.
+ *
+ * States: down → connecting (CONNECT sent) → up (CONNACK accepted) → down.
+ * A `close` event asks the host to take the link down; until `linkDown` the
+ * session ignores further input ("closing").
+ */
+
+import { MAX_PACKET_SIZE } from '../codec/constants.ts';
+import { PacketDecoder } from '../codec/decoder.ts';
+import { encode } from '../codec/encode.ts';
+import { reasonCodeName } from '../codec/reason-codes.ts';
+import type {
+  ConnackPacket,
+  ConnectPacket,
+  Packet,
+  Properties,
+  ProtocolVersion,
+  QoS,
+  Subscription,
+} from '../codec/types.ts';
+import { type MqttError, MqttError as MqttErrorClass, remoteError } from '../errors.ts';
+import { Inbound } from './inbound.ts';
+import { Outbound } from './outbound.ts';
+import { PacketIds } from './packet-ids.ts';
+import { Subscriptions } from './subscriptions.ts';
+import { OutboundAliases } from './topic-aliases.ts';
+import type { OutboundMessage, SessionEvent, SessionHost, SessionOptions } from './types.ts';
+
+export type SessionState = 'down' | 'connecting' | 'up' | 'closing';
+
+/** What the broker said about itself in CONNACK, with the spec's defaults filled in. */
+export interface ServerCapabilities {
+  receiveMaximum: number;
+  maximumPacketSize: number;
+  maximumQoS: QoS;
+  retainAvailable: boolean;
+  topicAliasMaximum: number;
+  wildcardSubscriptionAvailable: boolean;
+  subscriptionIdentifiersAvailable: boolean;
+  sharedSubscriptionAvailable: boolean;
+  /** Seconds; the server's keepalive when it set one, else ours. */
+  keepalive: number;
+  responseInformation?: string;
+  serverReference?: string;
+}
+
+export class Session {
+  readonly version: ProtocolVersion;
+  /** The client id in use; the broker may assign one on MQTT 5, which is then kept for reconnects. */
+  clientId: string;
+  state: SessionState = 'down';
+  server: ServerCapabilities | undefined;
+
+  private readonly options: SessionOptions;
+  private readonly decoder: PacketDecoder;
+  private readonly ids = new PacketIds();
+  private readonly outboundAliases = new OutboundAliases();
+  readonly outbound: Outbound;
+  readonly inbound: Inbound;
+  readonly subscriptions: Subscriptions;
+  private readonly host: SessionHost;
+
+  private keepaliveMs: number;
+  private lastSent = 0;
+  private lastReceived = 0;
+  private pingSentAt: number | undefined;
+  private connackDeadline = Number.POSITIVE_INFINITY;
+  /** When the current CONNECT asked for a clean start. */
+  private cleanStart = false;
+
+  constructor(options: SessionOptions, host: SessionHost) {
+    this.options = options;
+    this.version = options.protocolVersion ?? 5;
+    this.clientId = options.clientId ?? '';
+    this.keepaliveMs = (options.keepalive ?? 60) * 1000;
+    const props = this.version === 5 ? options.properties : undefined;
+    this.decoder = new PacketDecoder({
+      protocolVersion: this.version,
+      maximumPacketSize: props?.maximumPacketSize ?? MAX_PACKET_SIZE,
+    });
+    // Bytes go through here so that keepalive knows when we last sent.
+    const io = {
+      send: (bytes: Uint8Array) => this.send(bytes),
+      emit: (event: SessionEvent) => host.emit(event),
+    };
+    this.host = host;
+    this.outbound = new Outbound(io, this.ids, this.outboundAliases);
+    this.inbound = new Inbound(io, props?.receiveMaximum ?? 65_535, options.manualAck ?? false);
+    this.subscriptions = new Subscriptions(io, this.ids, this.version);
+  }
+
+  private send(bytes: Uint8Array): void {
+    this.host.send(bytes);
+  }
+
+  private sendPacket(packet: Packet): void {
+    this.send(encode(packet, this.version));
+  }
+
+  // ---- link events ----
+
+  /**
+   * The link is up: sends CONNECT. `clean` asks the broker to discard any
+   * session it holds for this client id (and forgets ours), as on the first
+   * connect with cleanInit.
+   */
+  linkUp(now: number, clean: boolean): void {
+    if (this.state !== 'down') this.linkDown(now);
+    this.decoder.reset();
+    this.cleanStart = clean;
+    this.state = 'connecting';
+    this.lastSent = now;
+    this.lastReceived = now;
+    this.pingSentAt = undefined;
+    this.connackDeadline = now + (this.options.connectTimeout ?? 30_000);
+    const o = this.options;
+    const connect: ConnectPacket = {
+      type: 'connect',
+      protocolVersion: this.version,
+      clientId: this.clientId,
+      clean,
+      keepalive: o.keepalive ?? 60,
+    };
+    if (o.username !== undefined) connect.username = o.username;
+    if (o.password !== undefined) connect.password = o.password;
+    if (o.will !== undefined) connect.will = o.will;
+    if (this.version === 5 && o.properties !== undefined) connect.properties = o.properties;
+    this.sendPacket(connect);
+  }
+
+  /** The link went down, for any reason. In-flight state is kept for the next connection. */
+  linkDown(_now: number): void {
+    this.state = 'down';
+    this.connackDeadline = Number.POSITIVE_INFINITY;
+    this.pingSentAt = undefined;
+    this.outbound.down();
+    this.inbound.down();
+  }
+
+  /** Bytes from the link. */
+  received(chunk: Uint8Array, now: number): void {
+    if (this.state === 'down' || this.state === 'closing') return;
+    this.lastReceived = now;
+    this.pingSentAt = undefined; // anything from the broker proves the link is alive
+    this.decoder.push(chunk);
+    try {
+      for (let packet = this.decoder.next(); packet !== undefined; packet = this.decoder.next()) {
+        this.handle(packet, now);
+        // handle() may have closed the session (state changes behind TypeScript's narrowing).
+        if ((this.state as SessionState) !== 'up' && (this.state as SessionState) !== 'connecting') return;
+      }
+    } catch (error) {
+      if (!(error instanceof MqttErrorClass)) throw error;
+      this.protocolFailure(error);
+    }
+  }
+
+  /** Advances time: keepalive pings, ping and CONNACK timeouts. */
+  tick(now: number): void {
+    if (this.state === 'connecting' && now >= this.connackDeadline) {
+      return this.close(new MqttErrorClass('TIMEOUT', 'no CONNACK from the broker in time'));
+    }
+    if (this.state !== 'up' || this.keepaliveMs === 0) return;
+    if (this.pingSentAt !== undefined) {
+      if (now >= this.pingSentAt + this.responseTimeout()) {
+        this.close(new MqttErrorClass('TIMEOUT', 'no response from the broker to PINGREQ: the link is dead'));
+      }
+      return;
+    }
+    if (now >= this.pingDue()) {
+      this.pingSentAt = now;
+      this.sendPacket({ type: 'pingreq' });
+    }
+  }
+
+  /** The time `tick` must next be called (ms on the host's clock); Infinity when nothing is pending. */
+  nextDeadline(): number {
+    if (this.state === 'connecting') return this.connackDeadline;
+    if (this.state !== 'up' || this.keepaliveMs === 0) return Number.POSITIVE_INFINITY;
+    if (this.pingSentAt !== undefined) return this.pingSentAt + this.responseTimeout();
+    return this.pingDue();
+  }
+
+  private responseTimeout(): number {
+    return this.options.responseTimeout ?? this.keepaliveMs * 1.5;
+  }
+
+  /**
+   * A ping is due when we have not sent OR not received for a keepalive
+   * period. Pinging on silence from the broker too is what finds a half-open
+   * connection while we are still busy publishing into it.
+   */
+  private pingDue(): number {
+    return Math.min(this.lastSent, this.lastReceived) + this.keepaliveMs;
+  }
+
+  // ---- commands ----
+
+  /** Accepts a publication; `token` comes back in its `published` / `publish-failed` event. */
+  publish(message: OutboundMessage, token: unknown, now: number): void {
+    this.outbound.publish(message, token, now);
+  }
+
+  subscribe(subscriptions: Subscription[], properties: Properties | undefined, token: unknown): void {
+    this.subscriptions.subscribe(subscriptions, properties, token, this.state === 'up');
+  }
+
+  unsubscribe(topics: string[], properties: Properties | undefined, token: unknown): void {
+    this.subscriptions.unsubscribe(topics, properties, token, this.state === 'up');
+  }
+
+  /** Manual acknowledgement of an inbound QoS 1/2 message (see SessionOptions.manualAck). */
+  acknowledge(packetId: number, qos: 1 | 2, epoch: number, reasonCode = 0): boolean {
+    return this.inbound.acknowledge(packetId, qos, epoch, reasonCode);
+  }
+
+  /** Sends AUTH (MQTT 5 extended authentication). */
+  auth(reasonCode: number, properties?: Properties): void {
+    const packet: Packet = { type: 'auth', reasonCode };
+    if (properties !== undefined) packet.properties = properties;
+    this.sendPacket(packet);
+  }
+
+  /** Sends DISCONNECT; the host then closes the link. */
+  disconnect(reasonCode = 0, properties?: Properties): void {
+    if (this.state === 'up' || this.state === 'connecting') {
+      const packet: Packet = { type: 'disconnect', reasonCode };
+      if (properties !== undefined) packet.properties = properties;
+      this.sendPacket(packet);
+    }
+    this.state = 'closing';
+  }
+
+  // ---- inbound packets ----
+
+  private handle(packet: Packet, now: number): void {
+    if (this.state === 'connecting') {
+      if (packet.type === 'connack') return this.onConnack(packet, now);
+      if (packet.type === 'auth') return this.host.emit({ type: 'auth', auth: packet });
+      throw remoteError('PROTOCOL_ERROR', `expected CONNACK, got ${packet.type.toUpperCase()}`);
+    }
+    switch (packet.type) {
+      case 'publish':
+        return this.inbound.onPublish(packet);
+      case 'puback':
+        return this.outbound.onPuback(packet, now);
+      case 'pubrec':
+        return this.outbound.onPubrec(packet, now);
+      case 'pubcomp':
+        return this.outbound.onPubcomp(packet, now);
+      case 'pubrel':
+        return this.inbound.onPubrel(packet);
+      case 'suback':
+        return this.subscriptions.onSuback(packet);
+      case 'unsuback':
+        return this.subscriptions.onUnsuback(packet);
+      case 'pingresp':
+        return;
+      case 'disconnect': {
+        this.host.emit({ type: 'server-disconnect', disconnect: packet });
+        const code = packet.reasonCode ?? 0;
+        const reason = packet.properties?.reasonString;
+        const name = reasonCodeName(code, 'disconnect');
+        this.state = 'closing';
+        this.host.emit({
+          type: 'close',
+          error: new MqttErrorClass(
+            'CONNECTION_LOST',
+            `the broker disconnected: ${name}${reason ? ` (${reason})` : ''}`,
+            {
+              reasonCode: code,
+              side: 'remote',
+            },
+          ),
+        });
+        return;
+      }
+      case 'auth':
+        return this.host.emit({ type: 'auth', auth: packet });
+      case 'connack':
+      case 'connect':
+      case 'subscribe':
+      case 'unsubscribe':
+      case 'pingreq':
+        throw remoteError(
+          'PROTOCOL_ERROR',
+          `a broker must not send ${packet.type.toUpperCase()} to a client`,
+        );
+      default: {
+        const never: never = packet;
+        throw remoteError('PROTOCOL_ERROR', `unexpected packet ${(never as Packet).type}`);
+      }
+    }
+  }
+
+  private onConnack(connack: ConnackPacket, now: number): void {
+    if (connack.reasonCode !== 0) {
+      const name = reasonCodeName(connack.reasonCode, 'connack', this.version);
+      const detail = connack.properties?.reasonString;
+      return this.close(
+        new MqttErrorClass(
+          'CONNECTION_REFUSED',
+          `the broker refused the connection: ${name}${detail ? ` (${detail})` : ''}`,
+          {
+            reasonCode: connack.reasonCode,
+            side: 'remote',
+          },
+        ),
+      );
+    }
+    const p = connack.properties ?? {};
+    const server: ServerCapabilities = {
+      receiveMaximum: p.receiveMaximum ?? 65_535,
+      maximumPacketSize: p.maximumPacketSize ?? MAX_PACKET_SIZE,
+      maximumQoS: (p.maximumQoS ?? 2) as QoS,
+      retainAvailable: p.retainAvailable ?? true,
+      topicAliasMaximum: p.topicAliasMaximum ?? 0,
+      wildcardSubscriptionAvailable: p.wildcardSubscriptionAvailable ?? true,
+      subscriptionIdentifiersAvailable: p.subscriptionIdentifiersAvailable ?? true,
+      sharedSubscriptionAvailable: p.sharedSubscriptionAvailable ?? true,
+      keepalive: p.serverKeepAlive ?? this.options.keepalive ?? 60,
+    };
+    if (p.responseInformation !== undefined) server.responseInformation = p.responseInformation;
+    if (p.serverReference !== undefined) server.serverReference = p.serverReference;
+    this.server = server;
+    if (p.assignedClientIdentifier !== undefined) this.clientId = p.assignedClientIdentifier;
+    this.keepaliveMs = server.keepalive * 1000;
+    this.state = 'up';
+    this.connackDeadline = Number.POSITIVE_INFINITY;
+    // A session can only be present if we asked to keep it [MQTT-3.2.2-4].
+    const sessionPresent = connack.sessionPresent && !this.cleanStart;
+    const ourAliasMaximum = this.version === 5 ? (this.options.properties?.topicAliasMaximum ?? 0) : 0;
+    this.inbound.up(this.version, ourAliasMaximum, sessionPresent);
+    const useAliases = this.version === 5 && (this.options.outboundTopicAliases ?? true);
+    this.outboundAliases.reset(useAliases ? server.topicAliasMaximum : 0);
+    const resubscribe = !sessionPresent && this.subscriptions.size > 0;
+    this.host.emit({ type: 'up', connack, sessionPresent, resubscribe });
+    if (this.state !== 'up') return; // the host closed us from its event handler
+    this.subscriptions.up(resubscribe);
+    this.outbound.up(
+      {
+        version: this.version,
+        sendQuota: server.receiveMaximum,
+        maximumPacketSize: server.maximumPacketSize,
+        maximumQoS: server.maximumQoS,
+        retainAvailable: server.retainAvailable,
+      },
+      now,
+    );
+  }
+
+  /** The broker broke the protocol: tell it why (MQTT 5), then ask for the link to be closed. */
+  private protocolFailure(error: MqttError): void {
+    if (this.version === 5 && this.state === 'up' && error.reasonCode !== undefined) {
+      this.sendPacket({ type: 'disconnect', reasonCode: error.reasonCode });
+    }
+    this.close(error);
+  }
+
+  private close(error: MqttError): void {
+    this.state = 'closing';
+    this.host.emit({ type: 'close', error });
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * SUBSCRIBE and UNSUBSCRIBE in flight, and the subscriptions the broker has
+ * granted, kept so that they can be made again when the broker comes back
+ * without our session.
+ */
+
+import { encode } from '../codec/encode.ts';
+import type {
+  Properties,
+  ProtocolVersion,
+  SubackPacket,
+  SubscribePacket,
+  Subscription,
+  UnsubackPacket,
+  UnsubscribePacket,
+} from '../codec/types.ts';
+import { type MqttError, MqttError as MqttErrorClass } from '../errors.ts';
+import type { PacketIds } from './packet-ids.ts';
+import type { SessionEvent } from './types.ts';
+
+interface SubscriptionsIo {
+  send(bytes: Uint8Array): void;
+  emit(event: SessionEvent): void;
+}
+
+interface Pending {
+  packet: SubscribePacket | UnsubscribePacket;
+  /** Already encoded: a request the broker would reject fails at once, before anything is sent. */
+  bytes: Uint8Array;
+  token: unknown;
+  /** Made by the session itself after the broker lost our session; no token to answer. */
+  internal: boolean;
+}
+
+export class Subscriptions {
+  /** Granted subscriptions by topic filter, with the properties (subscription id) they were made with. */
+  private readonly granted = new Map<string, { subscription: Subscription; properties?: Properties }>();
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly io: SubscriptionsIo,
+    private readonly ids: PacketIds,
+    private readonly version: ProtocolVersion,
+  ) {}
+
+  get size(): number {
+    return this.granted.size;
+  }
+
+  /** The granted subscriptions, for a store snapshot or a status page. */
+  list(): { subscription: Subscription; properties?: Properties }[] {
+    return [...this.granted.values()];
+  }
+
+  private request(
+    packet: SubscribePacket | UnsubscribePacket,
+    token: unknown,
+    connected: boolean,
+    internal = false,
+  ): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(packet, this.version);
+    } catch (error) {
+      this.ids.release(packet.packetId);
+      this.io.emit({ type: 'subscribe-failed', token, error: error as MqttError });
+      return;
+    }
+    this.pending.set(packet.packetId, { packet, bytes, token, internal });
+    if (connected) this.io.send(bytes);
+  }
+
+  private takeId(token: unknown): number | undefined {
+    const id = this.ids.take();
+    if (id === undefined) {
+      const error = new MqttErrorClass('INVALID_ARGUMENT', 'all 65,535 packet identifiers are in use');
+      this.io.emit({ type: 'subscribe-failed', token, error });
+    }
+    return id;
+  }
+
+  subscribe(
+    subscriptions: Subscription[],
+    properties: Properties | undefined,
+    token: unknown,
+    connected: boolean,
+  ) {
+    const packetId = this.takeId(token);
+    if (packetId === undefined) return;
+    const packet: SubscribePacket = { type: 'subscribe', packetId, subscriptions };
+    if (properties !== undefined && this.version === 5) packet.properties = properties;
+    this.request(packet, token, connected);
+  }
+
+  unsubscribe(topics: string[], properties: Properties | undefined, token: unknown, connected: boolean) {
+    const packetId = this.takeId(token);
+    if (packetId === undefined) return;
+    const packet: UnsubscribePacket = { type: 'unsubscribe', packetId, topics };
+    if (properties !== undefined && this.version === 5) packet.properties = properties;
+    this.request(packet, token, connected);
+  }
+
+  /**
+   * The connection is up. Requests still unanswered are sent again (they are
+   * idempotent); when the broker lost our session, every granted subscription
+   * is made again first, grouped by the properties it was made with.
+   */
+  up(resubscribe: boolean): void {
+    const waiting = [...this.pending.values()];
+    if (resubscribe) {
+      const groups = new Map<string, { subscriptions: Subscription[]; properties?: Properties }>();
+      for (const { subscription, properties } of this.granted.values()) {
+        const key = String(properties?.subscriptionIdentifier ?? '');
+        let group = groups.get(key);
+        if (group === undefined) {
+          group = { subscriptions: [] };
+          if (properties !== undefined) group.properties = properties;
+          groups.set(key, group);
+        }
+        group.subscriptions.push(subscription);
+      }
+      for (const group of groups.values()) {
+        const packetId = this.ids.take();
+        if (packetId === undefined) break;
+        const packet: SubscribePacket = { type: 'subscribe', packetId, subscriptions: group.subscriptions };
+        if (group.properties !== undefined) packet.properties = group.properties;
+        this.request(packet, undefined, true, true);
+      }
+    }
+    for (const p of waiting) this.io.send(p.bytes);
+  }
+
+  onSuback(suback: SubackPacket): void {
+    const pending = this.pending.get(suback.packetId);
+    if (pending === undefined || pending.packet.type !== 'subscribe') return;
+    this.pending.delete(suback.packetId);
+    this.ids.release(suback.packetId);
+    const packet = pending.packet;
+    packet.subscriptions.forEach((subscription, i) => {
+      const code = suback.reasonCodes[i] ?? 0x80;
+      if (code < 0x80) {
+        const entry: { subscription: Subscription; properties?: Properties } = { subscription };
+        if (packet.properties !== undefined) entry.properties = packet.properties;
+        this.granted.set(subscription.topic, entry);
+      } else if (pending.internal) {
+        // The broker now refuses a subscription it granted before: forget it rather than retry forever.
+        this.granted.delete(subscription.topic);
+      }
+    });
+    if (!pending.internal) this.io.emit({ type: 'subscribed', token: pending.token, suback });
+  }
+
+  onUnsuback(unsuback: UnsubackPacket): void {
+    const pending = this.pending.get(unsuback.packetId);
+    if (pending === undefined || pending.packet.type !== 'unsubscribe') return;
+    this.pending.delete(unsuback.packetId);
+    this.ids.release(unsuback.packetId);
+    for (const topic of pending.packet.topics) this.granted.delete(topic);
+    this.io.emit({ type: 'unsubscribed', token: pending.token, unsuback });
+  }
+
+  /** Ends every unanswered request with `error` (the client is closing for good). */
+  failAll(error: MqttError): void {
+    for (const [id, p] of this.pending) {
+      this.ids.release(id);
+      if (!p.internal) this.io.emit({ type: 'subscribe-failed', token: p.token, error });
+    }
+    this.pending.clear();
+  }
+}

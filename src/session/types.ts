@@ -1,0 +1,113 @@
+/**
+ * The Session's inputs and outputs. The Session never does I/O and never
+ * reads a clock: the host (the Client) gives it bytes, link changes, commands
+ * and the time, and carries out what it asks through `SessionHost`.
+ */
+
+import type {
+  AuthPacket,
+  ConnackPacket,
+  DisconnectPacket,
+  Properties,
+  ProtocolVersion,
+  PublishPacket,
+  QoS,
+  SubackPacket,
+  Subscription,
+  UnsubackPacket,
+  Will,
+} from '../codec/types.ts';
+import type { MqttError } from '../errors.ts';
+
+export interface SessionOptions {
+  /** 4 for MQTT 3.1.1, 5 for MQTT 5.0. Default 5. */
+  protocolVersion?: ProtocolVersion;
+  /** The client identifier. Default '' (the broker assigns one on MQTT 5; 3.1.1 needs clean session then). */
+  clientId?: string;
+  /** Keepalive in seconds; 0 disables it. Default 60. */
+  keepalive?: number;
+  username?: string;
+  password?: Uint8Array;
+  will?: Will;
+  /**
+   * MQTT 5 CONNECT properties (sessionExpiryInterval, receiveMaximum,
+   * maximumPacketSize, topicAliasMaximum, requestResponseInformation, ...).
+   * receiveMaximum, maximumPacketSize and topicAliasMaximum are also enforced inbound.
+   */
+  properties?: Properties;
+  /**
+   * Milliseconds to wait for any packet after a PINGREQ before declaring the
+   * link dead (mqtt_as's response_time). Default keepalive × 1.5.
+   */
+  responseTimeout?: number;
+  /** Milliseconds to wait for CONNACK after the link comes up. Default 30,000. */
+  connectTimeout?: number;
+  /** Use MQTT 5 topic aliases for outbound messages when the broker allows them. Default true. */
+  outboundTopicAliases?: boolean;
+  /** Acknowledge inbound QoS 1 and 2 messages only when the host calls `acknowledge`. Default false. */
+  manualAck?: boolean;
+}
+
+/** A message the application asked to publish. */
+export interface OutboundMessage {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  properties?: Properties;
+}
+
+/** Where an outbound QoS 1/2 message stands in its flow. */
+export type OutboundState = 'queued' | 'sent' | 'received';
+
+/** An outbound message with its flow state: what a store must keep to resume. */
+export interface OutboundRecord {
+  message: OutboundMessage;
+  /** Assigned when the message first goes out; kept across reconnects. */
+  packetId: number;
+  /** queued: not sent yet; sent: PUBLISH sent, no ack; received: PUBREC received, PUBREL sent. */
+  state: OutboundState;
+  /** When the message was accepted (host's clock, ms), for message expiry. */
+  acceptedAt: number;
+  /** The host's handle for this publication, returned in its completion event. */
+  token: unknown;
+}
+
+/** Why the Session wants the link closed, or closed by itself. */
+export type CloseReason = MqttError;
+
+export type SessionEvent =
+  /** CONNACK accepted: the session is up. */
+  | { type: 'up'; connack: ConnackPacket; sessionPresent: boolean; resubscribe: boolean }
+  /** A message for the application (topic alias resolved, QoS 2 delivered exactly once). */
+  | { type: 'message'; message: PublishPacket }
+  /** A publication completed: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP. */
+  | { type: 'published'; token: unknown; reasonCode: number; properties?: Properties }
+  /** A publication was refused or could not be sent; nothing more will happen to it. */
+  | { type: 'publish-failed'; token: unknown; error: MqttError }
+  | { type: 'subscribed'; token: unknown; suback: SubackPacket }
+  | { type: 'unsubscribed'; token: unknown; unsuback: UnsubackPacket }
+  | { type: 'subscribe-failed'; token: unknown; error: MqttError }
+  /** The server sent AUTH (MQTT 5 extended authentication). */
+  | { type: 'auth'; auth: AuthPacket }
+  /** The server sent DISCONNECT; a `close` follows. */
+  | { type: 'server-disconnect'; disconnect: DisconnectPacket }
+  /**
+   * The link must be closed: keepalive or CONNACK timeout, a refused CONNECT,
+   * a protocol error by the peer, the server's DISCONNECT. The host closes the
+   * link and then calls `linkDown`.
+   */
+  | { type: 'close'; error: CloseReason };
+
+export interface SessionHost {
+  /** Writes bytes to the link, in order. */
+  send(bytes: Uint8Array): void;
+  /** Tells the host something happened. */
+  emit(event: SessionEvent): void;
+}
+
+/** A subscription as the session remembers it, to resubscribe when the broker lost the session. */
+export interface SubscriptionRecord {
+  subscriptions: Subscription[];
+  properties?: Properties;
+}
