@@ -173,7 +173,13 @@ export class PacketDecoder {
     }
     this.remainingLength += (b & 0x7f) * 128 ** this.lengthBytes;
     this.lengthBytes++;
-    if (b & 0x80) return;
+    if (b & 0x80) {
+      // A fourth byte that announces a fifth is already malformed (at most four bytes, 1.5.5 / 2.2.3):
+      // fail now rather than wait for a byte that may never come.
+      if (this.lengthBytes === 4)
+        throw remoteError('MALFORMED_PACKET', 'remaining length is longer than 4 bytes');
+      return;
+    }
     this.headerDone = true;
     const total = 1 + this.lengthBytes + this.remainingLength;
     if (total > this.maximumPacketSize) {

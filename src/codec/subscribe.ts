@@ -91,7 +91,9 @@ export function readSubscribe(r: Reader, version: ProtocolVersion): SubscribePac
     validateTopicFilter(topic, 'remote');
     const options = r.u8();
     const qos = options & 0x03;
-    if (qos === 3) throw remoteError('MALFORMED_PACKET', 'subscription QoS is 3');
+    // 3.1.1 [MQTT-3-8.3-4]: malformed; 5.0 3.8.3.1: "It is a Protocol Error if the Maximum QoS field has the value 3".
+    if (qos === 3)
+      throw remoteError(version === 5 ? 'PROTOCOL_ERROR' : 'MALFORMED_PACKET', 'subscription QoS is 3');
     if (version === 4) {
       if (options & 0xfc) throw remoteError('MALFORMED_PACKET', 'subscription options reserved bits are set');
       packet.subscriptions.push({ topic, qos: qos as QoS });
