@@ -1,0 +1,106 @@
+/**
+ * Client options. Names follow MQTT.js where they mean the same thing, so a
+ * user can move over by reading one page ("Coming from MQTT.js" in the README).
+ */
+import type { Properties, QoS } from '../codec/types.ts';
+import type { Link } from '../links/types.ts';
+import type { BrokerAddress } from '../links/url.ts';
+
+/** Makes the link for a broker address; the Node entry point supplies TCP, TLS and WebSocket. */
+export type LinkFactory = (address: BrokerAddress) => Link;
+
+export interface WillOptions {
+  topic: string;
+  /** Text (sent as UTF-8) or bytes. */
+  payload: string | Uint8Array;
+  /** Default 0. */
+  qos?: QoS;
+  /** Default false. */
+  retain?: boolean;
+  /** MQTT 5 will properties, e.g. `{ willDelayInterval: 10 }`. */
+  properties?: Properties;
+}
+
+/** Pluggable MQTT 5 extended authentication (AUTH exchange). */
+export interface Authenticator {
+  /** The Authentication Method sent in CONNECT, e.g. 'SCRAM-SHA-1'. */
+  method: string;
+  /** Authentication Data for CONNECT. Default none. */
+  initialData?(): Uint8Array | undefined;
+  /** Answers the server's AUTH challenge with the next Authentication Data. */
+  challenge(data: Uint8Array | undefined, reasonCode: number): Uint8Array | Promise<Uint8Array>;
+}
+
+export interface ClientOptions {
+  /**
+   * Broker URL(s): mqtt://, mqtts://, ws://, wss:// (user:pass@ in the URL is
+   * used as credentials). With several, the client rotates through them on
+   * reconnect. Either `url` or `link` is required.
+   */
+  url?: string | string[];
+  /** Your own Link (serial, radio, a test proxy...) instead of one made from `url`. */
+  link?: Link;
+  /** 4 for MQTT 3.1.1, 5 for MQTT 5.0. Default 5. */
+  protocolVersion?: 4 | 5;
+  /**
+   * The client identifier. Default: `steadfast_` and 12 random hex digits, made
+   * once per Client, so that reconnects resume the same session.
+   */
+  clientId?: string;
+  /**
+   * Clean session (3.1.1) / clean start (5.0) on every connect: the broker
+   * forgets the session each time. Default false: sessions are resumed, so
+   * nothing in flight is lost across an outage.
+   */
+  clean?: boolean;
+  /**
+   * Discard a stale session on the first connect of this Client, then keep
+   * the session on every reconnect (mqtt_as's clean_init). Default false.
+   */
+  cleanInit?: boolean;
+  /** Keepalive in seconds; 0 disables it. Default 60. */
+  keepalive?: number;
+  username?: string;
+  /** Text (sent as UTF-8) or bytes. */
+  password?: string | Uint8Array;
+  will?: WillOptions;
+  /**
+   * MQTT 5 CONNECT properties. Default `{ sessionExpiryInterval: 0xFFFFFFFF }`
+   * unless `clean` is set, since a session that expires at disconnect could
+   * not be resumed after an outage.
+   */
+  properties?: Properties;
+  /** Milliseconds to wait for the link to open and CONNACK to arrive. Default 30,000. */
+  connectTimeout?: number;
+  /**
+   * Milliseconds to wait for any packet after a PINGREQ before the link is
+   * declared dead (mqtt_as's response_time). Default keepalive × 1.5.
+   */
+  responseTimeout?: number;
+  /** First wait before reconnecting, in ms; doubles per failed attempt (with full jitter). Default 1,000. */
+  reconnectPeriod?: number;
+  /** Longest wait between reconnect attempts, in ms. Default 30,000. */
+  reconnectPeriodMax?: number;
+  /** Use MQTT 5 topic aliases for outbound messages when the broker allows them. Default true. */
+  topicAliases?: boolean;
+  /** Acknowledge inbound QoS 1 and 2 messages only when `message.ack()` is called. Default false. */
+  manualAck?: boolean;
+  /** MQTT 5 extended authentication. Default none. */
+  authenticator?: Authenticator;
+  /** Makes links from URLs; set by the entry point (Node: TCP, TLS, WebSocket; browser: WebSocket). */
+  linkFactory?: LinkFactory;
+}
+
+/** Makes payloads and passwords bytes: strings are sent as UTF-8. */
+export function toBytes(value: string | Uint8Array): Uint8Array {
+  return typeof value === 'string' ? new TextEncoder().encode(value) : value;
+}
+
+/** A random client id, stable for the life of the Client. */
+export function randomClientId(): string {
+  let id = 'steadfast_';
+  const bytes = new Uint8Array(6);
+  globalThis.crypto.getRandomValues(bytes);
+  for (const b of bytes) id += b.toString(16).padStart(2, '0');
+  return id;
+}

@@ -1,0 +1,102 @@
+/**
+ * A subscription: an async iterator of its messages (`for await`), or a
+ * callback, and a way to unsubscribe.
+ */
+
+import { topicMatches } from '../codec/topic.ts';
+import type { MqttError } from '../errors.ts';
+import type { Message } from './message.ts';
+
+interface Waiter {
+  resolve(result: IteratorResult<Message>): void;
+  reject(error: unknown): void;
+}
+
+export class Subscription implements AsyncIterable<Message> {
+  /** The topic filters of this subscription. */
+  readonly filters: string[];
+  /** One per filter: the QoS granted (0, 1, 2) or a failure reason code (>= 0x80). */
+  readonly granted: number[];
+  /** @internal the MQTT 5 subscription identifier, when the broker supports them. */
+  readonly identifier: number | undefined;
+  private readonly buffer: Message[] = [];
+  private readonly waiters: Waiter[] = [];
+  private ended: MqttError | undefined;
+  private readonly onMessage: ((message: Message) => void) | undefined;
+  private readonly doUnsubscribe: (s: Subscription) => Promise<void>;
+  private closed = false;
+
+  /** @internal */
+  constructor(
+    filters: string[],
+    granted: number[],
+    identifier: number | undefined,
+    onMessage: ((message: Message) => void) | undefined,
+    unsubscribe: (s: Subscription) => Promise<void>,
+  ) {
+    this.filters = filters;
+    this.granted = granted;
+    this.identifier = identifier;
+    this.onMessage = onMessage;
+    this.doUnsubscribe = unsubscribe;
+  }
+
+  /** @internal Whether a message belongs here, by identifier when the broker sent any, else by topic. */
+  matches(message: Message, identifiers: number[]): boolean {
+    if (identifiers.length > 0 && this.identifier !== undefined) return identifiers.includes(this.identifier);
+    return this.filters.some((filter, i) => this.granted[i] < 0x80 && topicMatches(filter, message.topic));
+  }
+
+  /** @internal */
+  deliver(message: Message): void {
+    if (this.closed) return;
+    if (this.onMessage !== undefined) {
+      this.onMessage(message);
+      return;
+    }
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) waiter.resolve({ value: message, done: false });
+    else this.buffer.push(message);
+  }
+
+  /** @internal Ends iteration: normally on unsubscribe, with an error when the client closed. */
+  end(error?: MqttError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ended = error;
+    for (const waiter of this.waiters.splice(0)) {
+      if (error && this.buffer.length === 0) waiter.reject(error);
+      else waiter.resolve({ value: undefined, done: true });
+    }
+  }
+
+  /** Messages received and not yet taken by the iterator. */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  /** Unsubscribes from the broker and ends the iteration. */
+  async unsubscribe(): Promise<void> {
+    if (this.closed) return;
+    this.end();
+    await this.doUnsubscribe(this);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: () => {
+        const message = this.buffer.shift();
+        if (message !== undefined) return Promise.resolve({ value: message, done: false });
+        if (this.closed) {
+          return this.ended ? Promise.reject(this.ended) : Promise.resolve({ value: undefined, done: true });
+        }
+        return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+      },
+      // `break` out of a for-await loop unsubscribes.
+      return: async () => {
+        await this.unsubscribe();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What the TCP and TLS links share: waiting for a node:net socket to become
+ * ready, and turning it into a Connection. Node only.
+ */
+import type { Socket } from 'node:net';
+import type { MqttError } from '../errors.ts';
+import { linkError, runOpening } from './opening.ts';
+import type { Connection, LinkHandlers } from './types.ts';
+
+/** How one kind of socket is opened. */
+export interface SocketOpener {
+  /** Link name for messages, e.g. `tcp 127.0.0.1:1883`. */
+  name: string;
+  /** Connect timeout in ms (0 for none). */
+  timeoutMs: number;
+  /** The event that means "ready": `connect` for TCP, `secureConnect` for TLS. */
+  readyEvent: 'connect' | 'secureConnect';
+  /** Starts connecting. */
+  connect(): Socket;
+  /** Turns an error before ready into the rejection. Default: LINK_ERROR with the error as cause. */
+  openError?(err: Error): MqttError;
+}
+
+const ignore = () => {};
+
+/**
+ * Opens a socket and resolves with a Connection once it is ready. On any
+ * failure the socket is destroyed and our listeners are removed (a no-op
+ * `error` listener stays so that a late error on the dead socket cannot
+ * crash the process).
+ */
+export function openSocket(opener: SocketOpener, handlers: LinkHandlers, signal?: AbortSignal): Promise<Connection> {
+  const { name } = opener;
+  return runOpening<Connection>(name, opener.timeoutMs, signal, (opening) => {
+    const socket = opener.connect();
+    const onError = (err: Error) => opening.reject(opener.openError?.(err) ?? linkError(name, err));
+    const onClose = () => opening.reject(linkError(name, undefined, 'closed while opening'));
+    const onReady = () => {
+      detach();
+      opening.resolve(wrapSocket(name, socket, handlers));
+    };
+    function detach(): void {
+      socket.off(opener.readyEvent, onReady);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    }
+    socket.once(opener.readyEvent, onReady);
+    socket.on('error', onError);
+    socket.once('close', onClose);
+    return () => {
+      detach();
+      socket.on('error', ignore);
+      socket.destroy();
+    };
+  });
+}
+
+/** A Connection over a ready socket; `handlers.close` is called once, from the socket's `close` event. */
+function wrapSocket(name: string, socket: Socket, handlers: LinkHandlers): Connection {
+  let closing = false;
+  let failure: Error | undefined;
+  // Buffers from node:net are freshly allocated per read, so they are handed
+  // on as they are (a Buffer is a Uint8Array): no copy.
+  socket.on('data', (chunk: Buffer) => handlers.data(chunk));
+  socket.on('drain', () => handlers.drain?.());
+  // `error` is always followed by `close`; keep the first one as the reason.
+  socket.on('error', (err) => {
+    failure ??= err;
+  });
+  socket.once('close', () => {
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('drain');
+    if (failure !== undefined) handlers.close(linkError(name, failure));
+    else if (closing) handlers.close();
+    // The peer ended the connection: not something we asked for, so say so.
+    else handlers.close(linkError(name, undefined, 'closed by the peer'));
+  });
+  return {
+    write(bytes) {
+      // After close (ours or the peer's) the bytes are dropped; writing to an
+      // ended socket would only raise a second, late error.
+      if (!socket.writable) return false;
+      return socket.write(bytes);
+    },
+    get bufferedAmount() {
+      return socket.writableLength;
+    },
+    close() {
+      closing = true;
+      socket.destroy();
+    },
+  };
+}

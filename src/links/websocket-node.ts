@@ -1,0 +1,42 @@
+/**
+ * The WebSocket link for Node 20, which has no global WebSocket: the same
+ * link as in browsers, with the `ws` package's class (it implements the
+ * WHATWG API, `binaryType = 'arraybuffer'` included) and the TLS and header
+ * options only a Node client can set.
+ */
+import { type ClientOptions, WebSocket } from 'ws';
+import type { TlsOptions } from './tls.ts';
+import type { Link } from './types.ts';
+import { type WebSocketLinkOptions, websocketLink } from './websocket.ts';
+
+/** Options for {@link nodeWebsocketLink}: those of `websocketLink` except the class, plus TLS and headers. */
+export interface NodeWebSocketLinkOptions extends Omit<WebSocketLinkOptions, 'WebSocket'>, TlsOptions {
+  /** Extra HTTP headers for the upgrade request (e.g. an `Authorization` token). Default none. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * A WebSocket Link for Node, using `ws`. `ca`, `cert`, `key` and
+ * `rejectUnauthorized` (default `true`) apply to `wss://` URLs.
+ */
+export function nodeWebsocketLink(options: NodeWebSocketLinkOptions): Link {
+  const { ca, cert, key, rejectUnauthorized, headers, ...rest } = options;
+  const wsOptions: ClientOptions = {
+    ca,
+    cert,
+    key,
+    rejectUnauthorized: rejectUnauthorized ?? true,
+    headers,
+    // MQTT payloads are usually small or already compressed; permessage-deflate
+    // would cost CPU and memory per connection for little gain.
+    perMessageDeflate: false,
+  };
+  // The link calls `new WebSocket(url, protocols)`, as in a browser; the
+  // subclass carries the Node-only options into ws's third argument.
+  class ConfiguredWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, wsOptions);
+    }
+  }
+  return websocketLink({ ...rest, WebSocket: ConfiguredWebSocket });
+}

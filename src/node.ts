@@ -1,0 +1,33 @@
+/**
+ * steadfast-mqtt for Node: everything in the core, plus TCP, TLS and
+ * WebSocket (`ws`) links chosen from the broker URL, and TLS options.
+ */
+import { Client, connect as connectWith } from './client/client.ts';
+import type { ClientOptions } from './client/options.ts';
+import { linkForUrl, type UrlLinkOptions } from './links/node.ts';
+
+export * from './client/index.ts';
+export { type ErrorSide, MqttError, type MqttErrorCode } from './errors.ts';
+export * from './links/index.ts';
+export * from './links/node.ts';
+export * from './public-codec.ts';
+
+/** Client options for Node: the link options (TLS ca/cert/key, servername, ALPN...) sit beside the MQTT ones, as in MQTT.js. */
+export type NodeClientOptions = ClientOptions & UrlLinkOptions & { readyTimeout?: number };
+
+function withNodeLinks(options: NodeClientOptions): NodeClientOptions {
+  const { connectTimeout } = options;
+  const linkOptions: UrlLinkOptions = { ...options, connectTimeout: connectTimeout ?? 30_000 };
+  return { linkFactory: (address) => linkForUrl(address, linkOptions), ...options };
+}
+
+/** Connects to a broker (`url` as a string, or full options) and resolves once connected. */
+export function connect(url: string | NodeClientOptions, options: NodeClientOptions = {}): Promise<Client> {
+  const merged = typeof url === 'string' ? { ...options, url } : url;
+  return connectWith(withNodeLinks(merged));
+}
+
+/** Creates a client without waiting for it to connect (call `start()`). */
+export function createClient(options: NodeClientOptions): Client {
+  return new Client(withNodeLinks(options));
+}
