@@ -115,11 +115,37 @@ export function encodedLength(packet: Packet, version: ProtocolVersion): number 
   return 1 + varintSize(body) + body;
 }
 
-/** Encodes `packet` for the given protocol version into a new, exactly-sized Uint8Array. */
+/*
+ * Small packets are carved out of a shared slab, as Node's Buffer pool does:
+ * allocating (and zero-filling) a fresh ArrayBuffer per packet costs more
+ * than encoding a 1 KiB PUBLISH. Each packet gets its own region, never
+ * reused, so views stay valid; `bytes.buffer` is the slab, so use
+ * `byteOffset`/`byteLength` when going through `.buffer`.
+ */
+const SLAB_SIZE = 32 * 1024;
+const SLAB_MAX_PACKET = 4 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+function allocate(size: number): Uint8Array {
+  if (size > SLAB_MAX_PACKET) return new Uint8Array(size);
+  if (slabUsed + size > slab.length) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed = (slabUsed + size + 7) & ~7; // keep regions 8-byte aligned
+  return out;
+}
+
+/**
+ * Encodes `packet` for the given protocol version into an exactly-sized
+ * Uint8Array (a packet of up to 4 KiB is a view into a shared slab).
+ */
 export function encode(packet: Packet, version: ProtocolVersion): Uint8Array {
   const v = versionOf(packet, version);
   const body = measure(packet, v);
-  const buf = new Uint8Array(1 + varintSize(body) + body);
+  const buf = allocate(1 + varintSize(body) + body);
   write(buf, 0, packet, v, body);
   return buf;
 }
