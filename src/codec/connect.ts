@@ -28,6 +28,12 @@ export function connectSize(p: ConnectPacket): number {
   if (!(p.keepalive >= 0 && p.keepalive <= 0xffff) || p.keepalive % 1 !== 0) {
     throw localError('INVALID_ARGUMENT', `keepalive must be 0 to 65535 seconds, got ${p.keepalive}`);
   }
+  if (!v5 && p.clientId === '' && !p.clean) {
+    throw localError(
+      'INVALID_ARGUMENT',
+      'MQTT 3.1.1 needs clean session for an empty client id [MQTT-3.1.3-7]',
+    );
+  }
   // protocol name (2 + 4), level, flags, keepalive
   let size = 10 + stringSize(p.clientId, 'clientId');
   if (v5) {
@@ -129,6 +135,13 @@ export function readConnect(r: Reader): ConnectPacket {
 let connackPropsSize = 0;
 
 export function connackSize(p: ConnackPacket, version: ProtocolVersion): number {
+  const code = p.reasonCode;
+  if (typeof code !== 'number' || code < 0 || code > 255 || code % 1 !== 0) {
+    throw localError('INVALID_ARGUMENT', `CONNACK reason code must be a byte, got ${code}`);
+  }
+  if (p.sessionPresent && code !== 0) {
+    throw localError('INVALID_ARGUMENT', 'CONNACK cannot have session present with a refusal [MQTT-3.2.2-6]');
+  }
   if (version === 4) return 2;
   connackPropsSize = propertiesSize(p.properties, CONNACK_TYPE);
   return 2 + varintSize(connackPropsSize) + connackPropsSize;

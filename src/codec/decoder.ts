@@ -50,8 +50,12 @@ export class PacketDecoder {
   private failure: MqttError | undefined;
   private readonly reader = new Reader();
 
+  /** The version given at construction; a CONNECT may switch `protocolVersion`, `reset()` restores it. */
+  private readonly initialVersion: ProtocolVersion;
+
   constructor(options: DecoderOptions = {}) {
     this.protocolVersion = options.protocolVersion ?? 5;
+    this.initialVersion = this.protocolVersion;
     this.maximumPacketSize = options.maximumPacketSize ?? MAX_PACKET_SIZE;
   }
 
@@ -88,6 +92,7 @@ export class PacketDecoder {
 
   /** Forgets all buffered bytes and any failure: for a new connection. */
   reset(): void {
+    this.protocolVersion = this.initialVersion;
     this.chunk = EMPTY;
     this.pos = 0;
     this.body = null;

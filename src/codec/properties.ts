@@ -129,7 +129,7 @@ function checkNumber(name: string, value: unknown, max: number): number {
   return value;
 }
 
-function valueSize(def: PropertyDef, value: unknown): number {
+function valueSize(def: PropertyDef, value: unknown, where: number): number {
   switch (def.type) {
     case 'bool':
       if (typeof value !== 'boolean') badValue(def.name, value);
@@ -144,8 +144,10 @@ function valueSize(def: PropertyDef, value: unknown): number {
       checkNumber(def.name, value, 0xffff_ffff);
       return 5;
     case 'varint': {
-      // Subscription Identifier: one number, or several on a PUBLISH sent by a server.
+      // Subscription Identifier: one number, or several on a PUBLISH sent by a server. Anywhere
+      // else (SUBSCRIBE) more than one is a Protocol Error (MQTT 5 section 3.8.2.1.2).
       if (Array.isArray(value)) {
+        if (value.length > 1 && where !== PUBLISH) badValue(def.name, value);
         let size = 0;
         for (const v of value) size += 1 + varintSize(checkNumber(def.name, v, 268_435_455));
         return size;
@@ -189,7 +191,7 @@ export function propertiesSize(props: Properties | undefined, where: number): nu
     if ((def.allowed & (1 << where)) === 0) {
       throw localError('INVALID_ARGUMENT', `property ${name} is not allowed in ${whereName(where)}`);
     }
-    size += valueSize(def, value);
+    size += valueSize(def, value, where);
   }
   return size;
 }

@@ -128,6 +128,10 @@ function checkCodes(codes: number[], what: string): void {
 export function subackSize(p: SubackPacket | UnsubackPacket, version: ProtocolVersion): number {
   checkPacketId(p.packetId, p.type.toUpperCase());
   checkCodes(p.reasonCodes, p.type.toUpperCase());
+  // MQTT 3.1.1 SUBACK return codes other than 0x00, 0x01, 0x02 and 0x80 MUST NOT be used [MQTT-3.9.3-2].
+  if (version === 4 && p.type === 'suback' && p.reasonCodes.some((c) => c > 2 && c !== 0x80)) {
+    throw localError('INVALID_ARGUMENT', 'MQTT 3.1.1 SUBACK return codes are 0, 1, 2 or 0x80');
+  }
   const typeNumber = p.type === 'suback' ? SUBACK_TYPE : UNSUBACK_TYPE;
   // An MQTT 3.1.1 UNSUBACK carries only the packet identifier.
   const codes = version === 4 && p.type === 'unsuback' ? 0 : p.reasonCodes.length;

@@ -79,7 +79,8 @@ function checkFilterLevels(filter: string, side: ErrorSide): void {
 export function validateTopicFilter(filter: string, side: ErrorSide = 'local'): void {
   if (filter.startsWith(SHARE_PREFIX)) {
     const shared = parseSharedSubscription(filter);
-    if (shared === undefined || shared.group.length === 0 || /[+#]/.test(shared.group)) {
+    // The share name is part of the filter: no wildcard, and no U+0000 either [MQTT-4.7.3-2].
+    if (shared === undefined || shared.group.length === 0 || /[+#\u0000]/.test(shared.group)) {
       invalid(
         'TOPIC_FILTER_INVALID',
         `a shared subscription needs $share/{group}/{filter}: ${JSON.stringify(filter)}`,

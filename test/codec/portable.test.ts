@@ -33,7 +33,10 @@ test('a Node built-in in the portable core would be caught', async () => {
   // Proves the check above can fail: the same build over a file importing node:fs must be rejected.
   await assert.rejects(
     build({
-      stdin: { contents: "import { readFileSync } from 'node:fs'; export const x = readFileSync;", resolveDir: '.' },
+      stdin: {
+        contents: "import { readFileSync } from 'node:fs'; export const x = readFileSync;",
+        resolveDir: '.',
+      },
       bundle: true,
       platform: 'browser',
       write: false,
