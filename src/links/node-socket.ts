@@ -17,8 +17,11 @@ export interface SocketOpener {
   readyEvent: 'connect' | 'secureConnect';
   /** Starts connecting. */
   connect(): Socket;
-  /** Turns an error before ready into the rejection. Default: LINK_ERROR with the error as cause. */
-  openError?(err: Error): MqttError;
+  /**
+   * Turns a socket error, while opening or after, into what is reported.
+   * Default: LINK_ERROR with the error as cause.
+   */
+  describeError?(err: Error): MqttError;
 }
 
 const ignore = () => {};
@@ -29,15 +32,20 @@ const ignore = () => {};
  * `error` listener stays so that a late error on the dead socket cannot
  * crash the process).
  */
-export function openSocket(opener: SocketOpener, handlers: LinkHandlers, signal?: AbortSignal): Promise<Connection> {
+export function openSocket(
+  opener: SocketOpener,
+  handlers: LinkHandlers,
+  signal?: AbortSignal,
+): Promise<Connection> {
   const { name } = opener;
   return runOpening<Connection>(name, opener.timeoutMs, signal, (opening) => {
     const socket = opener.connect();
-    const onError = (err: Error) => opening.reject(opener.openError?.(err) ?? linkError(name, err));
+    const describe = (err: Error) => opener.describeError?.(err) ?? linkError(name, err);
+    const onError = (err: Error) => opening.reject(describe(err));
     const onClose = () => opening.reject(linkError(name, undefined, 'closed while opening'));
     const onReady = () => {
       detach();
-      opening.resolve(wrapSocket(name, socket, handlers));
+      opening.resolve(wrapSocket(name, socket, handlers, describe));
     };
     function detach(): void {
       socket.off(opener.readyEvent, onReady);
@@ -56,7 +64,12 @@ export function openSocket(opener: SocketOpener, handlers: LinkHandlers, signal?
 }
 
 /** A Connection over a ready socket; `handlers.close` is called once, from the socket's `close` event. */
-function wrapSocket(name: string, socket: Socket, handlers: LinkHandlers): Connection {
+function wrapSocket(
+  name: string,
+  socket: Socket,
+  handlers: LinkHandlers,
+  describe: (err: Error) => MqttError,
+): Connection {
   let closing = false;
   let failure: Error | undefined;
   // Buffers from node:net are freshly allocated per read, so they are handed
@@ -70,7 +83,7 @@ function wrapSocket(name: string, socket: Socket, handlers: LinkHandlers): Conne
   socket.once('close', () => {
     socket.removeAllListeners('data');
     socket.removeAllListeners('drain');
-    if (failure !== undefined) handlers.close(linkError(name, failure));
+    if (failure !== undefined) handlers.close(describe(failure));
     else if (closing) handlers.close();
     // The peer ended the connection: not something we asked for, so say so.
     else handlers.close(linkError(name, undefined, 'closed by the peer'));

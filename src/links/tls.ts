@@ -74,7 +74,9 @@ export function tlsLink(options: TlsLinkOptions): Link {
               ALPNProtocols: options.alpnProtocols,
               rejectUnauthorized: options.rejectUnauthorized ?? true,
             }).setNoDelay(options.noDelay ?? true),
-          openError: (err) => tlsOpenError(name, err),
+          // TLS 1.3 finishes the client's handshake before the broker checks
+          // our certificate, so its refusal arrives after open: same wording.
+          describeError: (err) => tlsError(name, err),
         },
         handlers,
         signal,
@@ -83,14 +85,18 @@ export function tlsLink(options: TlsLinkOptions): Link {
   };
 }
 
-/** Says plainly when a failed handshake is a certificate problem, the commonest TLS misconfiguration. */
-function tlsOpenError(name: string, err: Error): MqttError {
+/** Says plainly when a TLS error is a certificate problem, the commonest TLS misconfiguration. */
+function tlsError(name: string, err: Error): MqttError {
   const code = String((err as { code?: unknown }).code ?? '');
   if (/ALERT.*CERTIFICATE/.test(code)) {
     return linkError(name, err, `certificate problem: the broker refused our client certificate (${code})`);
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_|INVALID_CA|HOSTNAME|ALTNAME/.test(code)) {
-    return linkError(name, err, `certificate problem: the broker's certificate was not accepted (${err.message})`);
+    return linkError(
+      name,
+      err,
+      `certificate problem: the broker's certificate was not accepted (${err.message})`,
+    );
   }
   return linkError(name, err);
 }

@@ -34,7 +34,7 @@ export interface Link {
   /** A short description for logs and status, e.g. `tcp 127.0.0.1:1883`. */
   readonly name: string;
   /**
-   * Opens a connection. Rejects with a LinkError when it cannot, or when
+   * Opens a connection. Rejects with an MqttError (code LINK_ERROR, or TIMEOUT) when it cannot, or when
    * `signal` aborts first (then nothing stays open).
    */
   open(handlers: LinkHandlers, signal?: AbortSignal): Promise<Connection>;

@@ -6,6 +6,7 @@
 import { MqttError } from '../errors.ts';
 import { DEFAULT_CONNECT_TIMEOUT, linkError, runOpening } from './opening.ts';
 import type { Connection, Link, LinkHandlers } from './types.ts';
+import { redactUrl } from './url.ts';
 
 /**
  * The part of the WHATWG WebSocket this link uses. The browser's WebSocket
@@ -80,8 +81,7 @@ interface ErrorLike {
  *   INVALID_ARGUMENT when no WebSocket class is available.
  */
 export function websocketLink(options: WebSocketLinkOptions): Link {
-  const WebSocketClass =
-    options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (WebSocketClass === undefined) {
     throw new MqttError(
       'INVALID_ARGUMENT',
@@ -99,19 +99,24 @@ export function websocketLink(options: WebSocketLinkOptions): Link {
   return {
     name,
     open(handlers, signal) {
-      return runOpening<Connection>(name, options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, signal, (opening) => {
-        const socket = new WebSocketClass(url, protocols);
-        socket.binaryType = 'arraybuffer';
-        socket.onopen = () => opening.resolve(wrapWebSocket(settings, socket, handlers));
-        // Browsers give no detail in the error event (on purpose); `ws` gives the system error.
-        socket.onerror = ((event: ErrorLike) => opening.reject(eventError(name, event)));
-        socket.onclose = ((event: CloseLike) =>
-          opening.reject(linkError(name, event, `closed while opening${closeDetail(event)}`)));
-        return () => {
-          detach(socket);
-          socket.close();
-        };
-      });
+      return runOpening<Connection>(
+        name,
+        options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
+        signal,
+        (opening) => {
+          const socket = new WebSocketClass(url, protocols);
+          socket.binaryType = 'arraybuffer';
+          socket.onopen = () => opening.resolve(wrapWebSocket(settings, socket, handlers));
+          // Browsers give no detail in the error event (on purpose); `ws` gives the system error.
+          socket.onerror = (event: ErrorLike) => opening.reject(eventError(name, event));
+          socket.onclose = (event: CloseLike) =>
+            opening.reject(linkError(name, event, `closed while opening${closeDetail(event)}`));
+          return () => {
+            detach(socket);
+            socket.close();
+          };
+        },
+      );
     },
   };
 }
@@ -134,7 +139,8 @@ function wrapWebSocket(settings: Settings, socket: WebSocketLike, handlers: Link
     if (poll !== undefined) clearInterval(poll);
     poll = undefined;
   };
-  socket.onmessage = ((event: MessageLike) => {
+  socket.onmessage = (event: MessageLike) => {
+    if (failure !== undefined) return; // closing after a text message: deliver nothing more
     const { data } = event;
     // binaryType 'arraybuffer': the buffer is fresh for each message, so a view on it is safe to keep.
     if (data instanceof ArrayBuffer) handlers.data(new Uint8Array(data));
@@ -142,18 +148,18 @@ function wrapWebSocket(settings: Settings, socket: WebSocketLike, handlers: Link
       failure ??= linkError(name, undefined, 'received a text message; MQTT travels only in binary messages');
       socket.close(UNSUPPORTED_DATA);
     }
-  });
-  socket.onerror = ((event: ErrorLike) => {
+  };
+  socket.onerror = (event: ErrorLike) => {
     failure ??= eventError(name, event);
-  });
-  socket.onclose = ((event: CloseLike) => {
+  };
+  socket.onclose = (event: CloseLike) => {
     ended = true;
     stopPolling();
     detach(socket);
     if (failure !== undefined) handlers.close(failure);
     else if (closing) handlers.close();
     else handlers.close(linkError(name, event, `closed by the peer${closeDetail(event)}`));
-  });
+  };
 
   return {
     write(bytes) {
@@ -205,7 +211,7 @@ function checkedUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch (err) {
-    throw new MqttError('INVALID_URL', `websocketLink: not a valid URL: ${url}`, { cause: err });
+    throw new MqttError('INVALID_URL', `websocketLink: not a valid URL: ${redactUrl(url)}`, { cause: err });
   }
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
     throw new MqttError('INVALID_URL', `websocketLink: expected ws:// or wss://, got ${parsed.protocol}`);
