@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 # npm packages: install when node_modules is missing or older than the lock file.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: the registry here serves only this platform's optional packages,
+  # so the lock file cannot list the others and `npm ci` would refuse it as out of sync.
+  npm install --no-audit --no-fund
 fi
 # Debian packages the integration tests need (mosquitto, socat, iproute2, ...).
 bash scripts/ensure-system-deps.sh
