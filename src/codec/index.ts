@@ -16,4 +16,4 @@ export {
   validateTopicName,
 } from './topic.ts';
 export type * from './types.ts';
-export { readUtf8, utf8Length, writeUtf8 } from './utf8.ts';
+export { isWellFormedUtf8, readUtf8, utf8Length, writeUtf8 } from './utf8.ts';

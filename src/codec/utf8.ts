@@ -141,3 +141,46 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string {
   }
   return codeUnitsToString(units, n);
 }
+
+/**
+ * Whether `buf` is well-formed UTF-8 (RFC 3629): what a payload flagged with
+ * Payload Format Indicator 1 must be. Unlike MQTT strings, U+0000 is allowed.
+ */
+export function isWellFormedUtf8(buf: Uint8Array): boolean {
+  const end = buf.length;
+  let i = 0;
+  while (i < end) {
+    const b = buf[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    let cp: number;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+      cp = b & 0x1f;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+      cp = b & 0x0f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+      cp = b & 0x07;
+    } else {
+      return false;
+    }
+    if (i + need >= end) return false; // truncated sequence
+    for (let k = 1; k <= need; k++) {
+      const c = buf[i + k];
+      if ((c & 0xc0) !== 0x80) return false;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += need + 1;
+  }
+  return true;
+}

@@ -10,6 +10,7 @@
 
 import { encode } from '../codec/encode.ts';
 import type { AckPacket, ProtocolVersion, PublishPacket } from '../codec/types.ts';
+import { isWellFormedUtf8 } from '../codec/utf8.ts';
 import { MqttError } from '../errors.ts';
 import { InboundAliases } from './topic-aliases.ts';
 import type { SessionEvent } from './types.ts';
@@ -56,6 +57,14 @@ export class Inbound {
   onPublish(p: PublishPacket): void {
     const alias = p.properties?.topicAlias;
     if (alias !== undefined) p.topic = this.aliases.resolve(p.topic, alias);
+    if (p.properties?.payloadFormatIndicator === true && !isWellFormedUtf8(p.payload)) {
+      // Flagged as UTF-8 but is not: refuse it with 0x99 Payload format invalid, never deliver it [MQTT-3.3.2-4].
+      if (p.qos > 0) {
+        const type = p.qos === 1 ? 'puback' : 'pubrec';
+        this.io.send(encode({ type, packetId: p.packetId!, reasonCode: 0x99 }, this.version));
+      }
+      return;
+    }
     if (p.qos === 0) {
       this.io.emit({ type: 'message', message: p });
       return;
