@@ -28,6 +28,13 @@ export class Inbound {
   readonly qos2 = new Map<number, Qos2State>();
   /** QoS 1 ids delivered on this connection and not yet acknowledged (manual ack). */
   private readonly qos1Pending = new Set<number>();
+  /**
+   * QoS 2 ids held whose PUBLISH came on this connection: what counts against
+   * our Receive Maximum, which applies per connection (5.0 section 4.9). Ids
+   * held from an earlier connection await only a PUBREL, which the broker's
+   * restarted send quota does not count.
+   */
+  private readonly qos2ThisConnection = new Set<number>();
   readonly aliases = new InboundAliases();
   private version: ProtocolVersion = 5;
   /** Counts connections, so that a manual ack for a message of an earlier connection is dropped. */
@@ -45,6 +52,7 @@ export class Inbound {
     this.version = version;
     this.epoch++;
     this.qos1Pending.clear();
+    this.qos2ThisConnection.clear();
     this.aliases.reset(topicAliasMaximum);
     // A broker without our session will not send PUBREL for ids we hold.
     if (!sessionPresent) this.qos2.clear();
@@ -79,13 +87,16 @@ export class Inbound {
       if (!this.manualAck) this.io.send(encode({ type: 'puback', packetId: id }, this.version));
       return;
     }
+    if (!this.qos2ThisConnection.has(id)) {
+      this.checkQuota(1);
+      this.qos2ThisConnection.add(id);
+    }
     const state = this.qos2.get(id);
     if (state !== undefined) {
       // Already delivered: never again. Repeat PUBREC if it went out; otherwise the app still owes its ack.
       if (state === 'acked') this.io.send(encode({ type: 'pubrec', packetId: id }, this.version));
       return;
     }
-    this.checkQuota(1);
     this.qos2.set(id, 'delivered');
     this.io.emit({ type: 'message', message: p });
     if (!this.manualAck) this.ackQos2(id, 0);
@@ -95,6 +106,7 @@ export class Inbound {
     if (reasonCode >= 0x80) {
       // A refused QoS 2 message ends here: the broker sends no PUBREL for it.
       this.qos2.delete(id);
+      this.qos2ThisConnection.delete(id);
     } else {
       this.qos2.set(id, 'acked');
     }
@@ -102,7 +114,7 @@ export class Inbound {
   }
 
   private checkQuota(adding: number): void {
-    const held = this.qos1Pending.size + this.qos2.size + adding;
+    const held = this.qos1Pending.size + this.qos2ThisConnection.size + adding;
     if (held > this.receiveMaximum) {
       throw new MqttError(
         'PROTOCOL_ERROR',
@@ -117,6 +129,7 @@ export class Inbound {
 
   onPubrel(p: AckPacket<'pubrel'>): void {
     const known = this.qos2.delete(p.packetId);
+    this.qos2ThisConnection.delete(p.packetId);
     // Unknown id: we released it already (a repeated PUBREL); still complete the broker's flow.
     const reasonCode = known || this.version === 4 ? 0 : 0x92;
     this.io.send(encode({ type: 'pubcomp', packetId: p.packetId, reasonCode }, this.version));

@@ -70,9 +70,19 @@ export class Outbound {
     }
   }
 
-  /** The connection is up: re-send what was in flight, then drain the queue. */
-  up(limits: BrokerLimits, now: number): void {
+  /**
+   * The connection is up: re-send what was in flight, then drain the queue.
+   * Without the broker's session, a PUBREC'd message is complete: the broker
+   * took ownership at PUBREC [MQTT-4.3.3-2], our state for it is discarded
+   * [MQTT-3.2.2-5], and re-sending its PUBLISH could only duplicate it.
+   */
+  up(limits: BrokerLimits, now: number, sessionPresent = true): void {
     this.limits = limits;
+    if (!sessionPresent) {
+      for (const record of [...this.inflight.values()]) {
+        if (record.state === 'received') this.complete(record, 0, undefined);
+      }
+    }
     this.resend = [...this.inflight.values()];
     this.resendNext = 0;
     this.pump(now);
@@ -174,7 +184,10 @@ export class Outbound {
   ): Uint8Array | undefined {
     const m = record.message;
     let topic = m.topic;
-    const alias = limits.version === 5 ? this.aliases.lookup(topic) : undefined;
+    // An empty topic gets no alias: it is invalid, and the encoder must refuse it rather than
+    // send it as "topic '' with a new alias", which the broker answers by disconnecting (and
+    // the re-send after every reconnect would be refused again, forever).
+    const alias = limits.version === 5 && topic !== '' ? this.aliases.lookup(topic) : undefined;
     if (alias !== undefined) {
       properties = { ...properties, topicAlias: alias.alias };
       if (alias.known) topic = '';
@@ -206,6 +219,7 @@ export class Outbound {
       );
       return undefined;
     }
+    if (alias !== undefined) this.aliases.use(m.topic, alias.alias);
     return bytes;
   }
 
@@ -215,6 +229,11 @@ export class Outbound {
     properties: Properties | undefined,
     now: number,
   ): void {
+    this.complete(record, reasonCode, properties);
+    this.pump(now);
+  }
+
+  private complete(record: OutboundRecord, reasonCode: number, properties: Properties | undefined): void {
     this.inflight.delete(record.packetId);
     this.ids.release(record.packetId);
     if (reasonCode >= 0x80) {
@@ -224,7 +243,6 @@ export class Outbound {
       if (properties !== undefined) event.properties = properties;
       this.io.emit(event);
     }
-    this.pump(now);
   }
 
   onPuback(p: AckPacket<'puback'>, now: number): void {
@@ -253,7 +271,10 @@ export class Outbound {
   onPubcomp(p: AckPacket<'pubcomp'>, now: number): void {
     const record = this.inflight.get(p.packetId);
     if (record === undefined || record.state !== 'received') return;
-    this.finish(record, p.reasonCode ?? 0, p.properties, now);
+    // 0x92 "is not an error during recovery" (MQTT 5 3.7.2.1): the broker released the id and its
+    // PUBCOMP was lost in an outage. The message was accepted at PUBREC, so this completes it.
+    const code = p.reasonCode === 0x92 ? 0 : (p.reasonCode ?? 0);
+    this.finish(record, code, p.properties, now);
   }
 
   /** Ends every publication with `error` (the client is closing for good). */

@@ -35,6 +35,15 @@ import type { OutboundMessage, SessionEvent, SessionHost, SessionOptions } from 
 
 export type SessionState = 'down' | 'connecting' | 'up' | 'closing';
 
+/**
+ * QoS 1/2 publications in flight at once on MQTT 3.1.1, where the broker
+ * cannot announce a Receive Maximum. Brokers still have one: Mosquitto 2.0
+ * answers a QoS 2 PUBLISH beyond its max_inflight_messages (default 20)
+ * with a PUBREC and drops the message, so sending more would lose messages.
+ * 20 is also Mosquitto's and Paho Python's client default.
+ */
+export const MQTT3_SEND_QUOTA = 20;
+
 /** What the broker said about itself in CONNACK, with the spec's defaults filled in. */
 export interface ServerCapabilities {
   receiveMaximum: number;
@@ -70,6 +79,12 @@ export class Session {
   private keepaliveMs: number;
   private lastSent = 0;
   private lastReceived = 0;
+  /**
+   * The latest time the host gave us. Commands without a `now` (subscribe,
+   * acknowledge, ...) send at this time: never later than the truth, so a
+   * ping can only come early, never late.
+   */
+  private now = 0;
   private pingSentAt: number | undefined;
   private connackDeadline = Number.POSITIVE_INFINITY;
   /** When the current CONNECT asked for a clean start. */
@@ -97,6 +112,7 @@ export class Session {
   }
 
   private send(bytes: Uint8Array): void {
+    this.lastSent = this.now;
     this.host.send(bytes);
   }
 
@@ -113,6 +129,7 @@ export class Session {
    */
   linkUp(now: number, clean: boolean): void {
     if (this.state !== 'down') this.linkDown(now);
+    this.now = now;
     this.decoder.reset();
     this.cleanStart = clean;
     this.state = 'connecting';
@@ -147,6 +164,7 @@ export class Session {
   /** Bytes from the link. */
   received(chunk: Uint8Array, now: number): void {
     if (this.state === 'down' || this.state === 'closing') return;
+    this.now = now;
     this.lastReceived = now;
     this.pingSentAt = undefined; // anything from the broker proves the link is alive
     this.decoder.push(chunk);
@@ -164,6 +182,7 @@ export class Session {
 
   /** Advances time: keepalive pings, ping and CONNACK timeouts. */
   tick(now: number): void {
+    this.now = now;
     if (this.state === 'connecting' && now >= this.connackDeadline) {
       return this.close(new MqttErrorClass('TIMEOUT', 'no CONNACK from the broker in time'));
     }
@@ -205,6 +224,7 @@ export class Session {
 
   /** Accepts a publication; `token` comes back in its `published` / `publish-failed` event. */
   publish(message: OutboundMessage, token: unknown, now: number): void {
+    this.now = now;
     this.outbound.publish(message, token, now);
   }
 
@@ -235,7 +255,7 @@ export class Session {
       if (properties !== undefined) packet.properties = properties;
       this.sendPacket(packet);
     }
-    this.state = 'closing';
+    this.closing();
   }
 
   // ---- inbound packets ----
@@ -268,7 +288,7 @@ export class Session {
         const code = packet.reasonCode ?? 0;
         const reason = packet.properties?.reasonString;
         const name = reasonCodeName(code, 'disconnect');
-        this.state = 'closing';
+        this.closing();
         this.host.emit({
           type: 'close',
           error: new MqttErrorClass(
@@ -347,12 +367,13 @@ export class Session {
     this.outbound.up(
       {
         version: this.version,
-        sendQuota: server.receiveMaximum,
+        sendQuota: this.version === 4 ? MQTT3_SEND_QUOTA : server.receiveMaximum,
         maximumPacketSize: server.maximumPacketSize,
         maximumQoS: server.maximumQoS,
         retainAvailable: server.retainAvailable,
       },
       now,
+      sessionPresent,
     );
   }
 
@@ -365,7 +386,19 @@ export class Session {
   }
 
   private close(error: MqttError): void {
-    this.state = 'closing';
+    this.closing();
     this.host.emit({ type: 'close', error });
+  }
+
+  /**
+   * The link is on its way down: from here until `linkDown` nothing is
+   * written, so publications and acks wait for the next connection instead
+   * of going into a link the host is closing.
+   */
+  private closing(): void {
+    this.state = 'closing';
+    this.pingSentAt = undefined;
+    this.outbound.down();
+    this.inbound.down();
   }
 }

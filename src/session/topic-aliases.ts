@@ -22,25 +22,24 @@ export class OutboundAliases {
   /**
    * The alias to send with `topic`, and whether the topic must be sent too
    * (when the alias is new or reassigned). Undefined when aliases are off.
+   * Changes nothing: call `use` once the PUBLISH is really sent, so that a
+   * packet that fails (too large, invalid) leaves no alias the broker never learned.
    */
   lookup(topic: string): { alias: number; known: boolean } | undefined {
     if (this.max === 0) return undefined;
     const alias = this.byTopic.get(topic);
-    if (alias !== undefined) {
-      this.byTopic.delete(topic);
-      this.byTopic.set(topic, alias);
-      return { alias, known: true };
+    if (alias !== undefined) return { alias, known: true };
+    if (this.byTopic.size < this.max) return { alias: this.byTopic.size + 1, known: false };
+    // All taken: reassign the least recently used.
+    return { alias: this.byTopic.values().next().value as number, known: false };
+  }
+
+  /** A PUBLISH went out with `topic` and the `alias` that `lookup` gave for it. */
+  use(topic: string, alias: number): void {
+    if (!this.byTopic.delete(topic) && this.byTopic.size >= this.max) {
+      this.byTopic.delete(this.byTopic.keys().next().value as string);
     }
-    let next: number;
-    if (this.byTopic.size < this.max) {
-      next = this.byTopic.size + 1;
-    } else {
-      const [oldest, oldAlias] = this.byTopic.entries().next().value as [string, number];
-      this.byTopic.delete(oldest);
-      next = oldAlias;
-    }
-    this.byTopic.set(topic, next);
-    return { alias: next, known: false };
+    this.byTopic.set(topic, alias);
   }
 }
 

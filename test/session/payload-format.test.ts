@@ -46,6 +46,6 @@ for (const qos of [0, 1, 2] as const) {
     sent.length = 0;
     session.received(encode(publish(VALID, 2), 5), 2);
     assert.equal(events.length, 1, 'a valid one is delivered');
-    assert.equal(events[0].type, 'message');
+    assert.equal((events as SessionEvent[])[0].type, 'message');
   });
 }
