@@ -5,6 +5,7 @@
  * Session, links and time in the Supervisor.
  */
 
+import { validateTopicName } from '../codec/topic.ts';
 import type { Properties, QoS, Subscription as SubscriptionSpec } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
 import type { Link } from '../links/types.ts';
@@ -78,9 +79,17 @@ export class Client extends Emitter<ClientEvents> {
   private readonly session: Session;
   private readonly supervisor: Supervisor;
   private readonly subscriptionsByFilter = new Set<Subscription>();
+  /**
+   * MQTT 5: the subscription identifier the broker holds for each filter. A new
+   * subscription on a filter replaces the broker's (and its identifier), so every
+   * Subscription on that filter is matched by the latest one.
+   */
+  private readonly identifierByFilter = new Map<string, number>();
   private nextSubscriptionId = 1;
   private isUp = false;
   private closedError: MqttError | undefined;
+  /** cleanInit: the next connection starts clean; cleared when one is up. */
+  private cleanInitPending: boolean;
   private readyWaiters: Deferred<void>[] = [];
   /** Request/response helper, made on first use. */
   private requester: Requester | undefined;
@@ -91,6 +100,7 @@ export class Client extends Emitter<ClientEvents> {
     const links = makeLinks(options);
     const version = options.protocolVersion ?? 5;
     const clean = options.clean ?? false;
+    this.cleanInitPending = !clean && (options.cleanInit ?? false);
     let properties = options.properties;
     if (version === 5 && !clean && properties?.sessionExpiryInterval === undefined) {
       properties = { ...properties, sessionExpiryInterval: 0xffff_ffff };
@@ -134,7 +144,7 @@ export class Client extends Emitter<ClientEvents> {
       this.session,
       {
         links,
-        clean: ({ established }) => clean || (established === 0 && (options.cleanInit ?? false)),
+        clean: () => clean || this.cleanInitPending,
         reconnectPeriod: options.reconnectPeriod ?? 1000,
         reconnectPeriodMax: options.reconnectPeriodMax ?? 30_000,
         connectTimeout: options.connectTimeout ?? 30_000,
@@ -206,6 +216,11 @@ export class Client extends Emitter<ClientEvents> {
    */
   publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     if (this.closedError) return Promise.reject(this.closedError);
+    try {
+      validateTopicName(topic); // at once, even offline: a bad topic must never reach the queue
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const done = deferred<PublishResult>();
     const message = {
       topic,
@@ -250,6 +265,11 @@ export class Client extends Emitter<ClientEvents> {
         side: 'remote',
       });
     }
+    if (identifier !== undefined) {
+      list.forEach((filter, i) => {
+        if (granted[i] < 0x80) this.identifierByFilter.set(filter, identifier);
+      });
+    }
     const subscription = new Subscription(list, granted, identifier, options.onMessage, (s) =>
       this.unsubscribeOne(s),
     );
@@ -267,6 +287,7 @@ export class Client extends Emitter<ClientEvents> {
         this.subscriptionsByFilter.delete(s);
       }
     }
+    for (const filter of list) this.identifierByFilter.delete(filter);
     const done = deferred<SessionEvent & { type: 'unsubscribed' }>();
     this.session.unsubscribe(list, properties, done);
     return (await done.promise).unsuback.reasonCodes;
@@ -323,6 +344,7 @@ export class Client extends Emitter<ClientEvents> {
     if (this.closedError) return;
     this.closedError = error;
     await this.supervisor.stop();
+    this.isUp = false; // a stopped supervisor reports no 'down'
     this.session.outbound.failAll(error);
     this.session.subscriptions.failAll(error);
     for (const s of this.subscriptionsByFilter) s.end(error.code === 'CLIENT_CLOSED' ? undefined : error);
@@ -334,6 +356,16 @@ export class Client extends Emitter<ClientEvents> {
   private onSessionEvent(event: SessionEvent): void {
     switch (event.type) {
       case 'up':
+        if (this.cleanInitPending) {
+          this.cleanInitPending = false;
+          if (this.session.version === 4) {
+            // A 3.1.1 clean session ends with its connection: this one only discarded the
+            // stale session. Reconnect without clean to start one that lasts (mqtt_as's method).
+            this.session.disconnect();
+            this.supervisor.reconnectNow();
+            return;
+          }
+        }
         this.isUp = true;
         this.supervisor.markUp();
         this.emit('up', { sessionPresent: event.sessionPresent, server: this.session.server! });
@@ -393,7 +425,9 @@ export class Client extends Emitter<ClientEvents> {
     }
     this.emit('message', message);
     const ids = message.subscriptionIdentifiers;
-    for (const s of this.subscriptionsByFilter) if (s.matches(message, ids)) s.deliver(message);
+    for (const s of this.subscriptionsByFilter) {
+      if (s.matches(message, ids, this.identifierByFilter)) s.deliver(message);
+    }
   }
 }
 

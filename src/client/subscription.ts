@@ -41,10 +41,17 @@ export class Subscription implements AsyncIterable<Message> {
     this.doUnsubscribe = unsubscribe;
   }
 
-  /** @internal Whether a message belongs here, by identifier when the broker sent any, else by topic. */
-  matches(message: Message, identifiers: number[]): boolean {
-    if (identifiers.length > 0 && this.identifier !== undefined) return identifiers.includes(this.identifier);
-    return this.filters.some((filter, i) => this.granted[i] < 0x80 && topicMatches(filter, message.topic));
+  /**
+   * @internal Whether a message belongs here: by the identifier the broker now
+   * holds for each of our filters (`current`) when it sent any, else by topic.
+   */
+  matches(message: Message, identifiers: number[], current: ReadonlyMap<string, number>): boolean {
+    return this.filters.some((filter, i) => {
+      if (this.granted[i] >= 0x80) return false;
+      const id = current.get(filter);
+      if (identifiers.length > 0 && id !== undefined) return identifiers.includes(id);
+      return topicMatches(filter, message.topic);
+    });
   }
 
   /** @internal */

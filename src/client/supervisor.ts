@@ -51,6 +51,8 @@ export class Supervisor {
   private reachedUp = false;
   private established = 0;
   private loopDone: Promise<void> | undefined;
+  /** The current connection is being ended on purpose, to open the next one at once. */
+  private quietReconnect = false;
   /** Set when the connection is up: the session can write. */
   stopped = false;
 
@@ -77,6 +79,15 @@ export class Supervisor {
   /** The session asks for the link to be closed (timeout, protocol error, refusal, server DISCONNECT). */
   closeLink(cause: MqttError): void {
     this.endConnection?.(cause);
+  }
+
+  /**
+   * Ends the current connection and opens the next one at once, to the same
+   * server, without reporting an outage (MQTT 3.1.1 cleanInit's clean connect).
+   */
+  reconnectNow(): void {
+    this.quietReconnect = true;
+    this.endConnection?.(new MqttError('CONNECTION_LOST', 'reconnecting'));
   }
 
   /** Bytes from the session: written in one batch at the end of this turn. */
@@ -150,6 +161,10 @@ export class Supervisor {
       const cause = await this.runConnection(link);
       this.session.linkDown(now());
       if (this.stopped) break;
+      if (this.quietReconnect) {
+        this.quietReconnect = false;
+        continue;
+      }
       const wasUp = this.reachedUp;
       this.hooks.down(cause, wasUp);
       if (!wasUp && this.established === 0 && isPermanentRefusal(cause, this.session.version)) {

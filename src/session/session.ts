@@ -167,6 +167,20 @@ export class Session {
     this.now = now;
     this.lastReceived = now;
     this.pingSentAt = undefined; // anything from the broker proves the link is alive
+    if (this.state === 'connecting' && this.version === 5 && isMqtt3Refusal(chunk)) {
+      // A 3.1.1-only broker answers our 5.0 CONNECT with its own CONNACK, "unacceptable protocol
+      // version", which is not a well-formed 5.0 CONNACK: read it as the refusal it is.
+      return this.close(
+        new MqttErrorClass(
+          'CONNECTION_REFUSED',
+          'the broker refused the connection: it does not speak MQTT 5',
+          {
+            reasonCode: 0x84,
+            side: 'remote',
+          },
+        ),
+      );
+    }
     this.decoder.push(chunk);
     try {
       for (let packet = this.decoder.next(); packet !== undefined; packet = this.decoder.next()) {
@@ -401,4 +415,11 @@ export class Session {
     this.outbound.down();
     this.inbound.down();
   }
+}
+
+/** The 3.1.1 CONNACK "unacceptable protocol version" (20 02 00 01), as the first bytes of a connection. */
+function isMqtt3Refusal(chunk: Uint8Array): boolean {
+  return (
+    chunk.length >= 4 && chunk[0] === 0x20 && chunk[1] === 0x02 && chunk[2] === 0x00 && chunk[3] === 0x01
+  );
 }

@@ -34,6 +34,12 @@ export interface MosquittoOptions {
    * Default none.
    */
   config?: string[];
+  /**
+   * Extra config lines for every listener, written after each `listener` line,
+   * for the options Mosquitto reads per listener, e.g. `['max_topic_alias 4']`.
+   * Default none.
+   */
+  listenerConfig?: string[];
   /** Log every message type (`log_type all`) instead of mosquitto's default set. Default `false`. */
   verbose?: boolean;
   /** How long to wait for the broker to accept connections, in ms. Default `10000`. */
@@ -132,6 +138,7 @@ function buildConfig(
     ...(opts.config ?? []),
     '',
     `listener ${ports.port} 127.0.0.1`,
+    ...(opts.listenerConfig ?? []),
   ];
   if (ports.tlsPort !== undefined && certs) {
     lines.push(
@@ -141,11 +148,12 @@ function buildConfig(
       `certfile ${certs.certFile}`,
       `keyfile ${certs.keyFile}`,
       `require_certificate ${opts.requireClientCert ? 'true' : 'false'}`,
+      ...(opts.listenerConfig ?? []),
     );
   }
   if (ports.wsPort !== undefined) {
     // `listener PORT 127.0.0.1` would bind every address for websockets in 2.0.11.
-    lines.push('', `listener ${ports.wsPort} lo`, 'protocol websockets');
+    lines.push('', `listener ${ports.wsPort} lo`, 'protocol websockets', ...(opts.listenerConfig ?? []));
   }
   return `${lines.join('\n')}\n`;
 }
