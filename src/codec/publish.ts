@@ -2,12 +2,14 @@
 import { localError, remoteError } from '../errors.ts';
 import { propertiesSize, readProperties, writeProperties } from './properties.ts';
 import { validateTopicName } from './topic.ts';
+import { readTopicName } from './topic-cache.ts';
 import type { ProtocolVersion, PublishPacket, QoS } from './types.ts';
 import {
   checkPacketId,
   type Reader,
   readPacketId,
   stringSize,
+  truncated,
   varintSize,
   writeString,
   writeU16,
@@ -62,7 +64,11 @@ export function readPublish(r: Reader, flags: number, version: ProtocolVersion):
   if (qos === 3) throw remoteError('MALFORMED_PACKET', 'PUBLISH has QoS 3');
   const dup = (flags & 0x08) !== 0;
   if (dup && qos === 0) throw remoteError('MALFORMED_PACKET', 'QoS 0 PUBLISH has DUP set');
-  const topic = r.utf8();
+  const topicLength = r.u16();
+  const topicStart = r.pos;
+  if (topicStart + topicLength > r.end) truncated();
+  r.pos = topicStart + topicLength;
+  const topic = readTopicName(r.buf, topicStart, r.pos);
   const packet: PublishPacket = {
     type: 'publish',
     topic,
@@ -81,8 +87,6 @@ export function readPublish(r: Reader, flags: number, version: ProtocolVersion):
     if (packet.properties?.topicAlias === undefined) {
       throw remoteError('PROTOCOL_ERROR', 'PUBLISH has an empty topic and no topic alias');
     }
-  } else {
-    validateTopicName(topic, 'remote');
   }
   packet.payload = r.rest();
   return packet;

@@ -84,6 +84,22 @@ function codeUnitsToString(units: ArrayLike<number>, count: number): string {
   return out;
 }
 
+// The platform decoder, where there is one, is the fastest way to make a string of bytes already
+// checked to be ASCII; engines without it (QuickJS) use the plain-JS path below.
+const platformDecoder: { decode(bytes: Uint8Array): string } | undefined =
+  typeof globalThis.TextDecoder === 'function' ? new globalThis.TextDecoder() : undefined;
+// Reused so that short strings cost no array allocation: apply() on a plain array beats a typed array.
+const scratch: number[] = [];
+
+function asciiToString(buf: Uint8Array, start: number, end: number): string {
+  if (platformDecoder !== undefined) return platformDecoder.decode(buf.subarray(start, end));
+  const n = end - start;
+  if (n > APPLY_CHUNK) return codeUnitsToString(buf.subarray(start, end), n);
+  scratch.length = n;
+  for (let k = 0; k < n; k++) scratch[k] = buf[start + k];
+  return String.fromCharCode.apply(null, scratch);
+}
+
 /**
  * Decodes `buf[start, end)` as strict UTF-8 (no overlongs, no surrogates, no
  * code point above U+10FFFF, no U+0000). Throws MALFORMED_PACKET otherwise.
@@ -97,7 +113,7 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string {
     if (b >= 0x80) break;
     i++;
   }
-  if (i === end) return codeUnitsToString(buf.subarray(start, end), end - start);
+  if (i === end) return asciiToString(buf, start, end);
 
   const units = new Uint16Array(end - start);
   let n = 0;
