@@ -209,21 +209,19 @@ export function writeProperties(
     const value = props[name as keyof Properties] as unknown;
     if (value === undefined) continue;
     const def = BY_NAME[name];
+    // Subscription identifiers and user properties repeat their identifier per value; the rest write it once.
+    if (def.type !== 'varint' && def.type !== 'pairs') buf[pos++] = def.id;
     switch (def.type) {
       case 'bool':
-        buf[pos++] = def.id;
         buf[pos++] = value ? 1 : 0;
         break;
       case 'byte':
-        buf[pos++] = def.id;
         buf[pos++] = value as number;
         break;
       case 'u16':
-        buf[pos++] = def.id;
         pos = writeU16(buf, pos, value as number);
         break;
       case 'u32':
-        buf[pos++] = def.id;
         pos = writeU32(buf, pos, value as number);
         break;
       case 'varint':
@@ -233,11 +231,9 @@ export function writeProperties(
         }
         break;
       case 'string':
-        buf[pos++] = def.id;
         pos = writeString(buf, pos, value as string);
         break;
       case 'binary':
-        buf[pos++] = def.id;
         pos = writeBinary(buf, pos, value as Uint8Array);
         break;
       case 'pairs': {

@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decode, encode, encodedLength, encodeInto, PacketDecoder } from '../../src/codec/index.ts';
+import {
+  decode,
+  encode,
+  encodedLength,
+  encodeInto,
+  PACKET_TYPE_NUMBER,
+  PacketDecoder,
+} from '../../src/codec/index.ts';
 import type { Packet, Properties, ProtocolVersion } from '../../src/codec/types.ts';
 import { MqttError } from '../../src/errors.ts';
 import {
@@ -22,20 +29,11 @@ import {
 import { canon, normalise, normaliseProperties } from './normalise.ts';
 
 const VERSIONS: ProtocolVersion[] = [4, 5];
-const WHERE: Record<string, number> = {
-  connect: 1,
-  connack: 2,
-  publish: 3,
-  puback: 4,
-  pubrec: 5,
-  pubrel: 6,
-  pubcomp: 7,
-  subscribe: 8,
-  suback: 9,
-  unsubscribe: 10,
-  unsuback: 11,
-  disconnect: 14,
-  auth: 15,
+// Packet types that carry properties, by type number (PINGREQ and PINGRESP have none).
+const WHERE: Partial<Record<string, number>> = {
+  ...PACKET_TYPE_NUMBER,
+  pingreq: undefined,
+  pingresp: undefined,
 };
 
 function assertSame(actual: Packet | undefined, expected: Packet, what: string): void {
@@ -84,7 +82,7 @@ for (const version of VERSIONS) {
 
       if (version === 5 && WHERE[type] !== undefined) {
         it(`${type}: every allowed property at once`, () => {
-          const where = WHERE[type];
+          const where = WHERE[type]!;
           fc.assert(
             fc.property(
               packet(type, 5, { maxPayload: 2000 }),
