@@ -237,7 +237,11 @@ function streamCase(name: string, v: ProtocolVersion, distinctTopics: boolean): 
   // v5 stream packets carry no properties: this case is about framing, not the property codec.
   for (const p of packets) delete p.properties;
   // Every packet on its own topic defeats our decoder's cache of recent topics: the worst case for it.
-  if (distinctTopics) packets.forEach((p, i) => (p.topic = `sensors/room${i}/temperature`));
+  if (distinctTopics) {
+    packets.forEach((p, i) => {
+      p.topic = `sensors/room${i}/temperature`;
+    });
+  }
   const all = checkPackets(name, v, packets);
   const chunks: Buffer[] = [];
   for (let i = 0; i < all.length; i += STREAM_CHUNK) chunks.push(all.subarray(i, i + STREAM_CHUNK));
