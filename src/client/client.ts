@@ -78,7 +78,7 @@ export class Client extends Emitter<ClientEvents> {
   readonly options: ClientOptions;
   private readonly session: Session;
   private readonly supervisor: Supervisor;
-  private readonly subscriptionsByFilter = new Set<Subscription>();
+  private readonly activeSubscriptions = new Set<Subscription>();
   /**
    * MQTT 5: the subscription identifier the broker holds for each filter. A new
    * subscription on a filter replaces the broker's (and its identifier), so every
@@ -273,7 +273,7 @@ export class Client extends Emitter<ClientEvents> {
     const subscription = new Subscription(list, granted, identifier, options.onMessage, (s) =>
       this.unsubscribeOne(s),
     );
-    this.subscriptionsByFilter.add(subscription);
+    this.activeSubscriptions.add(subscription);
     return subscription;
   }
 
@@ -281,10 +281,10 @@ export class Client extends Emitter<ClientEvents> {
   async unsubscribe(filters: string | string[], properties?: Properties): Promise<number[]> {
     if (this.closedError) throw this.closedError;
     const list = Array.isArray(filters) ? filters : [filters];
-    for (const s of this.subscriptionsByFilter) {
+    for (const s of this.activeSubscriptions) {
       if (s.filters.every((f) => list.includes(f))) {
         s.end();
-        this.subscriptionsByFilter.delete(s);
+        this.activeSubscriptions.delete(s);
       }
     }
     for (const filter of list) this.identifierByFilter.delete(filter);
@@ -294,11 +294,11 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   private async unsubscribeOne(subscription: Subscription): Promise<void> {
-    this.subscriptionsByFilter.delete(subscription);
+    this.activeSubscriptions.delete(subscription);
     if (this.closedError) return;
     // Filters still used by another subscription stay subscribed at the broker.
     const stillUsed = new Set<string>();
-    for (const s of this.subscriptionsByFilter) for (const f of s.filters) stillUsed.add(f);
+    for (const s of this.activeSubscriptions) for (const f of s.filters) stillUsed.add(f);
     const filters = subscription.filters.filter((f) => !stillUsed.has(f));
     if (filters.length > 0) await this.unsubscribe(filters);
   }
@@ -347,8 +347,8 @@ export class Client extends Emitter<ClientEvents> {
     this.isUp = false; // a stopped supervisor reports no 'down'
     this.session.outbound.failAll(error);
     this.session.subscriptions.failAll(error);
-    for (const s of this.subscriptionsByFilter) s.end(error.code === 'CLIENT_CLOSED' ? undefined : error);
-    this.subscriptionsByFilter.clear();
+    for (const s of this.activeSubscriptions) s.end(error.code === 'CLIENT_CLOSED' ? undefined : error);
+    this.activeSubscriptions.clear();
     for (const w of this.readyWaiters.splice(0)) w.reject(error);
     this.requester?.close(error);
   }
@@ -425,7 +425,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     this.emit('message', message);
     const ids = message.subscriptionIdentifiers;
-    for (const s of this.subscriptionsByFilter) {
+    for (const s of this.activeSubscriptions) {
       if (s.matches(message, ids, this.identifierByFilter)) s.deliver(message);
     }
   }

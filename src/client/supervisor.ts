@@ -53,7 +53,7 @@ export class Supervisor {
   private loopDone: Promise<void> | undefined;
   /** The current connection is being ended on purpose, to open the next one at once. */
   private quietReconnect = false;
-  /** Set when the connection is up: the session can write. */
+  /** Set by `stop()`: the loop ends and no new connection is opened. */
   stopped = false;
 
   constructor(

@@ -3,13 +3,15 @@
  * optional reason code and properties. Also DISCONNECT and AUTH, which are a
  * reason code and properties with no identifier.
  */
+
 import { localError, remoteError } from '../errors.ts';
+import { PACKET_TYPE_NUMBER } from './constants.ts';
 import { propertiesSize, readProperties, writeProperties } from './properties.ts';
 import type { AckPacket, AuthPacket, DisconnectPacket, ProtocolVersion } from './types.ts';
 import { checkPacketId, type Reader, readPacketId, varintSize, writeU16 } from './wire.ts';
 
 type AckType = 'puback' | 'pubrec' | 'pubrel' | 'pubcomp';
-const TYPE_NUMBER: Record<AckType, number> = { puback: 4, pubrec: 5, pubrel: 6, pubcomp: 7 };
+const TYPE_NUMBER = PACKET_TYPE_NUMBER;
 
 let propsSize = 0;
 
@@ -77,8 +79,7 @@ export function readAck<T extends AckType>(r: Reader, type: T, version: Protocol
   return packet;
 }
 
-const DISCONNECT_TYPE = 14;
-const AUTH_TYPE = 15;
+const { disconnect: DISCONNECT_TYPE, auth: AUTH_TYPE } = PACKET_TYPE_NUMBER;
 
 export function disconnectSize(p: DisconnectPacket | AuthPacket, version: ProtocolVersion): number {
   if (version === 4) {

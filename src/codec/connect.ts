@@ -1,5 +1,7 @@
 /** CONNECT and CONNACK: size, encode and decode. */
+
 import { localError, remoteError } from '../errors.ts';
+import { PACKET_TYPE_NUMBER } from './constants.ts';
 import { propertiesSize, readProperties, WILL, writeProperties } from './properties.ts';
 import { validateTopicName } from './topic.ts';
 import type { ConnackPacket, ConnectPacket, ProtocolVersion, QoS, Will } from './types.ts';
@@ -13,8 +15,7 @@ import {
   writeU16,
 } from './wire.ts';
 
-const CONNECT_TYPE = 1;
-const CONNACK_TYPE = 2;
+const { connect: CONNECT_TYPE, connack: CONNACK_TYPE } = PACKET_TYPE_NUMBER;
 
 // Sizes measured by connectSize, reused by writeConnect (measure then write happens synchronously).
 let connectPropsSize = 0;

@@ -2,7 +2,9 @@
  * MQTT 5 properties: one table says each property's identifier, wire type and
  * the packets it may appear in; size, encode and decode are driven by it.
  */
+
 import { localError, remoteError } from '../errors.ts';
+import { PACKET_TYPE_NUMBER } from './constants.ts';
 import type { Properties, UserProperties } from './types.ts';
 import {
   binarySize,
@@ -24,19 +26,21 @@ type WireType = 'bool' | 'byte' | 'u16' | 'u32' | 'varint' | 'string' | 'binary'
  * and bit 0, unused by any packet type, stands for the will properties.
  */
 export const WILL = 0;
-const CONNECT = 1;
-const CONNACK = 2;
-const PUBLISH = 3;
-const PUBACK = 4;
-const PUBREC = 5;
-const PUBREL = 6;
-const PUBCOMP = 7;
-const SUBSCRIBE = 8;
-const SUBACK = 9;
-const UNSUBSCRIBE = 10;
-const UNSUBACK = 11;
-const DISCONNECT = 14;
-const AUTH = 15;
+const {
+  connect: CONNECT,
+  connack: CONNACK,
+  publish: PUBLISH,
+  puback: PUBACK,
+  pubrec: PUBREC,
+  pubrel: PUBREL,
+  pubcomp: PUBCOMP,
+  subscribe: SUBSCRIBE,
+  suback: SUBACK,
+  unsubscribe: UNSUBSCRIBE,
+  unsuback: UNSUBACK,
+  disconnect: DISCONNECT,
+  auth: AUTH,
+} = PACKET_TYPE_NUMBER;
 
 function mask(...where: number[]): number {
   let m = 0;

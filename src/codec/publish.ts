@@ -1,5 +1,7 @@
 /** PUBLISH: size, encode and decode. The hot path of the codec. */
+
 import { localError, remoteError } from '../errors.ts';
+import { PACKET_TYPE_NUMBER } from './constants.ts';
 import { propertiesSize, readProperties, writeProperties } from './properties.ts';
 import { validateTopicName } from './topic.ts';
 import { readTopicName } from './topic-cache.ts';
@@ -15,7 +17,7 @@ import {
   writeU16,
 } from './wire.ts';
 
-const PUBLISH_TYPE = 3;
+const PUBLISH_TYPE = PACKET_TYPE_NUMBER.publish;
 
 // Measured by publishSize, used by writePublish right after.
 let propsSize = 0;

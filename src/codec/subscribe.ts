@@ -1,5 +1,7 @@
 /** SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK: size, encode and decode. */
+
 import { localError, remoteError } from '../errors.ts';
+import { PACKET_TYPE_NUMBER } from './constants.ts';
 import { propertiesSize, readProperties, writeProperties } from './properties.ts';
 import { parseSharedSubscription, validateTopicFilter } from './topic.ts';
 import type {
@@ -21,10 +23,12 @@ import {
   writeU16,
 } from './wire.ts';
 
-const SUBSCRIBE_TYPE = 8;
-const SUBACK_TYPE = 9;
-const UNSUBSCRIBE_TYPE = 10;
-const UNSUBACK_TYPE = 11;
+const {
+  subscribe: SUBSCRIBE_TYPE,
+  suback: SUBACK_TYPE,
+  unsubscribe: UNSUBSCRIBE_TYPE,
+  unsuback: UNSUBACK_TYPE,
+} = PACKET_TYPE_NUMBER;
 
 let propsSize = 0;
 
