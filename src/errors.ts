@@ -40,7 +40,9 @@ export type MqttErrorCode =
   /** The client was closed by the application. */
   | 'CLIENT_CLOSED'
   /** The offline queue is full and the policy says to reject. */
-  | 'QUEUE_FULL';
+  | 'QUEUE_FULL'
+  /** A session store could not be read or written (file missing, corrupt, locked by another process). */
+  | 'STORE_ERROR';
 
 /** Where the broken rule came from. */
 export type ErrorSide = 'local' | 'remote';
@@ -86,6 +88,7 @@ const DEFAULT_REASON: Record<MqttErrorCode, number | undefined> = {
   REFUSED: undefined,
   CLIENT_CLOSED: undefined,
   QUEUE_FULL: undefined,
+  STORE_ERROR: undefined,
 };
 
 /** An error caused by bytes received from the peer. */

@@ -6,73 +6,37 @@
  */
 
 import { validateTopicName } from '../codec/topic.ts';
-import type { Properties, QoS, Subscription as SubscriptionSpec } from '../codec/types.ts';
+import type { Properties, Subscription as SubscriptionSpec } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
-import type { Link } from '../links/types.ts';
-import { parseBrokerUrl } from '../links/url.ts';
+import { type BrokerAddress, parseBrokerUrl, serverReferenceAddress } from '../links/url.ts';
+import { DEFAULT_QUEUE_LIMITS } from '../session/publish-queue.ts';
 import { type ServerCapabilities, Session } from '../session/session.ts';
-import type { SessionEvent, SessionOptions } from '../session/types.ts';
+import { MemoryStore, type SessionStore } from '../session/store.ts';
+import type { OutboundMessage, SessionEvent, SessionOptions } from '../session/types.ts';
+import {
+  type ClientEvents,
+  type ClientStats,
+  type Deferred,
+  deferred,
+  type PublishOptions,
+  type PublishResult,
+  type SubscribeOptions,
+} from './api.ts';
 import { Emitter } from './emitter.ts';
 import { Message } from './message.ts';
-import { type ClientOptions, randomClientId, toBytes } from './options.ts';
+import {
+  brokerAddresses,
+  type ClientOptions,
+  defaultWriteTimeout,
+  makeLink,
+  randomClientId,
+  toBytes,
+} from './options.ts';
 import { Requester } from './request.ts';
 import { Subscription } from './subscription.ts';
 import { Supervisor } from './supervisor.ts';
 
-export interface PublishOptions {
-  /** Default 0. */
-  qos?: QoS;
-  /** Default false. */
-  retain?: boolean;
-  /** MQTT 5 properties: contentType, responseTopic, correlationData, userProperties, messageExpiryInterval... */
-  properties?: Properties;
-}
-
-/** What the broker answered to a publication. */
-export interface PublishResult {
-  /** 0 for QoS 0 and for success; MQTT 5 success codes such as 0x10 No matching subscribers. */
-  reasonCode: number;
-  properties?: Properties;
-}
-
-export interface SubscribeOptions {
-  /** Maximum QoS for these filters. Default 0. */
-  qos?: QoS;
-  /** MQTT 5: don't receive our own publications. Default false. */
-  noLocal?: boolean;
-  /** MQTT 5: keep the retain flag as published. Default false. */
-  retainAsPublished?: boolean;
-  /** MQTT 5: 0 send retained messages, 1 only for a new subscription, 2 never. Default 0. */
-  retainHandling?: 0 | 1 | 2;
-  /** MQTT 5 SUBSCRIBE properties (user properties). The subscription identifier is managed by the client. */
-  properties?: Properties;
-  /** Receive messages by callback instead of iterating the subscription. */
-  onMessage?: (message: Message) => void;
-}
-
-export interface ClientEvents extends Record<string, unknown> {
-  /** Connected (CONNACK accepted). */
-  up: { sessionPresent: boolean; server: ServerCapabilities };
-  /** The connection ended; the client reconnects unless it was closed. */
-  down: { cause: MqttError; wasUp: boolean };
-  /** Every inbound message, whichever subscription it matched. */
-  message: Message;
-}
-
-interface Deferred<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> & { promise: Promise<T> } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export type { ClientEvents, ClientStats, PublishOptions, PublishResult, SubscribeOptions } from './api.ts';
 
 export class Client extends Emitter<ClientEvents> {
   readonly options: ClientOptions;
@@ -93,14 +57,24 @@ export class Client extends Emitter<ClientEvents> {
   private readyWaiters: Deferred<void>[] = [];
   /** Request/response helper, made on first use. */
   private requester: Requester | undefined;
+  private readonly store: SessionStore;
+  private readonly addresses: BrokerAddress[];
+  private counters = { outages: 0, reconnects: 0, failedAttempts: 0, downtimeMs: 0 };
+  /** When the current outage began (supervisor clock); undefined while up or before the first up. */
+  private downSince: number | undefined;
 
   constructor(options: ClientOptions) {
     super();
     this.options = options;
-    const links = makeLinks(options);
+    this.addresses = brokerAddresses(options);
+    const links = options.link ? [options.link] : this.addresses.map((a) => makeLink(options, a));
     const version = options.protocolVersion ?? 5;
     const clean = options.clean ?? false;
     this.cleanInitPending = !clean && (options.cleanInit ?? false);
+    if (options.store !== undefined && !(options.store instanceof MemoryStore) && !options.clientId) {
+      throw localError('INVALID_ARGUMENT', 'a store that outlives the process needs a fixed clientId');
+    }
+    this.store = options.store ?? new MemoryStore();
     let properties = options.properties;
     if (version === 5 && !clean && properties?.sessionExpiryInterval === undefined) {
       properties = { ...properties, sessionExpiryInterval: 0xffff_ffff };
@@ -121,6 +95,14 @@ export class Client extends Emitter<ClientEvents> {
       outboundTopicAliases: options.topicAliases ?? true,
       manualAck: options.manualAck ?? false,
       connectTimeout: options.connectTimeout ?? 30_000,
+      store: this.store,
+      // A session started afresh (clean, or cleanInit's first connect) must not resume stale messages.
+      resume: !clean && !(options.cleanInit ?? false),
+      queueLimits: {
+        maxMessages: options.maxQueuedMessages ?? DEFAULT_QUEUE_LIMITS.maxMessages,
+        maxBytes: options.maxQueuedBytes ?? DEFAULT_QUEUE_LIMITS.maxBytes,
+        whenFull: options.queueFullPolicy ?? DEFAULT_QUEUE_LIMITS.whenFull,
+      },
     };
     if (options.responseTimeout !== undefined) sessionOptions.responseTimeout = options.responseTimeout;
     if (username !== undefined) sessionOptions.username = username;
@@ -148,10 +130,19 @@ export class Client extends Emitter<ClientEvents> {
         reconnectPeriod: options.reconnectPeriod ?? 1000,
         reconnectPeriodMax: options.reconnectPeriodMax ?? 30_000,
         connectTimeout: options.connectTimeout ?? 30_000,
+        quietPeriod: options.quietPeriod ?? 1000,
+        writeTimeout: options.writeTimeout ?? defaultWriteTimeout(options),
+        store: this.store,
       },
       {
         down: (cause, wasUp) => {
           this.isUp = false;
+          if (wasUp) {
+            this.counters.outages++;
+            this.downSince = this.supervisor.now();
+          } else {
+            this.counters.failedAttempts++;
+          }
           this.emit('down', { cause, wasUp });
         },
         fatal: (cause) => void this.shutdown(cause),
@@ -173,6 +164,16 @@ export class Client extends Emitter<ClientEvents> {
   /** True while connected. */
   get connected(): boolean {
     return this.isUp;
+  }
+
+  /** Counters: outages, reconnects, re-sent packets, time down, queue depth. */
+  get stats(): ClientStats {
+    const down = this.downSince === undefined ? 0 : this.supervisor.now() - this.downSince;
+    return {
+      ...this.counters,
+      downtimeMs: Math.round(this.counters.downtimeMs + down),
+      ...this.session.stats,
+    };
   }
 
   /** What the broker said about itself in its last CONNACK. */
@@ -221,17 +222,26 @@ export class Client extends Emitter<ClientEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(aborted(signal));
     const done = deferred<PublishResult>();
-    const message = {
+    const message: OutboundMessage = {
       topic,
       payload: toBytes(payload),
       qos: options.qos ?? 0,
       retain: options.retain ?? false,
-      properties: options.properties,
     };
+    if (options.properties !== undefined) message.properties = options.properties;
     this.session.publish(message, done, this.supervisor.now());
     this.supervisor.armTimer();
-    return done.promise;
+    if (signal === undefined) return done.promise;
+    const onAbort = () => {
+      // Withdrawn if not sent yet; otherwise the flow completes without anyone waiting.
+      this.session.withdraw(done);
+      done.reject(aborted(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return done.promise.finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   /**
@@ -346,6 +356,7 @@ export class Client extends Emitter<ClientEvents> {
     await this.supervisor.stop();
     this.isUp = false; // a stopped supervisor reports no 'down'
     this.session.outbound.failAll(error);
+    this.store.close();
     this.session.subscriptions.failAll(error);
     for (const s of this.activeSubscriptions) s.end(error.code === 'CLIENT_CLOSED' ? undefined : error);
     this.activeSubscriptions.clear();
@@ -355,7 +366,7 @@ export class Client extends Emitter<ClientEvents> {
 
   private onSessionEvent(event: SessionEvent): void {
     switch (event.type) {
-      case 'up':
+      case 'up': {
         if (this.cleanInitPending) {
           this.cleanInitPending = false;
           if (this.session.version === 4) {
@@ -367,20 +378,33 @@ export class Client extends Emitter<ClientEvents> {
           }
         }
         this.isUp = true;
-        this.supervisor.markUp();
-        this.emit('up', { sessionPresent: event.sessionPresent, server: this.session.server! });
+        if (this.supervisor.markUp() > 1) this.counters.reconnects++;
+        const up: ClientEvents['up'] = { sessionPresent: event.sessionPresent, server: this.session.server! };
+        if (this.downSince !== undefined) {
+          up.outageMs = Math.round(this.supervisor.now() - this.downSince);
+          this.counters.downtimeMs += up.outageMs;
+          this.downSince = undefined;
+        }
+        this.emit('up', up);
         for (const w of this.readyWaiters.splice(0)) w.resolve();
         return;
+      }
       case 'message':
         return this.onMessage(event.message);
       case 'published': {
+        // No token: a message restored from the store, published by an earlier process.
+        if (event.token === undefined) return;
         const result: PublishResult = { reasonCode: event.reasonCode };
         if (event.properties) result.properties = event.properties;
         return (event.token as Deferred<PublishResult>).resolve(result);
       }
       case 'publish-failed':
+        if (event.token === undefined) return;
+        return (event.token as Deferred<unknown>).reject(event.error);
       case 'subscribe-failed':
         return (event.token as Deferred<unknown>).reject(event.error);
+      case 'redirect':
+        return this.onRedirect(event.reference, event.permanent);
       case 'subscribed':
       case 'unsubscribed':
         return (event.token as Deferred<unknown>).resolve(event);
@@ -395,6 +419,16 @@ export class Client extends Emitter<ClientEvents> {
         throw localError('INVALID_ARGUMENT', `unknown session event ${(never as SessionEvent).type}`);
       }
     }
+  }
+
+  /** MQTT 5 Server Reference: the next connection goes there (links made from URLs only). */
+  private onRedirect(reference: string, permanent: boolean): void {
+    if (this.options.link) return;
+    const i = this.supervisor.rotationIndex;
+    const address = serverReferenceAddress(reference, this.addresses[i]);
+    if (address === undefined) return;
+    if (permanent) this.addresses[i] = address;
+    this.supervisor.redirect(makeLink(this.options, address), permanent);
   }
 
   private async onAuth(reasonCode: number, data: Uint8Array | undefined): Promise<void> {
@@ -431,14 +465,8 @@ export class Client extends Emitter<ClientEvents> {
   }
 }
 
-function makeLinks(options: ClientOptions): Link[] {
-  if (options.link) return [options.link];
-  const urls = options.url === undefined ? [] : Array.isArray(options.url) ? options.url : [options.url];
-  if (urls.length === 0) throw localError('INVALID_ARGUMENT', 'give a broker url or a link');
-  const factory = options.linkFactory;
-  if (factory === undefined)
-    throw localError('INVALID_ARGUMENT', 'no link factory: import from steadfast-mqtt/node in Node');
-  return urls.map((url) => factory(parseBrokerUrl(url)));
+function aborted(signal: AbortSignal): MqttError {
+  return new MqttError('ABORTED', 'the publication was aborted', { cause: signal.reason });
 }
 
 /** Creates a client and waits until it is connected (see `Client.ready` for when this rejects). */

@@ -3,8 +3,10 @@
  * user can move over by reading one page ("Coming from MQTT.js" in the README).
  */
 import type { Properties, QoS } from '../codec/types.ts';
+import { localError } from '../errors.ts';
 import type { Link } from '../links/types.ts';
-import type { BrokerAddress } from '../links/url.ts';
+import { type BrokerAddress, parseBrokerUrl } from '../links/url.ts';
+import type { SessionStore } from '../session/store.ts';
 
 /** Makes the link for a broker address; the Node entry point supplies TCP, TLS and WebSocket. */
 export type LinkFactory = (address: BrokerAddress) => Link;
@@ -77,10 +79,43 @@ export interface ClientOptions {
    * declared dead (mqtt_as's response_time). Default keepalive × 1.5.
    */
   responseTimeout?: number;
-  /** First wait before reconnecting, in ms; doubles per failed attempt (with full jitter). Default 1,000. */
+  /**
+   * Milliseconds a write may make no progress (the link's buffer not
+   * shrinking) before the link is declared dead. A slow link that keeps
+   * moving is never cut. Default: the response timeout, or 30,000 without keepalive.
+   */
+  writeTimeout?: number;
+  /**
+   * Milliseconds to stay down after a connection ends, before reconnecting,
+   * so that every hop (access point, gateway, broker) has seen the link die
+   * and the next connection starts from a known state; the link's own
+   * `reset()` runs meanwhile. Added to the backoff. Default 1,000.
+   */
+  quietPeriod?: number;
+  /**
+   * Wait before a reconnect, in ms, after the quiet period: a random time up
+   * to this (full jitter), doubling per failed attempt. Default 1,000.
+   */
   reconnectPeriod?: number;
-  /** Longest wait between reconnect attempts, in ms. Default 30,000. */
+  /** The cap on that doubling, in ms. Default 30,000. */
   reconnectPeriodMax?: number;
+  /**
+   * Where in-flight messages and inbound QoS 2 ids are kept from `publish()`
+   * to their final ack. Default a new MemoryStore (survives reconnects, not a
+   * restart of the process); `FileStore` from the Node entry point survives
+   * a crash. A store that outlives the process needs a fixed `clientId`.
+   */
+  store?: SessionStore;
+  /** Messages the client holds at once (queued while down + in flight). Default 100,000. */
+  maxQueuedMessages?: number;
+  /** Bytes (topic + payload) the client holds at once. Default 64 MiB. */
+  maxQueuedBytes?: number;
+  /**
+   * When the queue is full, once the oldest queued QoS 0 messages have been
+   * dropped (each rejects with QUEUE_FULL): 'wait' makes `publish()` wait for
+   * room (back-pressure), 'reject' rejects it with QUEUE_FULL. Default 'wait'.
+   */
+  queueFullPolicy?: 'wait' | 'reject';
   /** Use MQTT 5 topic aliases for outbound messages when the broker allows them. Default true. */
   topicAliases?: boolean;
   /** Acknowledge inbound QoS 1 and 2 messages only when `message.ack()` is called. Default false. */
@@ -103,4 +138,25 @@ export function randomClientId(): string {
   globalThis.crypto.getRandomValues(bytes);
   for (const b of bytes) id += b.toString(16).padStart(2, '0');
   return id;
+}
+
+/** The broker addresses from `url` (none when a `link` is given). */
+export function brokerAddresses(options: ClientOptions): BrokerAddress[] {
+  if (options.link) return [];
+  const urls = options.url === undefined ? [] : Array.isArray(options.url) ? options.url : [options.url];
+  if (urls.length === 0) throw localError('INVALID_ARGUMENT', 'give a broker url or a link');
+  if (options.linkFactory === undefined)
+    throw localError('INVALID_ARGUMENT', 'no link factory: import from steadfast-mqtt/node in Node');
+  return urls.map((url) => parseBrokerUrl(url));
+}
+
+export function makeLink(options: ClientOptions, address: BrokerAddress): Link {
+  return options.linkFactory!(address);
+}
+
+/** A write may stall as long as the broker may take to answer a ping. */
+export function defaultWriteTimeout(options: ClientOptions): number {
+  if (options.responseTimeout !== undefined) return options.responseTimeout;
+  const keepalive = options.keepalive ?? 60;
+  return keepalive > 0 ? keepalive * 1500 : 30_000;
 }

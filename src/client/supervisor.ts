@@ -1,12 +1,31 @@
 /**
  * The supervisor owns the link and the clock for one Session: it opens the
  * link, feeds the Session, writes what it sends (batched per turn of the
- * event loop), keeps its timer, and when a connection ends for any reason
- * takes it down cleanly and tries again with backoff, rotating servers.
+ * event loop, after the store's write barrier), keeps its timer, and when a
+ * connection ends for any reason takes it down cleanly, stays down for the
+ * quiet period (resetting the link if it can), and tries again with backoff,
+ * rotating servers.
  */
 import { MqttError } from '../errors.ts';
 import type { Connection, Link } from '../links/types.ts';
 import type { Session } from '../session/session.ts';
+import type { SessionStore } from '../session/store.ts';
+
+/** Time and chance, injectable so that tests can run the supervisor on a fake clock. */
+export interface SupervisorClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  /** A number in [0, 1): the jitter. */
+  random(): number;
+}
+
+const realClock: SupervisorClock = {
+  now: () => globalThis.performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  random: Math.random,
+};
 
 export interface SupervisorOptions {
   links: Link[];
@@ -15,6 +34,13 @@ export interface SupervisorOptions {
   reconnectPeriod: number;
   reconnectPeriodMax: number;
   connectTimeout: number;
+  /** Ms to stay down after a connection ends, before the next attempt (and its backoff). */
+  quietPeriod: number;
+  /** Ms a write may go without any progress in draining before the link is declared dead. */
+  writeTimeout: number;
+  /** Its `sync()` is the write barrier before every link write. */
+  store?: SessionStore;
+  clock?: SupervisorClock;
 }
 
 export interface ConnectionAttempt {
@@ -36,16 +62,12 @@ function isPermanentRefusal(error: MqttError, version: 4 | 5): boolean {
   return [0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(error.reasonCode);
 }
 
-function now(): number {
-  return globalThis.performance.now();
-}
-
 export class Supervisor {
   private connection: Connection | undefined;
   private endConnection: ((cause: MqttError) => void) | undefined;
   private batch: Uint8Array[] = [];
   private flushScheduled = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly stopper = new AbortController();
   private reachedUp = false;
@@ -55,25 +77,55 @@ export class Supervisor {
   private quietReconnect = false;
   /** Set by `stop()`: the loop ends and no new connection is opened. */
   stopped = false;
+  private readonly clock: SupervisorClock;
+  private readonly links: Link[];
+  /** Where the next attempt goes instead of the rotation (a server reference), once. */
+  private redirectTo: Link | undefined;
+  private index = 0;
+  /** Write-progress watch: armed while the link has not drained. */
+  private drainTimer: unknown;
+  private drainBuffered = 0;
 
   constructor(
     private readonly session: Session,
     private readonly options: SupervisorOptions,
     private readonly hooks: SupervisorHooks,
-  ) {}
+  ) {
+    this.clock = options.clock ?? realClock;
+    this.links = [...options.links];
+  }
 
   now(): number {
-    return now();
+    return this.clock.now();
+  }
+
+  /** Position in the rotation of servers of the link in use or the next one to be tried. */
+  get rotationIndex(): number {
+    return this.index % this.links.length;
+  }
+
+  /** The link in use or the next one to be tried. */
+  get currentLink(): Link {
+    return this.redirectTo ?? this.links[this.index % this.links.length];
+  }
+
+  /**
+   * MQTT 5 server reference: the next attempt goes to `link`. A permanent
+   * move (0x9D) also replaces the current server in the rotation.
+   */
+  redirect(link: Link, permanent: boolean): void {
+    if (permanent) this.links[this.index % this.links.length] = link;
+    else this.redirectTo = link;
   }
 
   start(): void {
     this.loopDone ??= this.loop();
   }
 
-  /** The session reached CONNACK. */
-  markUp(): void {
+  /** The session reached CONNACK; returns how many connections have so far. */
+  markUp(): number {
     this.reachedUp = true;
-    this.established++;
+    return ++this.established;
   }
 
   /** The session asks for the link to be closed (timeout, protocol error, refusal, server DISCONNECT). */
@@ -108,19 +160,50 @@ export class Supervisor {
     this.batch = [];
     const connection = this.connection;
     if (connection === undefined) return;
-    if (batch.length === 1) {
-      connection.write(batch[0]);
-      return;
+    // The write barrier: nothing reaches the wire that the store could forget.
+    this.options.store?.sync();
+    let bytes = batch[0];
+    if (batch.length > 1) {
+      let size = 0;
+      for (const b of batch) size += b.length;
+      bytes = new Uint8Array(size);
+      let pos = 0;
+      for (const b of batch) {
+        bytes.set(b, pos);
+        pos += b.length;
+      }
     }
-    let size = 0;
-    for (const b of batch) size += b.length;
-    const joined = new Uint8Array(size);
-    let pos = 0;
-    for (const b of batch) {
-      joined.set(b, pos);
-      pos += b.length;
-    }
-    connection.write(joined);
+    if (!connection.write(bytes)) this.watchDrain();
+  };
+
+  /**
+   * The link is not keeping up. A slow link is fine as long as it makes
+   * progress; one whose buffer has not shrunk for `writeTimeout` is dead
+   * (a stalled radio, a send window that never opens).
+   */
+  private watchDrain(): void {
+    if (this.drainTimer !== undefined || this.connection === undefined) return;
+    this.drainBuffered = this.connection.bufferedAmount;
+    this.drainTimer = this.clock.setTimeout(this.onDrainTimer, this.options.writeTimeout);
+  }
+
+  private readonly onDrainTimer = (): void => {
+    this.drainTimer = undefined;
+    const connection = this.connection;
+    if (connection === undefined || connection.bufferedAmount === 0) return;
+    if (connection.bufferedAmount < this.drainBuffered) return this.watchDrain();
+    this.closeLink(
+      new MqttError(
+        'TIMEOUT',
+        `a write to ${this.currentLink.name} made no progress in time: the link is dead`,
+      ),
+    );
+  };
+
+  private readonly onDrain = (): void => {
+    if (this.drainTimer === undefined) return;
+    this.clock.clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
   };
 
   /** Re-arms the timer for the session's next deadline; called after every input to the session. */
@@ -128,15 +211,15 @@ export class Supervisor {
     const deadline = this.session.nextDeadline();
     if (deadline === Number.POSITIVE_INFINITY || (this.timer !== undefined && this.timerAt <= deadline))
       return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timerAt = deadline;
-    this.timer = setTimeout(this.onTimer, Math.max(0, deadline - now()));
+    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, deadline - this.clock.now()));
   }
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
-    this.session.tick(now());
+    this.session.tick(this.clock.now());
     this.armTimer();
   };
 
@@ -146,20 +229,26 @@ export class Supervisor {
     this.stopper.abort();
     this.flush();
     this.endConnection?.(new MqttError('CLIENT_CLOSED', 'the client was closed'));
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.clearTimer();
     await this.loopDone;
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
   }
 
   private async loop(): Promise<void> {
     let failures = 0;
-    let index = 0;
-    const links = this.options.links;
     while (!this.stopped) {
-      const link = links[index % links.length];
+      const link = this.currentLink;
+      const redirected = this.redirectTo !== undefined;
+      this.redirectTo = undefined;
       this.reachedUp = false;
-      const cause = await this.runConnection(link);
-      this.session.linkDown(now());
+      const { cause, opened } = await this.runConnection(link);
+      this.session.linkDown(this.clock.now());
+      this.clearTimer();
       if (this.stopped) break;
       if (this.quietReconnect) {
         this.quietReconnect = false;
@@ -175,28 +264,46 @@ export class Supervisor {
         failures = 0;
       } else {
         failures++;
-        index++; // try the next server
+        // Try the next server; a failed redirect falls back to the rotation where it was.
+        if (!redirected) this.index++;
       }
-      await this.sleep(this.backoff(failures));
+      // Stay down for the quiet period (resetting the link meanwhile), so every hop sees the
+      // link die and the next attempt starts from a known state. Only once the link had opened:
+      // a failed open left nothing behind.
+      if (opened) await this.quiet(link);
+      // A server reference is followed at once, like MQTT.js; anything else backs off.
+      if (this.redirectTo === undefined) await this.sleep(this.backoff(failures));
     }
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.clearTimer();
+  }
+
+  /** The quiet period, with the link's own reset (bounded by connectTimeout) running meanwhile. */
+  private async quiet(link: Link): Promise<void> {
+    const waits = [this.sleep(this.options.quietPeriod)];
+    if (link.reset !== undefined) {
+      const resetting = link.reset(this.stopper.signal).catch(() => {
+        // A reset that fails is followed by a normal attempt, whose failure is then reported.
+      });
+      waits.push(Promise.race([resetting, this.sleep(this.options.connectTimeout)]));
+    }
+    await Promise.all(waits);
   }
 
   /** Full jitter: a random wait up to min(max, period × 2^failures), never zero so loops cannot spin. */
-  private backoff(failures: number): number {
+  backoff(failures: number): number {
     const { reconnectPeriod, reconnectPeriodMax } = this.options;
     const cap = Math.min(reconnectPeriodMax, reconnectPeriod * 2 ** Math.min(failures, 20));
-    return Math.max(10, Math.random() * cap);
+    return Math.max(10, this.clock.random() * cap);
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
-      const timer = setTimeout(done, ms);
+      const clock = this.clock;
+      const timer = clock.setTimeout(done, ms);
       const signal = this.stopper.signal;
       function done() {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         signal.removeEventListener('abort', done);
         resolve();
       }
@@ -204,29 +311,32 @@ export class Supervisor {
     });
   }
 
-  /** One connection, from opening the link to its end; resolves with why it ended. */
-  private runConnection(link: Link): Promise<MqttError> {
-    return new Promise<MqttError>((resolve) => {
+  /** One connection, from opening the link to its end; resolves with why it ended and whether the link had opened. */
+  private runConnection(link: Link): Promise<{ cause: MqttError; opened: boolean }> {
+    return new Promise((resolve) => {
       let ended = false;
       let connection: Connection | undefined;
       const opening = new AbortController();
       const onStop = () => opening.abort();
       this.stopper.signal.addEventListener('abort', onStop);
-      const openTimer = setTimeout(() => {
+      const clock = this.clock;
+      const openTimer = clock.setTimeout(() => {
         finish(new MqttError('TIMEOUT', `could not open ${link.name} in time`));
       }, this.options.connectTimeout);
       const finish = (cause: MqttError) => {
         if (ended) return;
         ended = true;
-        clearTimeout(openTimer);
+        clock.clearTimeout(openTimer);
         this.stopper.signal.removeEventListener('abort', onStop);
         this.flush();
+        if (this.drainTimer !== undefined) clock.clearTimeout(this.drainTimer);
+        this.drainTimer = undefined;
         this.connection = undefined;
         this.endConnection = undefined;
         this.batch = [];
         opening.abort();
         connection?.close();
-        resolve(cause);
+        resolve({ cause, opened: connection !== undefined });
       };
       this.endConnection = finish;
       if (this.stopped) return finish(new MqttError('CLIENT_CLOSED', 'the client was closed'));
@@ -235,9 +345,10 @@ export class Supervisor {
           {
             data: (chunk) => {
               if (ended) return;
-              this.session.received(chunk, now());
+              this.session.received(chunk, clock.now());
               this.armTimer();
             },
+            drain: this.onDrain,
             close: (error) =>
               finish(
                 new MqttError('CONNECTION_LOST', `${link.name} closed${error ? `: ${error.message}` : ''}`, {
@@ -253,10 +364,10 @@ export class Supervisor {
               opened.close();
               return;
             }
-            clearTimeout(openTimer);
+            clock.clearTimeout(openTimer);
             connection = opened;
             this.connection = opened;
-            this.session.linkUp(now(), this.options.clean({ established: this.established }));
+            this.session.linkUp(clock.now(), this.options.clean({ established: this.established }));
             this.armTimer();
           },
           (error: unknown) => {

@@ -112,3 +112,31 @@ function decode(url: string, component: string): string {
 function fail(url: string, why: string, cause?: unknown): never {
   throw new MqttError('INVALID_URL', `invalid broker URL "${redactUrl(url)}": ${why}`, { cause });
 }
+
+/**
+ * The broker address an MQTT 5 Server Reference names, relative to the one in
+ * use. The spec leaves the format open; brokers send `host`, `host:port`,
+ * `[v6]:port` or a URL, and may list several separated by spaces (the first
+ * is taken). Undefined when it cannot be read.
+ */
+export function serverReferenceAddress(reference: string, current: BrokerAddress): BrokerAddress | undefined {
+  const first = reference.trim().split(/\s+/)[0] ?? '';
+  if (first === '') return undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(first)) {
+    try {
+      const address = parseBrokerUrl(first);
+      if (address.username === undefined && current.username !== undefined)
+        address.username = current.username;
+      if (address.password === undefined && current.password !== undefined)
+        address.password = current.password;
+      return address;
+    } catch {
+      return undefined;
+    }
+  }
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(first);
+  if (match === null) return undefined;
+  const port = match[3] === undefined ? current.port : Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { ...current, host: match[1] ?? match[2], port };
+}

@@ -12,6 +12,7 @@ import { encode } from '../codec/encode.ts';
 import type { AckPacket, ProtocolVersion, PublishPacket } from '../codec/types.ts';
 import { isWellFormedUtf8 } from '../codec/utf8.ts';
 import { MqttError } from '../errors.ts';
+import type { InboundQos2State, SessionStore } from './store.ts';
 import { InboundAliases } from './topic-aliases.ts';
 import type { SessionEvent } from './types.ts';
 
@@ -21,7 +22,7 @@ interface InboundIo {
 }
 
 /** A QoS 2 id is held from the first PUBLISH to PUBREL; `acked` once PUBREC went out. */
-type Qos2State = 'delivered' | 'acked';
+type Qos2State = InboundQos2State;
 
 export class Inbound {
   /** QoS 2 packet ids between PUBLISH and PUBREL. Part of the session: survives reconnects. */
@@ -45,7 +46,19 @@ export class Inbound {
     private readonly io: InboundIo,
     private readonly receiveMaximum: number,
     private readonly manualAck: boolean,
+    private readonly store?: SessionStore,
   ) {}
+
+  /**
+   * Takes back a QoS 2 id from the store. An 'acked' one was delivered: a
+   * re-sent PUBLISH is answered, never delivered again. A 'delivered' one was
+   * never acknowledged by the application (manual ack) before the process
+   * ended, so it is forgotten: the broker's re-send delivers it again.
+   */
+  restore(packetId: number, state: Qos2State): void {
+    if (state === 'acked') this.qos2.set(packetId, 'acked');
+    else this.store?.removeInbound(packetId);
+  }
 
   up(version: ProtocolVersion, topicAliasMaximum: number, sessionPresent: boolean): void {
     this.connected = true;
@@ -55,7 +68,10 @@ export class Inbound {
     this.qos2ThisConnection.clear();
     this.aliases.reset(topicAliasMaximum);
     // A broker without our session will not send PUBREL for ids we hold.
-    if (!sessionPresent) this.qos2.clear();
+    if (!sessionPresent && this.qos2.size > 0) {
+      this.qos2.clear();
+      this.store?.clearInbound();
+    }
   }
 
   down(): void {
@@ -98,6 +114,9 @@ export class Inbound {
       return;
     }
     this.qos2.set(id, 'delivered');
+    // Stored before delivery, so that after a crash a re-sent PUBLISH is never delivered twice.
+    // Without manual ack the PUBREC follows at once: store the final state in one write.
+    this.store?.setInbound(id, this.manualAck ? 'delivered' : 'acked');
     this.io.emit({ type: 'message', message: p });
     if (!this.manualAck) this.ackQos2(id, 0);
   }
@@ -107,7 +126,9 @@ export class Inbound {
       // A refused QoS 2 message ends here: the broker sends no PUBREL for it.
       this.qos2.delete(id);
       this.qos2ThisConnection.delete(id);
+      this.store?.removeInbound(id);
     } else {
+      if (this.manualAck && this.qos2.get(id) === 'delivered') this.store?.setInbound(id, 'acked');
       this.qos2.set(id, 'acked');
     }
     this.io.send(encode({ type: 'pubrec', packetId: id, reasonCode }, this.version));
@@ -129,6 +150,7 @@ export class Inbound {
 
   onPubrel(p: AckPacket<'pubrel'>): void {
     const known = this.qos2.delete(p.packetId);
+    if (known) this.store?.removeInbound(p.packetId);
     this.qos2ThisConnection.delete(p.packetId);
     // Unknown id: we released it already (a repeated PUBREL); still complete the broker's flow.
     const reasonCode = known || this.version === 4 ? 0 : 0x92;
@@ -152,9 +174,11 @@ export class Inbound {
       this.ackQos2(packetId, reasonCode);
     } else if (reasonCode >= 0x80) {
       this.qos2.delete(packetId);
+      this.store?.removeInbound(packetId);
     } else {
       // PUBREC goes out when the broker re-sends the PUBLISH after the reconnect.
       this.qos2.set(packetId, 'acked');
+      this.store?.setInbound(packetId, 'acked');
     }
     return true;
   }

@@ -13,6 +13,8 @@ import { reasonCodeName } from '../codec/reason-codes.ts';
 import type { AckPacket, Properties, ProtocolVersion, PublishPacket, QoS } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
 import type { PacketIds } from './packet-ids.ts';
+import { PublishQueue, type QueueLimits } from './publish-queue.ts';
+import type { SessionStore } from './store.ts';
 import type { OutboundAliases } from './topic-aliases.ts';
 import type { OutboundMessage, OutboundRecord, SessionEvent } from './types.ts';
 
@@ -35,36 +37,61 @@ interface OutboundIo {
 export class Outbound {
   /** QoS 1/2 messages sent and not finished, by packet id, in the order they were first sent. */
   readonly inflight = new Map<number, OutboundRecord>();
-  /** Messages not sent yet, oldest first; `head` saves shifting the array on every send. */
-  private queue: OutboundRecord[] = [];
-  private head = 0;
+  /** Messages not sent yet, in publish order, with the bounds on what the client holds. */
+  readonly queue: PublishQueue;
   /** In-flight messages to send again on this connection, in order (after a reconnect). */
   private resend: OutboundRecord[] = [];
   private resendNext = 0;
   private limits: BrokerLimits | undefined;
+  private nextKey = 1;
+  /** PUBLISH and PUBREL packets sent again after a reconnect, since the session began. */
+  resent = 0;
 
   constructor(
     private readonly io: OutboundIo,
     private readonly ids: PacketIds,
     private readonly aliases: OutboundAliases,
-  ) {}
+    private readonly store: SessionStore | undefined,
+    queueLimits: QueueLimits,
+  ) {
+    this.queue = new PublishQueue(
+      queueLimits,
+      (dropped) =>
+        this.fail(dropped, new MqttError('QUEUE_FULL', 'dropped from a full queue to make room (QoS 0)')),
+      (accepted) => {
+        if (accepted.message.qos > 0) this.store?.addOutbound(accepted);
+      },
+    );
+  }
 
-  /** Messages waiting to be sent (not counting those in flight). */
+  /** Messages waiting to be sent (not counting those in flight or parked by back-pressure). */
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   /** Accepts a publication; it goes out now if the link is up and the quota allows. */
   publish(message: OutboundMessage, token: unknown, now: number): void {
-    this.queue.push({ message, packetId: 0, state: 'queued', acceptedAt: now, token });
+    const record: OutboundRecord = {
+      key: this.nextKey++,
+      message,
+      packetId: 0,
+      state: 'queued',
+      acceptedAt: now,
+      token,
+    };
+    if (this.queue.offer(record) === 'rejected') {
+      return this.fail(record, new MqttError('QUEUE_FULL', 'the outbound queue is full'));
+    }
     if (this.limits !== undefined) this.pump(now);
   }
 
   /** Puts back a record restored from a store: in flight when it has a packet id, else queued. */
   restore(record: OutboundRecord): void {
+    this.nextKey = Math.max(this.nextKey, record.key + 1);
     if (record.state === 'queued') {
-      this.queue.push(record);
+      this.queue.restore(record, true);
     } else {
+      this.queue.restore(record, false);
       this.ids.claim(record.packetId);
       this.inflight.set(record.packetId, record);
     }
@@ -104,30 +131,35 @@ export class Outbound {
         this.sendAgain(this.resend[this.resendNext++]);
         continue;
       }
-      if (this.head >= this.queue.length) {
-        if (this.head > 0) {
-          this.queue = [];
-          this.head = 0;
-        }
+      const next = this.queue.peek();
+      if (next === undefined) {
+        if (this.queue.waitingCount > 0 && this.queue.admit() > 0) continue;
         return;
       }
-      const next = this.queue[this.head];
       if (next.message.qos > 0 && active >= limits.sendQuota) return;
-      this.queue[this.head++] = undefined as unknown as OutboundRecord; // let it be collected
-      this.sendFirst(next, limits, now);
+      this.sendFirst(this.queue.shift(), limits, now);
     }
   }
 
+  /** Ends a publication that was not accepted, or that left the queue and never went out. */
   private fail(record: OutboundRecord, error: MqttError): void {
     this.io.emit({ type: 'publish-failed', token: record.token, error });
+  }
+
+  /** A held message leaves the client for good: out of the store, its room freed. */
+  private drop(record: OutboundRecord): void {
+    if (record.message.qos > 0) this.store?.removeOutbound(record);
+    this.queue.release(record);
   }
 
   private sendFirst(record: OutboundRecord, limits: BrokerLimits, now: number): void {
     const m = record.message;
     if (m.qos > limits.maximumQoS) {
+      this.drop(record);
       return this.fail(record, refusal(0x9b, `the broker supports QoS up to ${limits.maximumQoS}`));
     }
     if (m.retain && !limits.retainAvailable) {
+      this.drop(record);
       return this.fail(record, refusal(0x9a, 'the broker does not support retained messages'));
     }
     let properties = m.properties;
@@ -135,14 +167,17 @@ export class Outbound {
     if (expiry !== undefined && limits.version === 5) {
       // The time spent queued counts against the message's lifetime [MQTT-3.3.2-6].
       const left = expiry - Math.floor((now - record.acceptedAt) / 1000);
-      if (left <= 0)
+      if (left <= 0) {
+        this.drop(record);
         return this.fail(record, new MqttError('TIMEOUT', 'the message expired before it could be sent'));
+      }
       if (left !== expiry) properties = { ...properties, messageExpiryInterval: left };
     }
     if (m.qos > 0) {
       const id = this.ids.take();
       if (id === undefined) {
         // Cannot happen while the quota is below 65,535; kept as a clear error rather than a hang.
+        this.drop(record);
         return this.fail(record, localError('INVALID_ARGUMENT', 'all 65,535 packet identifiers are in use'));
       }
       record.packetId = id;
@@ -150,11 +185,17 @@ export class Outbound {
     const bytes = this.encodePublish(record, properties, false, limits);
     if (bytes === undefined) {
       if (m.qos > 0) this.ids.release(record.packetId);
+      record.packetId = 0;
+      this.drop(record);
       return;
     }
     if (m.qos > 0) {
       record.state = 'sent';
       this.inflight.set(record.packetId, record);
+      // Stored before the PUBLISH is written: a restart then re-sends it with the same id.
+      this.store?.updateOutbound(record);
+    } else {
+      this.queue.release(record);
     }
     this.io.send(bytes);
     if (m.qos === 0) this.io.emit({ type: 'published', token: record.token, reasonCode: 0 });
@@ -162,6 +203,7 @@ export class Outbound {
 
   private sendAgain(record: OutboundRecord): void {
     const limits = this.limits!;
+    this.resent++;
     if (record.state === 'received') {
       this.io.send(encode({ type: 'pubrel', packetId: record.packetId }, limits.version));
       return;
@@ -170,6 +212,7 @@ export class Outbound {
     if (bytes === undefined) {
       this.inflight.delete(record.packetId);
       this.ids.release(record.packetId);
+      this.drop(record);
       return;
     }
     this.io.send(bytes);
@@ -236,6 +279,7 @@ export class Outbound {
   private complete(record: OutboundRecord, reasonCode: number, properties: Properties | undefined): void {
     this.inflight.delete(record.packetId);
     this.ids.release(record.packetId);
+    this.drop(record);
     if (reasonCode >= 0x80) {
       this.fail(record, refusal(reasonCode, properties?.reasonString));
     } else {
@@ -264,7 +308,11 @@ export class Outbound {
     }
     const code = p.reasonCode ?? 0;
     if (code >= 0x80) return this.finish(record, code, p.properties, now);
-    record.state = 'received';
+    if (record.state !== 'received') {
+      record.state = 'received';
+      // Stored before the PUBREL is written: a restart then re-sends PUBREL, never the PUBLISH.
+      this.store?.updateOutbound(record);
+    }
     this.io.send(encode({ type: 'pubrel', packetId: p.packetId }, version));
   }
 
@@ -277,34 +325,38 @@ export class Outbound {
     this.finish(record, code, p.properties, now);
   }
 
-  /** Ends every publication with `error` (the client is closing for good). */
+  /** Ends every publication with `error` (the client is closing for good): nothing stays stored. */
   failAll(error: MqttError): void {
-    const records = [...this.inflight.values(), ...this.queue.slice(this.head)];
+    const records = [...this.inflight.values()];
     this.inflight.clear();
-    this.queue = [];
-    this.head = 0;
     this.resend = [];
     this.resendNext = 0;
     for (const record of records) {
-      if (record.packetId) this.ids.release(record.packetId);
-      this.fail(record, error);
+      this.ids.release(record.packetId);
+      this.drop(record);
     }
+    const { queued, parked } = this.queue.clear();
+    for (const record of queued) {
+      if (record.message.qos > 0) this.store?.removeOutbound(record);
+    }
+    for (const record of [...records, ...queued, ...parked]) this.fail(record, error);
   }
 
-  /** Withdraws a queued publication that has not been sent; false if it already left. */
+  /**
+   * Withdraws a publication that has not been sent (queued, or parked by
+   * back-pressure); false when it already left: its flow then runs to the end.
+   */
   withdraw(token: unknown): boolean {
-    for (let i = this.head; i < this.queue.length; i++) {
-      if (this.queue[i].token === token) {
-        this.queue.splice(i, 1);
-        return true;
-      }
-    }
-    return false;
+    const record = this.queue.remove(token);
+    if (record === undefined) return false;
+    if (record.message.qos > 0) this.store?.removeOutbound(record);
+    this.queue.admit();
+    return true;
   }
 
   /** Every record, in flight first then queued, for a store snapshot. */
   records(): OutboundRecord[] {
-    return [...this.inflight.values(), ...this.queue.slice(this.head)];
+    return [...this.inflight.values(), ...this.queue.snapshot()];
   }
 }
 

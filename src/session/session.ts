@@ -29,6 +29,8 @@ import { type MqttError, MqttError as MqttErrorClass, remoteError } from '../err
 import { Inbound } from './inbound.ts';
 import { Outbound } from './outbound.ts';
 import { PacketIds } from './packet-ids.ts';
+import { DEFAULT_QUEUE_LIMITS } from './publish-queue.ts';
+import type { SessionStore } from './store.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { OutboundAliases } from './topic-aliases.ts';
 import type { OutboundMessage, SessionEvent, SessionHost, SessionOptions } from './types.ts';
@@ -58,6 +60,20 @@ export interface ServerCapabilities {
   keepalive: number;
   responseInformation?: string;
   serverReference?: string;
+}
+
+/** Counters of the outbound side, for status displays. */
+export interface SessionStats {
+  /** PUBLISH and PUBREL packets sent again after reconnects. */
+  resent: number;
+  /** QoS 0 messages dropped from a full queue. */
+  dropped: number;
+  /** Messages queued, not sent yet. */
+  queued: number;
+  /** QoS 1/2 messages sent and not yet acknowledged. */
+  inflight: number;
+  /** Messages waiting for room in a full queue (back-pressure). */
+  waiting: number;
 }
 
 export class Session {
@@ -106,9 +122,47 @@ export class Session {
       emit: (event: SessionEvent) => host.emit(event),
     };
     this.host = host;
-    this.outbound = new Outbound(io, this.ids, this.outboundAliases);
-    this.inbound = new Inbound(io, props?.receiveMaximum ?? 65_535, options.manualAck ?? false);
+    const store = options.store;
+    this.outbound = new Outbound(
+      io,
+      this.ids,
+      this.outboundAliases,
+      store,
+      options.queueLimits ?? DEFAULT_QUEUE_LIMITS,
+    );
+    this.inbound = new Inbound(io, props?.receiveMaximum ?? 65_535, options.manualAck ?? false, store);
     this.subscriptions = new Subscriptions(io, this.ids, this.version);
+    if (store !== undefined) this.load(store, options.resume ?? true);
+  }
+
+  /**
+   * Takes back what a store holds (a restarted process resumes its session),
+   * or empties it when the session starts afresh. Restored messages have no
+   * token: nobody in this process awaits them. Their expiry counts from now.
+   */
+  private load(store: SessionStore, resume: boolean): void {
+    const stored = store.load();
+    for (const r of stored.outbound) {
+      if (!resume) {
+        store.removeOutbound(r);
+        continue;
+      }
+      const record = { ...r, acceptedAt: this.now, token: undefined };
+      this.outbound.restore(record);
+    }
+    if (!resume) store.clearInbound();
+    else for (const [id, state] of stored.inbound) this.inbound.restore(id, state);
+  }
+
+  /** Counters for status displays. */
+  get stats(): SessionStats {
+    return {
+      resent: this.outbound.resent,
+      dropped: this.outbound.queue.dropped,
+      queued: this.outbound.queued,
+      inflight: this.outbound.inflight.size,
+      waiting: this.outbound.queue.waitingCount,
+    };
   }
 
   private send(bytes: Uint8Array): void {
@@ -242,6 +296,16 @@ export class Session {
     this.outbound.publish(message, token, now);
   }
 
+  /**
+   * Withdraws a publication that has not been sent yet (queued or waiting for
+   * room): true when withdrawn, with no event to follow. False when its first
+   * byte has gone: its flow then completes as usual (stopping a QoS flow half
+   * way would break the protocol).
+   */
+  withdraw(token: unknown): boolean {
+    return this.outbound.withdraw(token);
+  }
+
   subscribe(subscriptions: Subscription[], properties: Properties | undefined, token: unknown): void {
     this.subscriptions.subscribe(subscriptions, properties, token, this.state === 'up');
   }
@@ -300,6 +364,7 @@ export class Session {
       case 'disconnect': {
         this.host.emit({ type: 'server-disconnect', disconnect: packet });
         const code = packet.reasonCode ?? 0;
+        this.redirect(code, packet.properties?.serverReference);
         const reason = packet.properties?.reasonString;
         const name = reasonCodeName(code, 'disconnect');
         this.closing();
@@ -336,6 +401,7 @@ export class Session {
 
   private onConnack(connack: ConnackPacket, now: number): void {
     if (connack.reasonCode !== 0) {
+      this.redirect(connack.reasonCode, connack.properties?.serverReference);
       const name = reasonCodeName(connack.reasonCode, 'connack', this.version);
       const detail = connack.properties?.reasonString;
       return this.close(
@@ -389,6 +455,12 @@ export class Session {
       now,
       sessionPresent,
     );
+  }
+
+  /** 0x9C Use another server / 0x9D Server moved, with a Server Reference: tell the host where to go. */
+  private redirect(reasonCode: number, reference: string | undefined): void {
+    if (reference === undefined || (reasonCode !== 0x9c && reasonCode !== 0x9d)) return;
+    this.host.emit({ type: 'redirect', reference, permanent: reasonCode === 0x9d });
   }
 
   /** The broker broke the protocol: tell it why (MQTT 5), then ask for the link to be closed. */

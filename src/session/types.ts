@@ -18,6 +18,8 @@ import type {
   Will,
 } from '../codec/types.ts';
 import type { MqttError } from '../errors.ts';
+import type { QueueLimits } from './publish-queue.ts';
+import type { SessionStore } from './store.ts';
 
 export interface SessionOptions {
   /** 4 for MQTT 3.1.1, 5 for MQTT 5.0. Default 5. */
@@ -46,6 +48,18 @@ export interface SessionOptions {
   outboundTopicAliases?: boolean;
   /** Acknowledge inbound QoS 1 and 2 messages only when the host calls `acknowledge`. Default false. */
   manualAck?: boolean;
+  /**
+   * Where in-flight state is kept so a restarted process resumes it. Default
+   * none: the state lives in the Session's memory only.
+   */
+  store?: SessionStore;
+  /**
+   * Resume what `store` holds (true), or discard it (false: cleanInit, or a
+   * clean session, where the broker's side is discarded too). Default true.
+   */
+  resume?: boolean;
+  /** Bounds of the outbound queue and the policy when full. Default DEFAULT_QUEUE_LIMITS. */
+  queueLimits?: QueueLimits;
 }
 
 /** A message the application asked to publish. */
@@ -62,6 +76,8 @@ export type OutboundState = 'queued' | 'sent' | 'received';
 
 /** An outbound message with its flow state: what a store must keep to resume. */
 export interface OutboundRecord {
+  /** Unique per session, increasing in publish order: the store's key. */
+  key: number;
   message: OutboundMessage;
   /** Assigned when the message first goes out; kept across reconnects. */
   packetId: number;
@@ -90,6 +106,12 @@ export type SessionEvent =
   | { type: 'subscribe-failed'; token: unknown; error: MqttError }
   /** The server sent AUTH (MQTT 5 extended authentication). */
   | { type: 'auth'; auth: AuthPacket }
+  /**
+   * MQTT 5 server reference: the broker (CONNACK or DISCONNECT with 0x9C Use
+   * another server or 0x9D Server moved) names where to connect instead; a
+   * `close` follows. `permanent` for 0x9D.
+   */
+  | { type: 'redirect'; reference: string; permanent: boolean }
   /** The server sent DISCONNECT; a `close` follows. */
   | { type: 'server-disconnect'; disconnect: DisconnectPacket }
   /**

@@ -369,6 +369,35 @@ describe('server DISCONNECT, MQTT 5', () => {
     h.deliver({ type: 'disconnect', reasonCode: 0x9c, properties: { serverReference: 'b:1883' } });
     h.deliver(inbound('t', undefined, 1, 1));
     assert.deepEqual(h.sent(), []);
-    assert.deepEqual(h.eventsBrief(), ['server-disconnect 0x9c', 'close CONNECTION_LOST 0x9c']);
+    assert.deepEqual(h.eventsBrief(), [
+      'server-disconnect 0x9c',
+      'redirect b:1883',
+      'close CONNECTION_LOST 0x9c',
+    ]);
+  });
+
+  it('0x9D Server moved with a reference is a permanent redirect; without a reference, none', () => {
+    const h = new SessionHarness({ protocolVersion: 5 }).connect();
+    h.deliver({ type: 'disconnect', reasonCode: 0x9d, properties: { serverReference: 'c:1884 d:1885' } });
+    assert.deepEqual(h.eventsBrief(), [
+      'server-disconnect 0x9d',
+      'redirect c:1884 d:1885 permanent',
+      'close CONNECTION_LOST 0x9d',
+    ]);
+    const g = new SessionHarness({ protocolVersion: 5 }).connect();
+    g.deliver({ type: 'disconnect', reasonCode: 0x9c });
+    assert.deepEqual(g.eventsBrief(), ['server-disconnect 0x9c', 'close CONNECTION_LOST 0x9c']);
+  });
+
+  it('a CONNACK refusal 0x9C with a reference redirects before the close', () => {
+    const h = new SessionHarness({ protocolVersion: 5 });
+    h.linkUp();
+    h.deliver({
+      type: 'connack',
+      sessionPresent: false,
+      reasonCode: 0x9c,
+      properties: { serverReference: 'other' },
+    });
+    assert.deepEqual(h.eventsBrief(), ['redirect other', 'close CONNECTION_REFUSED 0x9c']);
   });
 });

@@ -239,6 +239,8 @@ export function briefEvent(e: SessionEvent): string {
       return 'auth';
     case 'server-disconnect':
       return `server-disconnect ${hex(e.disconnect.reasonCode ?? 0)}`;
+    case 'redirect':
+      return `redirect ${e.reference}${e.permanent ? ' permanent' : ''}`;
     case 'close':
       return `close ${e.error.code}${e.error.reasonCode === undefined ? '' : ` ${hex(e.error.reasonCode)}`}`;
     default: {

@@ -1,0 +1,87 @@
+/**
+ * The Client's public types: what `publish` and `subscribe` take and give,
+ * its events and its counters.
+ */
+import type { Properties, QoS } from '../codec/types.ts';
+import type { MqttError } from '../errors.ts';
+import type { ServerCapabilities, SessionStats } from '../session/session.ts';
+import type { Message } from './message.ts';
+
+export interface PublishOptions {
+  /** Default 0. */
+  qos?: QoS;
+  /** Default false. */
+  retain?: boolean;
+  /** MQTT 5 properties: contentType, responseTopic, correlationData, userProperties, messageExpiryInterval... */
+  properties?: Properties;
+  /**
+   * Bounds the wait. Aborted before the message is sent (queued while down,
+   * or waiting for room), the message is withdrawn and never sent. Aborted
+   * after its first byte went out, only the wait ends: the QoS flow still
+   * completes in the background, since stopping it half way would break the
+   * protocol (the broker may already have the message). Either way the
+   * promise rejects with ABORTED. Default none.
+   */
+  signal?: AbortSignal;
+}
+
+/** What the broker answered to a publication. */
+export interface PublishResult {
+  /** 0 for QoS 0 and for success; MQTT 5 success codes such as 0x10 No matching subscribers. */
+  reasonCode: number;
+  properties?: Properties;
+}
+
+export interface SubscribeOptions {
+  /** Maximum QoS for these filters. Default 0. */
+  qos?: QoS;
+  /** MQTT 5: don't receive our own publications. Default false. */
+  noLocal?: boolean;
+  /** MQTT 5: keep the retain flag as published. Default false. */
+  retainAsPublished?: boolean;
+  /** MQTT 5: 0 send retained messages, 1 only for a new subscription, 2 never. Default 0. */
+  retainHandling?: 0 | 1 | 2;
+  /** MQTT 5 SUBSCRIBE properties (user properties). The subscription identifier is managed by the client. */
+  properties?: Properties;
+  /** Receive messages by callback instead of iterating the subscription. */
+  onMessage?: (message: Message) => void;
+}
+
+/** Counters for status displays and monitoring; see `Client.stats`. */
+export interface ClientStats extends SessionStats {
+  /** Connections that were up and went down. */
+  outages: number;
+  /** Connections that came up after the first one. */
+  reconnects: number;
+  /** Connection attempts that failed before CONNACK. */
+  failedAttempts: number;
+  /** Milliseconds spent down since the first connection came up (the current outage included). */
+  downtimeMs: number;
+}
+
+export interface ClientEvents extends Record<string, unknown> {
+  /**
+   * Connected (CONNACK accepted). `outageMs`: how long the client was down
+   * before this connection (absent on the first one).
+   */
+  up: { sessionPresent: boolean; server: ServerCapabilities; outageMs?: number };
+  /** The connection ended; the client reconnects unless it was closed. */
+  down: { cause: MqttError; wasUp: boolean };
+  /** Every inbound message, whichever subscription it matched. */
+  message: Message;
+}
+
+export interface Deferred<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> & { promise: Promise<T> } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
