@@ -81,6 +81,8 @@ export class Supervisor {
   private readonly links: Link[];
   /** Where the next attempt goes instead of the rotation (a server reference), once. */
   private redirectTo: Link | undefined;
+  /** A server reference arrived: the next attempt follows it without backoff. */
+  private followReference = false;
   private index = 0;
   /** Write-progress watch: armed while the link has not drained. */
   private drainTimer: unknown;
@@ -116,6 +118,7 @@ export class Supervisor {
   redirect(link: Link, permanent: boolean): void {
     if (permanent) this.links[this.index % this.links.length] = link;
     else this.redirectTo = link;
+    this.followReference = true;
   }
 
   start(): void {
@@ -271,8 +274,9 @@ export class Supervisor {
       // link die and the next attempt starts from a known state. Only once the link had opened:
       // a failed open left nothing behind.
       if (opened) await this.quiet(link);
-      // A server reference is followed at once, like MQTT.js; anything else backs off.
-      if (this.redirectTo === undefined) await this.sleep(this.backoff(failures));
+      // A server reference is followed once the quiet period is over; anything else backs off.
+      if (!this.followReference) await this.sleep(this.backoff(failures));
+      this.followReference = false;
     }
     this.clearTimer();
   }

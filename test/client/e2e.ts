@@ -40,7 +40,12 @@ export async function aedes(t: TestContext): Promise<AedesBroker> {
 }
 
 /** Client defaults for tests: quick reconnects, and a ready timeout so a broken test fails instead of hanging. */
-const DEFAULTS: NodeClientOptions = { reconnectPeriod: 100, reconnectPeriodMax: 1000, readyTimeout: WAIT };
+const DEFAULTS: NodeClientOptions = {
+  reconnectPeriod: 100,
+  reconnectPeriodMax: 1000,
+  quietPeriod: 50,
+  readyTimeout: WAIT,
+};
 
 /** Connects one of our clients to a broker URL or over a Link; it is ended when the test ends. */
 export async function client(

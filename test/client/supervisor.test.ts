@@ -1,0 +1,281 @@
+/**
+ * The Supervisor on a fake clock, with scripted links: the quiet period and
+ * the link's reset(), backoff with full jitter and its cap, server rotation,
+ * MQTT 5 server references, and the write-progress watch. Every time below is
+ * exact because nothing here reads a real clock.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Supervisor, type SupervisorClock, type SupervisorOptions } from '../../src/client/supervisor.ts';
+import { encode, PacketDecoder } from '../../src/codec/index.ts';
+import { MqttError } from '../../src/errors.ts';
+import type { Connection, Link, LinkHandlers } from '../../src/links/types.ts';
+import { Session } from '../../src/session/session.ts';
+
+class FakeClock implements SupervisorClock {
+  t = 0;
+  jitter = 0.5;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  private nextId = 1;
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(id: unknown): void {
+    this.timers.delete(id as number);
+  }
+  random(): number {
+    return this.jitter;
+  }
+  /** Moves time to `target`, running each timer due on the way (and the promises it settles). */
+  async until(target: number): Promise<void> {
+    for (;;) {
+      await settle();
+      let first: [number, { at: number; fn: () => void }] | undefined;
+      for (const entry of this.timers) if (first === undefined || entry[1].at < first[1].at) first = entry;
+      if (first === undefined || first[1].at > target) break;
+      this.timers.delete(first[0]);
+      this.t = first[1].at;
+      first[1].fn();
+    }
+    this.t = target;
+    await settle();
+  }
+}
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A link whose broker accepts (CONNACK at once) or refuses to open; records when it was opened and reset. */
+class ScriptedLink implements Link {
+  readonly opens: number[] = [];
+  readonly resets: number[] = [];
+  accept = true;
+  /** How long reset() takes. */
+  resetMs = 0;
+  /** What the connection's write returns and reports as buffered. */
+  buffered = 0;
+  private handlers: LinkHandlers | undefined;
+  constructor(
+    readonly name: string,
+    private readonly clock: FakeClock,
+    withReset = false,
+  ) {
+    if (!withReset) this.reset = undefined;
+  }
+
+  open(handlers: LinkHandlers): Promise<Connection> {
+    this.opens.push(this.clock.now());
+    if (!this.accept) return Promise.reject(new MqttError('LINK_ERROR', `${this.name} refused`));
+    this.handlers = handlers;
+    const decoder = new PacketDecoder({ protocolVersion: 5, maximumPacketSize: 1 << 20 });
+    let closed = false;
+    const link = this;
+    return Promise.resolve({
+      write(bytes: Uint8Array): boolean {
+        decoder.push(bytes);
+        for (let p = decoder.next(); p !== undefined; p = decoder.next()) {
+          if (p.type === 'connect') {
+            queueMicrotask(() =>
+              handlers.data(encode({ type: 'connack', sessionPresent: true, reasonCode: 0 }, 5)),
+            );
+          }
+        }
+        return link.buffered === 0;
+      },
+      get bufferedAmount() {
+        return link.buffered;
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        handlers.close();
+      },
+    });
+  }
+
+  reset?: (signal?: AbortSignal) => Promise<void> = () => {
+    this.resets.push(this.clock.now());
+    return new Promise((resolve) => this.clock.setTimeout(resolve, this.resetMs));
+  };
+
+  /** The peer goes away. */
+  drop(): void {
+    this.handlers?.close(new Error('connection reset'));
+  }
+}
+
+function start(links: Link[], clock: FakeClock, options: Partial<SupervisorOptions> = {}) {
+  const downs: Array<{ cause: MqttError; wasUp: boolean; at: number }> = [];
+  let supervisor!: Supervisor;
+  const session = new Session(
+    { protocolVersion: 5, clientId: 'c', keepalive: 0 },
+    {
+      send: (bytes) => supervisor.write(bytes),
+      emit: (event) => {
+        if (event.type === 'up') supervisor.markUp();
+        if (event.type === 'close') supervisor.closeLink(event.error);
+      },
+    },
+  );
+  supervisor = new Supervisor(
+    session,
+    {
+      links,
+      clean: () => false,
+      reconnectPeriod: 1000,
+      reconnectPeriodMax: 8000,
+      connectTimeout: 30_000,
+      quietPeriod: 5000,
+      writeTimeout: 3000,
+      clock,
+      ...options,
+    },
+    {
+      down: (cause, wasUp) => downs.push({ cause, wasUp, at: clock.now() }),
+      fatal: () => {},
+    },
+  );
+  supervisor.start();
+  return { supervisor, session, downs };
+}
+
+describe('the supervisor after an outage', () => {
+  it('stays down for the quiet period, resets the link meanwhile, then backs off with jitter', async () => {
+    const clock = new FakeClock();
+    const link = new ScriptedLink('a', clock, true);
+    const { supervisor, session } = start([link], clock);
+    await clock.until(100);
+    assert.equal(session.state, 'up');
+    link.drop();
+    await clock.until(100_000);
+    // quiet 5,000 + jitter 0.5 × reconnectPeriod 1,000 after the drop at 100.
+    assert.deepEqual(link.opens, [0, 5600]);
+    assert.deepEqual(link.resets, [100]);
+    await supervisor.stop();
+  });
+
+  it('a reset longer than the quiet period is waited for (bounded by connectTimeout)', async () => {
+    const clock = new FakeClock();
+    const link = new ScriptedLink('a', clock, true);
+    link.resetMs = 8000;
+    const { supervisor } = start([link], clock);
+    await clock.until(100);
+    link.drop();
+    await clock.until(100_000);
+    assert.deepEqual(link.opens, [0, 8600]);
+    link.resetMs = 1e9; // a reset that never ends: connectTimeout (30 s) bounds it
+    link.drop();
+    await clock.until(200_000);
+    assert.deepEqual(link.opens, [0, 8600, 100_000 + 30_000 + 500]);
+    await supervisor.stop();
+  });
+
+  it('backoff doubles per failed attempt up to the cap, with no quiet period when the link never opened', async () => {
+    const clock = new FakeClock();
+    clock.jitter = 0.5;
+    const link = new ScriptedLink('a', clock);
+    link.accept = false;
+    const { supervisor, downs } = start([link], clock);
+    await clock.until(60_000);
+    const gaps = link.opens.slice(1).map((t, i) => t - link.opens[i]);
+    // 0.5 × min(8,000, 1,000 × 2^n) for n = 1, 2, 3, 4...
+    assert.deepEqual(gaps.slice(0, 6), [1000, 2000, 4000, 4000, 4000, 4000]);
+    assert.ok(downs.every((d) => !d.wasUp && d.cause.code === 'LINK_ERROR'));
+    await supervisor.stop();
+  });
+
+  it('full jitter: the wait is anywhere from (almost) zero to the cap, never zero', () => {
+    const clock = new FakeClock();
+    const { supervisor } = start([new ScriptedLink('a', clock)], clock);
+    clock.jitter = 0;
+    assert.equal(supervisor.backoff(3), 10);
+    clock.jitter = 0.999;
+    assert.equal(supervisor.backoff(3), 7992);
+    assert.equal(supervisor.backoff(30), 7992);
+    void supervisor.stop();
+  });
+
+  it('rotates through the servers when an attempt fails', async () => {
+    const clock = new FakeClock();
+    const a = new ScriptedLink('a', clock);
+    const b = new ScriptedLink('b', clock);
+    a.accept = false;
+    const { supervisor, session } = start([a, b], clock);
+    await clock.until(10_000);
+    assert.deepEqual([a.opens, b.opens], [[0], [1000]]);
+    assert.equal(session.state, 'up');
+    await supervisor.stop();
+  });
+});
+
+describe('server references (MQTT 5 0x9C / 0x9D)', () => {
+  it('a temporary redirect is tried once, right after the quiet period; a failure falls back to the rotation', async () => {
+    const clock = new FakeClock();
+    const a = new ScriptedLink('a', clock);
+    const c = new ScriptedLink('c', clock);
+    c.accept = false;
+    const { supervisor } = start([a], clock);
+    await clock.until(100);
+    supervisor.redirect(c, false);
+    a.drop();
+    await clock.until(30_000);
+    assert.deepEqual(c.opens, [5100]); // no backoff after the quiet period
+    assert.deepEqual(a.opens, [0, 5100 + 1000]); // then the rotation, with backoff
+    await supervisor.stop();
+  });
+
+  it('a permanent move replaces the server in the rotation', async () => {
+    const clock = new FakeClock();
+    const a = new ScriptedLink('a', clock);
+    const c = new ScriptedLink('c', clock);
+    const { supervisor } = start([a], clock);
+    await clock.until(100);
+    supervisor.redirect(c, true);
+    a.drop();
+    await clock.until(10_000);
+    c.drop();
+    await clock.until(30_000);
+    assert.deepEqual(a.opens, [0]);
+    assert.deepEqual(c.opens, [5100, 10_000 + 5000 + 500]);
+    await supervisor.stop();
+  });
+});
+
+describe('the write-progress watch', () => {
+  it('a link whose buffer does not shrink for writeTimeout is declared dead', async () => {
+    const clock = new FakeClock();
+    const link = new ScriptedLink('a', clock);
+    const { supervisor, session, downs } = start([link], clock);
+    await clock.until(100);
+    link.buffered = 5000;
+    session.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
+    await clock.until(3099);
+    assert.equal(downs.length, 0);
+    await clock.until(3100);
+    assert.equal(downs.length, 1);
+    assert.equal(downs[0].cause.code, 'TIMEOUT');
+    assert.match(downs[0].cause.message, /no progress/);
+    await supervisor.stop();
+  });
+
+  it('a slow link that keeps draining is never cut', async () => {
+    const clock = new FakeClock();
+    const link = new ScriptedLink('a', clock);
+    const { supervisor, session, downs } = start([link], clock);
+    await clock.until(100);
+    link.buffered = 50_000;
+    session.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
+    for (let t = 1000; t <= 40_000; t += 1000) {
+      link.buffered -= 1000;
+      await clock.until(t);
+    }
+    assert.equal(downs.length, 0);
+    await supervisor.stop();
+  });
+});
