@@ -11,6 +11,7 @@ export { type ErrorSide, MqttError, type MqttErrorCode } from './errors.ts';
 export * from './links/index.ts';
 export * from './links/node.ts';
 export * from './public-codec.ts';
+export { FileStore, type FileStoreOptions } from './store/file.ts';
 
 /** Client options for Node: the link options (TLS ca/cert/key, servername, ALPN...) sit beside the MQTT ones, as in MQTT.js. */
 export type NodeClientOptions = ClientOptions & UrlLinkOptions & { readyTimeout?: number };

@@ -1,6 +1,7 @@
 export {
   Client,
   type ClientEvents,
+  type ClientStats,
   connect,
   type PublishOptions,
   type PublishResult,
@@ -8,4 +9,11 @@ export {
 } from './client.ts';
 export { Message } from './message.ts';
 export type { Authenticator, ClientOptions, LinkFactory, WillOptions } from './options.ts';
+export {
+  type InboundQos2State,
+  MemoryStore,
+  type SessionStore,
+  type StoredOutbound,
+  type StoredSession,
+} from '../session/store.ts';
 export { Subscription } from './subscription.ts';

@@ -116,7 +116,12 @@ export class Inbound {
     this.qos2.set(id, 'delivered');
     // Stored before delivery, so that after a crash a re-sent PUBLISH is never delivered twice.
     // Without manual ack the PUBREC follows at once: store the final state in one write.
-    this.store?.setInbound(id, this.manualAck ? 'delivered' : 'acked');
+    if (this.store !== undefined) {
+      this.store.setInbound(id, this.manualAck ? 'delivered' : 'acked');
+      // Durable before delivery, not just before the next write: a power loss right after the
+      // application saw the message must not let the broker's re-send deliver it again.
+      this.store.sync();
+    }
     this.io.emit({ type: 'message', message: p });
     if (!this.manualAck) this.ackQos2(id, 0);
   }
