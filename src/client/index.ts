@@ -1,4 +1,11 @@
 export {
+  type InboundQos2State,
+  MemoryStore,
+  type SessionStore,
+  type StoredOutbound,
+  type StoredSession,
+} from '../session/store.ts';
+export {
   Client,
   type ClientEvents,
   type ClientStats,
@@ -9,11 +16,4 @@ export {
 } from './client.ts';
 export { Message } from './message.ts';
 export type { Authenticator, ClientOptions, LinkFactory, WillOptions } from './options.ts';
-export {
-  type InboundQos2State,
-  MemoryStore,
-  type SessionStore,
-  type StoredOutbound,
-  type StoredSession,
-} from '../session/store.ts';
 export { Subscription } from './subscription.ts';
