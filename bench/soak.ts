@@ -1,0 +1,362 @@
+/**
+ * The soak: one seeded schedule of faults of every kind, applied to
+ * steadfast-mqtt and MQTT.js at the same time (both clients share the faulty
+ * link, the broker and the proxy), while each publishes QoS 1 and QoS 2
+ * streams in both directions. Prints a table, then one JSON line:
+ *
+ *   {"bench":"soak","seed":..,"faults":N,"ours":{"qos1":{"sent","lost","dup","broker_lost"},"qos2":{..},
+ *    "recovery_ms_p50":..,"recovery_ms_max":..},"mqttjs":{..}}
+ *
+ * Recovery: from the moment a fault is removed to the first message that
+ * library delivers after it. Needs root (network namespaces); see
+ * test/fault/ for the harness. Exit code 1 when ours lost or duplicated.
+ *
+ *   npm run soak -- [--json] [--seed N] [--faults N] [--rate MSG_PER_S] [--version 4|5]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NsBroker } from '../test/fault/broker.ts';
+import { DeliveryChecker, type DeliveryCounts } from '../test/fault/checker.ts';
+import { HandoffTracker } from '../test/fault/handoff.ts';
+import { FaultNet, faultNetUnsupported } from '../test/fault/netns.ts';
+import type { ProxyEvent } from '../test/fault/proxy.ts';
+import { ProxyProcess } from '../test/fault/proxy-process.ts';
+import { Worker } from '../test/fault/worker.ts';
+import type { WorkerLib } from '../test/fault/worker-protocol.ts';
+import { type AppliedFault, applyFault, FAULT_KINDS, schedule, seededRandom } from './soak/faults.ts';
+
+interface Args {
+  json: boolean;
+  seed: number;
+  faults: number;
+  rate: number;
+  version: 4 | 5;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: false, seed: 1, faults: 50, rate: 10, version: 5 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v)) fail(`${flag} needs a number`);
+      return v;
+    };
+    if (flag === '--json') args.json = true;
+    else if (flag === '--seed') args.seed = value();
+    else if (flag === '--faults') args.faults = value();
+    else if (flag === '--rate') args.rate = value();
+    else if (flag === '--version') args.version = value() === 4 ? 4 : 5;
+    else fail(`unknown option ${flag} (expected --json, --seed N, --faults N, --rate N, --version 4|5)`);
+  }
+  return args;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`soak: ${message}\n`);
+  process.exit(2);
+}
+
+/** Client timing, the same for both libraries: outages are seen in seconds, reconnects are quick. */
+const TIMING = { keepalive: 2, reconnectPeriod: 250, connectTimeout: 3000 };
+
+/** One library's pair of clients: the device behind the faulty link, the peer beside the broker. */
+interface Side {
+  lib: WorkerLib;
+  device: Worker;
+  peer: Worker;
+  checker: DeliveryChecker;
+  /** Next sequence number per stream. */
+  next: number;
+  deviceDead: boolean;
+}
+
+const LABEL: Record<WorkerLib, string> = { steadfast: 'ours', mqttjs: 'mqtt.js' };
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const unsupported = faultNetUnsupported();
+  if (unsupported) fail(`cannot run here: ${unsupported}`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const net = await FaultNet.create();
+  const storeDir = mkdtempSync(join(tmpdir(), 'sfm-soak-'));
+  const cleanups: Array<() => Promise<void>> = [
+    async () => rmSync(storeDir, { recursive: true, force: true }),
+  ];
+  let exitCode = 0;
+  try {
+    const broker = await NsBroker.start({ net });
+    cleanups.unshift(() => broker.destroy());
+    const proxy = await ProxyProcess.start({ net, targetPort: broker.port });
+    cleanups.unshift(() => proxy.close());
+    // The packet trace tells the checkers when the broker took or completed a message, so a
+    // loss or duplicate caused by a broker kill -9 is blamed on the broker (handoff.ts).
+    await proxy.trace(true);
+    const handoffs = new HandoffTracker();
+    const deviceUrl = `mqtt://${net.ip.broker}:${proxy.port}`;
+    const sides: Side[] = [];
+    for (const lib of ['steadfast', 'mqttjs'] as const) {
+      const common = { lib, version: args.version, ...TIMING };
+      const [device, peer] = await Promise.all([
+        Worker.start({
+          ...common,
+          name: `${lib}-device`,
+          net,
+          side: 'client',
+          url: deviceUrl,
+          clientId: `soak-${lib}-device`,
+          // Ours keeps its session in a file so that a kill -9 of the process loses nothing;
+          // MQTT.js keeps its default (in-memory) store.
+          ...(lib === 'steadfast'
+            ? { store: join(storeDir, 'device.store'), options: { quietPeriod: 300 } }
+            : {}),
+        }),
+        Worker.start({
+          ...common,
+          name: `${lib}-peer`,
+          net,
+          side: 'broker',
+          url: broker.localUrl,
+          clientId: `soak-${lib}-peer`,
+          ...(lib === 'steadfast' ? { options: { quietPeriod: 300 } } : {}),
+        }),
+      ]);
+      cleanups.unshift(async () => {
+        for (const w of [device, peer]) await w.end().catch(() => w.kill9());
+      });
+      const checker = new DeliveryChecker();
+      for (const w of [device, peer]) w.on((e) => checker.record(e));
+      proxy.child.on((e) => {
+        const derived = handoffs.feed(e as ProxyEvent);
+        if (derived?.topic.startsWith(`${lib}/`)) checker.record(derived);
+      });
+      await Promise.all([
+        device.subscribe(`${lib}/down/q1`, 1),
+        device.subscribe(`${lib}/down/q2`, 2),
+        peer.subscribe(`${lib}/up/q1`, 1),
+        peer.subscribe(`${lib}/up/q2`, 2),
+      ]);
+      sides.push({ lib, device, peer, checker, next: 0, deviceDead: false });
+    }
+    log(
+      `soak: seed ${args.seed}, ${args.faults} faults, ${args.rate} msg/s per stream, MQTT ${args.version === 5 ? '5' : '3.1.1'}`,
+    );
+
+    // Publishing runs in chunks, so it stops when the faults stop.
+    const chunkMs = 2000;
+    const perChunk = Math.max(1, Math.round((args.rate * chunkMs) / 1000));
+    const interval = Math.floor(chunkMs / perChunk);
+    const publishChunk = () => {
+      for (const s of sides) {
+        const from = s.next;
+        s.next += perChunk;
+        const series = { count: perChunk, from, interval };
+        if (!s.deviceDead) {
+          s.device.publish({ topic: `${s.lib}/up/q1`, qos: 1, ...series });
+          s.device.publish({ topic: `${s.lib}/up/q2`, qos: 2, ...series });
+        }
+        s.peer.publish({ topic: `${s.lib}/down/q1`, qos: 1, ...series });
+        s.peer.publish({ topic: `${s.lib}/down/q2`, qos: 2, ...series });
+      }
+    };
+    publishChunk();
+    const publisher = setInterval(publishChunk, chunkMs);
+
+    const random = seededRandom(args.seed);
+    const kinds = schedule(args.faults, random);
+    const applied: AppliedFault[] = [];
+    const targets = {
+      net,
+      broker,
+      proxy,
+      brokerKilled: (t: number) => {
+        for (const s of sides) s.checker.brokerKilled(t);
+      },
+      killClients: async (ms: number) => {
+        for (const s of sides) s.deviceDead = true;
+        await Promise.all(sides.map((s) => s.device.kill9()));
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        await Promise.all(sides.map((s) => s.device.restart()));
+        // The restarted process publishes from a fresh range: what the dead one had in hand
+        // is its store's business (or lost, for a client without one).
+        for (const s of sides) {
+          s.next += 1000;
+          s.deviceDead = false;
+        }
+      },
+    };
+    const started = Date.now();
+    for (const [i, kind] of kinds.entries()) {
+      const fault = await applyFault(kind, random, targets);
+      applied.push(fault);
+      const elapsed = ((Date.now() - started) / 1000).toFixed(0);
+      log(`soak: ${elapsed}s fault ${i + 1}/${kinds.length}: ${fault.detail}`);
+      // A moment of calm, so each outage is recovered from (and measured) before the next.
+      await new Promise((resolve) => setTimeout(resolve, 500 + random() * 700));
+    }
+    clearInterval(publisher);
+    await net.clearAll();
+
+    log('soak: faults over; waiting for every message to settle');
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && sides.some((s) => s.checker.missing() > 0 || s.checker.unacked() > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // late duplicates, if any, show up here
+    for (const s of sides) await Promise.all([s.device.end(), s.peer.end()]);
+
+    const result = sides.map((s) => summarize(s, applied));
+    for (const s of sides) explainFailures(s, applied, log, proxy);
+    printTable(result, applied);
+    const line = {
+      bench: 'soak',
+      seed: args.seed,
+      faults: applied.length,
+      fault_kinds: Object.fromEntries(
+        FAULT_KINDS.map((k) => [k, applied.filter((f) => f.kind === k).length]),
+      ),
+      rate_per_stream: args.rate,
+      protocol: args.version === 5 ? '5' : '3.1.1',
+      ours: result[0].json,
+      mqttjs: result[1].json,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    const ours = result[0].json;
+    if (ours.qos1.lost > 0 || ours.qos2.lost > 0 || ours.qos2.dup > 0) exitCode = 1;
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
+    await net.destroy();
+  }
+  process.exitCode = exitCode;
+}
+
+interface Summary {
+  label: string;
+  json: {
+    qos1: { sent: number; lost: number; dup: number; broker_lost: number };
+    qos2: { sent: number; lost: number; dup: number; broker_lost: number };
+    recovery_ms_p50: number | null;
+    recovery_ms_max: number | null;
+    unrecovered: number;
+  };
+}
+
+function summarize(side: Side, faults: AppliedFault[]): Summary {
+  const report = side.checker.report();
+  const counts = (c: DeliveryCounts) => ({
+    sent: c.sent,
+    lost: c.lost,
+    dup: c.dup,
+    broker_lost: c.brokerLost + c.brokerDup,
+  });
+  // The first delivery (either direction) after each fault was removed.
+  const receptions = [...side.device.events, ...side.peer.events]
+    .filter((e) => e.ev === 'recv')
+    .map((e) => e.t)
+    .sort((a, b) => a - b);
+  const recoveries: number[] = [];
+  let unrecovered = 0;
+  for (const f of faults) {
+    const first = receptions.find((t) => t > f.restoredAt);
+    if (first === undefined) unrecovered++;
+    else recoveries.push(first - f.restoredAt);
+  }
+  recoveries.sort((a, b) => a - b);
+  return {
+    label: LABEL[side.lib],
+    json: {
+      qos1: counts(report.byQos[1]),
+      qos2: counts(report.byQos[2]),
+      recovery_ms_p50: recoveries.length ? recoveries[Math.floor(recoveries.length / 2)] : null,
+      recovery_ms_max: recoveries.length ? recoveries[recoveries.length - 1] : null,
+      unrecovered,
+    },
+  };
+}
+
+/** On stderr: for each QoS 2 duplicate and each loss, the fault that came last before it. */
+function explainFailures(
+  side: Side,
+  faults: AppliedFault[],
+  log: (line: string) => void,
+  proxy: ProxyProcess,
+): void {
+  const report = side.checker.report();
+  const receptions = new Map<string, number[]>();
+  for (const e of [...side.device.events, ...side.peer.events]) {
+    if (e.ev !== 'recv' || e.seq === null) continue;
+    const key = `${e.topic}#${e.seq}`;
+    receptions.set(key, [...(receptions.get(key) ?? []), e.t]);
+  }
+  const before = (t: number) => faults.filter((f) => f.startedAt <= t).at(-1);
+  for (const st of report.streams) {
+    const bad = [
+      ...(st.qos === 2 ? st.dupSeqs.map((seq) => ['dup', seq] as const) : []),
+      ...st.lostSeqs.map((seq) => ['lost', seq] as const),
+    ];
+    const kinds = new Map<string, number>();
+    for (const [what, seq] of bad) {
+      const times = receptions.get(`${st.topic}#${seq}`) ?? [];
+      const pub = [...side.device.events, ...side.peer.events].find(
+        (e) => e.ev === 'pub' && e.topic === st.topic && e.seq === seq,
+      );
+      const at = what === 'dup' ? times[1] : pub && 't' in pub ? pub.t : 0;
+      const key = `${what} after ${before(at)?.kind ?? 'no fault'}`;
+      kinds.set(key, (kinds.get(key) ?? 0) + 1);
+    }
+    if (kinds.size > 0) {
+      log(`soak: ${LABEL[side.lib]} ${st.topic}: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    }
+    // The PUBLISH packets that carried the first QoS 2 duplicates, as the proxy saw them.
+    for (const seq of st.qos === 2 ? st.dupSeqs.slice(0, 3) : []) {
+      const packets = proxy.events.filter(
+        (e) =>
+          e.ev === 'packet' &&
+          (e as ProxyEvent & { ev: 'packet' }).topic === st.topic &&
+          Number.parseInt((e as ProxyEvent & { ev: 'packet' }).payloadHead ?? '', 10) === seq,
+      ) as Array<ProxyEvent & { ev: 'packet' }>;
+      for (const p of packets) {
+        log(`soak:   #${seq} ${p.t} conn ${p.conn} ${p.direction} PUBLISH id=${p.packetId} dup=${p.dup}`);
+      }
+    }
+  }
+}
+
+function printTable(results: Summary[], faults: AppliedFault[]): void {
+  const rows = [
+    [
+      'client',
+      'QoS 1 sent',
+      'lost',
+      'dup',
+      'QoS 2 sent',
+      'lost',
+      'dup',
+      'broker lost',
+      'recovery p50',
+      'max',
+    ],
+    ...results.map(({ label, json: r }) => [
+      label,
+      String(r.qos1.sent),
+      String(r.qos1.lost),
+      String(r.qos1.dup),
+      String(r.qos2.sent),
+      String(r.qos2.lost),
+      String(r.qos2.dup),
+      String(r.qos1.broker_lost + r.qos2.broker_lost),
+      r.recovery_ms_p50 === null ? '-' : `${r.recovery_ms_p50} ms`,
+      r.recovery_ms_max === null ? '-' : `${r.recovery_ms_max} ms`,
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const kinds = FAULT_KINDS.map((k) => `${k} ${faults.filter((f) => f.kind === k).length}`).join(', ');
+  process.stdout.write(`faults: ${faults.length} (${kinds})\n`);
+  for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padStart(widths[i])).join('  ')}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`soak: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
