@@ -24,7 +24,8 @@ import type { ProxyEvent } from '../test/fault/proxy.ts';
 import { ProxyProcess } from '../test/fault/proxy-process.ts';
 import { Worker } from '../test/fault/worker.ts';
 import type { WorkerLib } from '../test/fault/worker-protocol.ts';
-import { type AppliedFault, applyFault, FAULT_KINDS, schedule, seededRandom } from './soak/faults.ts';
+import { prng } from '../test/helpers/prng.ts';
+import { type AppliedFault, applyFault, FAULT_KINDS, schedule } from './soak/faults.ts';
 
 interface Args {
   json: boolean;
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     publishChunk();
     const publisher = setInterval(publishChunk, chunkMs);
 
-    const random = seededRandom(args.seed);
+    const random = prng(args.seed);
     const kinds = schedule(args.faults, random);
     const applied: AppliedFault[] = [];
     const targets = {

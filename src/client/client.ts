@@ -8,7 +8,7 @@
 import { validateTopicName } from '../codec/topic.ts';
 import type { Properties, Subscription as SubscriptionSpec } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
-import { type BrokerAddress, parseBrokerUrl, serverReferenceAddress } from '../links/url.ts';
+import { type BrokerAddress, serverReferenceAddress } from '../links/url.ts';
 import { DEFAULT_QUEUE_LIMITS } from '../session/publish-queue.ts';
 import { type ServerCapabilities, Session } from '../session/session.ts';
 import { MemoryStore, type SessionStore } from '../session/store.ts';
@@ -84,8 +84,8 @@ export class Client extends Emitter<ClientEvents> {
       properties = { ...properties, authenticationMethod: options.authenticator.method };
       if (data) properties.authenticationData = data;
     }
-    const firstUrl = Array.isArray(options.url) ? options.url[0] : options.url;
-    const fromUrl = firstUrl ? parseBrokerUrl(firstUrl) : undefined;
+    // Credentials in the (first) URL, when the options give none.
+    const fromUrl = this.addresses[0];
     const username = options.username ?? fromUrl?.username;
     const password = options.password ?? fromUrl?.password;
     const sessionOptions: SessionOptions = {

@@ -353,11 +353,6 @@ export class Outbound {
     this.queue.admit();
     return true;
   }
-
-  /** Every record, in flight first then queued, for a store snapshot. */
-  records(): OutboundRecord[] {
-    return [...this.inflight.values(), ...this.queue.snapshot()];
-  }
 }
 
 /** The broker answered with a failure reason code. */

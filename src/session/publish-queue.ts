@@ -138,11 +138,6 @@ export class PublishQueue {
     return { queued, parked };
   }
 
-  /** Queued messages, oldest first (not the parked ones: they were never accepted). */
-  snapshot(): OutboundRecord[] {
-    return this.items.slice(this.head);
-  }
-
   private accept(record: OutboundRecord): void {
     this.heldMessages++;
     this.heldBytes += sizeOf(record);

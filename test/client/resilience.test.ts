@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { encode, PacketDecoder } from '../../src/codec/index.ts';
+import type { Client } from '../../src/node.ts';
 import {
   client,
   mosquitto,
@@ -17,11 +18,20 @@ import {
   nothingBefore,
   started,
   TEST,
+  type TestLink,
   take,
   testLink,
   uniqueTopic,
   until,
 } from './e2e.ts';
+
+/** Cuts the client's link and keeps it from reconnecting (until `link.blocked = false`). */
+async function goOffline(c: Client, link: TestLink): Promise<void> {
+  link.blocked = true;
+  const down = nextEvent(c, 'down');
+  link.cut();
+  await down;
+}
 
 describe('publish with an AbortSignal', () => {
   test('aborted while queued offline: withdrawn, never sent', TEST, async (t) => {
@@ -31,10 +41,7 @@ describe('publish with an AbortSignal', () => {
     const subscription = await sub.subscribe(`${topic}/#`, { qos: 1 });
     const link = testLink(broker.port);
     const c = await client(t, link);
-    link.blocked = true;
-    const down = nextEvent(c, 'down');
-    link.cut();
-    await down;
+    await goOffline(c, link);
     const controller = new AbortController();
     const withdrawn = c.publish(`${topic}/a`, 'never', { qos: 1, signal: controller.signal });
     const kept = c.publish(`${topic}/a`, 'kept', { qos: 1 });
@@ -100,10 +107,7 @@ describe('the offline queue', () => {
       const subscription = await sub.subscribe(topic, { qos: 1 });
       const link = testLink(broker.port);
       const c = await client(t, link, { maxQueuedMessages: 2, queueFullPolicy: 'reject' });
-      link.blocked = true;
-      const down = nextEvent(c, 'down');
-      link.cut();
-      await down;
+      await goOffline(c, link);
       const accepted = [c.publish(topic, '1', { qos: 1 }), c.publish(topic, '2', { qos: 2 })];
       await assert.rejects(c.publish(topic, '3', { qos: 1 }), mqttError('QUEUE_FULL'));
       link.blocked = false;
@@ -125,10 +129,7 @@ describe('the offline queue', () => {
       const subscription = await sub.subscribe(topic, { qos: 1 });
       const link = testLink(broker.port);
       const c = await client(t, link, { maxQueuedMessages: 3 });
-      link.blocked = true;
-      const down = nextEvent(c, 'down');
-      link.cut();
-      await down;
+      await goOffline(c, link);
       const all = Array.from({ length: 10 }, (_, i) => c.publish(topic, String(i), { qos: 1 }));
       assert.equal(c.stats.queued, 3);
       assert.equal(c.stats.waiting, 7);

@@ -413,14 +413,4 @@ export function split(bytes: Uint8Array, sizes: readonly number[]): Uint8Array[]
   return out;
 }
 
-/** A small deterministic PRNG (mulberry32) for seeded loops outside fast-check. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../helpers/prng.ts';
