@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests need, if any is missing:
 # the mosquitto broker and clients, openssl (test certificates), socat,
-# iproute2 and iptables (link fault injection).
+# iproute2 and iptables (link fault injection), chromium (browser tests).
 #
 # Idempotent and non-interactive: does nothing when everything is installed,
 # runs `apt-get update` only when something is missing. Services are kept from
@@ -13,7 +13,7 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-PACKAGES=(mosquitto mosquitto-clients openssl socat iproute2 iptables)
+PACKAGES=(mosquitto mosquitto-clients openssl socat iproute2 iptables chromium)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
