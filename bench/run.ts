@@ -11,6 +11,7 @@ type BenchModule = { run(args: string[]): Promise<void> };
 // One line per benchmark. Keep names short; they are what users type.
 const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   codec: () => import('./codec.ts'),
+  size: () => import('./size.ts'),
 };
 
 function usage(): string {

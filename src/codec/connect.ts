@@ -8,6 +8,8 @@ import type { ConnackPacket, ConnectPacket, ProtocolVersion, QoS, Will } from '.
 import {
   binarySize,
   type Reader,
+  readBinary,
+  readString,
   stringSize,
   varintSize,
   writeBinary,
@@ -87,7 +89,7 @@ export function writeConnect(buf: Uint8Array, pos: number, p: ConnectPacket): nu
 
 /** Decodes a CONNECT body; its own protocol level says which version it is. */
 export function readConnect(r: Reader): ConnectPacket {
-  const name = r.utf8();
+  const name = readString(r);
   const level = r.u8();
   if (name !== 'MQTT' || (level !== 4 && level !== 5)) {
     throw remoteError('UNSUPPORTED_PROTOCOL_VERSION', `unsupported protocol ${name} level ${level}`);
@@ -118,17 +120,17 @@ export function readConnect(r: Reader): ConnectPacket {
     const props = readProperties(r, CONNECT_TYPE);
     if (props) packet.properties = props;
   }
-  packet.clientId = r.utf8();
+  packet.clientId = readString(r);
   if (hasWill) {
     const props = version === 5 ? readProperties(r, WILL) : undefined;
-    const topic = r.utf8();
+    const topic = readString(r);
     validateTopicName(topic, 'remote');
-    const will: Will = { topic, payload: r.binary(), qos: willQos as QoS, retain: willRetain };
+    const will: Will = { topic, payload: readBinary(r), qos: willQos as QoS, retain: willRetain };
     if (props) will.properties = props;
     packet.will = will;
   }
-  if (hasUsername) packet.username = r.utf8();
-  if (hasPassword) packet.password = r.binary();
+  if (hasUsername) packet.username = readString(r);
+  if (hasPassword) packet.password = readBinary(r);
   r.done('CONNECT');
   return packet;
 }

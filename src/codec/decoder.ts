@@ -14,6 +14,7 @@ import { readSuback, readSubscribe, readUnsubscribe } from './subscribe.ts';
 import type { Packet, ProtocolVersion } from './types.ts';
 import { Reader } from './wire.ts';
 
+/** Options for `PacketDecoder` and `decode`. */
 export interface DecoderOptions {
   /**
    * The protocol version of the connection. Default 5. Decoding a CONNECT
@@ -33,6 +34,7 @@ const EMPTY = new Uint8Array(0);
 /** Required low-nibble flags per packet type; -1 where they vary (PUBLISH). */
 const FIXED_FLAGS = [-1, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
 
+/** A streaming decoder: `push()` bytes as they arrive, in chunks of any size, then `next()` until it returns undefined. */
 export class PacketDecoder {
   protocolVersion: ProtocolVersion;
   maximumPacketSize: number;

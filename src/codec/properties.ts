@@ -9,6 +9,10 @@ import type { Properties, UserProperties } from './types.ts';
 import {
   binarySize,
   type Reader,
+  readBinary,
+  readString,
+  readU32,
+  readVarint,
   stringSize,
   truncated,
   varintSize,
@@ -48,6 +52,7 @@ function mask(...where: number[]): number {
   return m;
 }
 
+/** An MQTT 5 property: its id, its name in `Properties`, its wire type and the packets it may appear in. */
 export interface PropertyDef {
   readonly id: number;
   readonly name: keyof Properties;
@@ -95,6 +100,7 @@ const TABLE: [number, keyof Properties, WireType, number][] = [
   [0x2a, 'sharedSubscriptionAvailable', 'bool', mask(CONNACK)],
 ];
 
+/** Every MQTT 5 property, in identifier order. */
 export const PROPERTY_DEFS: readonly PropertyDef[] = TABLE.map(([id, name, type, allowed], index) => ({
   id,
   name,
@@ -283,14 +289,14 @@ function addUserProperty(target: UserProperties, name: string, value: string): v
  * there are none, so packets without properties carry no empty object.
  */
 export function readProperties(r: Reader, where: number): Properties | undefined {
-  const length = r.varint();
+  const length = readVarint(r);
   if (length === 0) return undefined;
   const end = r.pos + length;
   if (end > r.end) truncated();
   const props: Record<string, unknown> = {};
   let seen = 0;
   while (r.pos < end) {
-    const id = r.varint();
+    const id = readVarint(r);
     const def = BY_ID[id];
     if (def === undefined)
       throw remoteError('MALFORMED_PACKET', `unknown property identifier 0x${id.toString(16)}`);
@@ -323,13 +329,13 @@ export function readProperties(r: Reader, where: number): Properties | undefined
         break;
       }
       case 'u32': {
-        const v = r.u32();
+        const v = readU32(r);
         if (v === 0 && NON_ZERO.has(def.name)) protocolError(`property ${def.name} must not be 0`);
         props[def.name] = v;
         break;
       }
       case 'varint': {
-        const v = r.varint();
+        const v = readVarint(r);
         if (v === 0) protocolError(`property ${def.name} must not be 0`);
         const existing = props[def.name];
         if (existing === undefined) props[def.name] = v;
@@ -338,14 +344,14 @@ export function readProperties(r: Reader, where: number): Properties | undefined
         break;
       }
       case 'string':
-        props[def.name] = r.utf8();
+        props[def.name] = readString(r);
         break;
       case 'binary':
-        props[def.name] = r.binary();
+        props[def.name] = readBinary(r);
         break;
       case 'pairs': {
-        const name = r.utf8();
-        const value = r.utf8();
+        const name = readString(r);
+        const value = readString(r);
         if (props.userProperties === undefined) props.userProperties = {};
         addUserProperty(props.userProperties as UserProperties, name, value);
         break;

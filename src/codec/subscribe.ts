@@ -17,6 +17,7 @@ import {
   checkPacketId,
   type Reader,
   readPacketId,
+  readString,
   stringSize,
   varintSize,
   writeString,
@@ -91,7 +92,7 @@ export function readSubscribe(r: Reader, version: ProtocolVersion): SubscribePac
   }
   if (r.remaining() === 0) throw remoteError('PROTOCOL_ERROR', 'SUBSCRIBE has no topic filters');
   while (r.remaining() > 0) {
-    const topic = r.utf8();
+    const topic = readString(r);
     validateTopicFilter(topic, 'remote');
     const options = r.u8();
     const qos = options & 0x03;
@@ -218,7 +219,7 @@ export function readUnsubscribe(r: Reader, version: ProtocolVersion): Unsubscrib
   }
   if (r.remaining() === 0) throw remoteError('PROTOCOL_ERROR', 'UNSUBSCRIBE has no topic filters');
   while (r.remaining() > 0) {
-    const topic = r.utf8();
+    const topic = readString(r);
     validateTopicFilter(topic, 'remote');
     packet.topics.push(topic);
   }

@@ -10,6 +10,7 @@
 /** MQTT protocol level: 4 is MQTT 3.1.1, 5 is MQTT 5.0. */
 export type ProtocolVersion = 4 | 5;
 
+/** Quality of service: 0 at most once, 1 at least once, 2 exactly once. */
 export type QoS = 0 | 1 | 2;
 
 /**
@@ -92,6 +93,7 @@ export interface Will {
   properties?: Properties;
 }
 
+/** CONNECT: the first packet a client sends on a connection. */
 export interface ConnectPacket {
   type: 'connect';
   protocolVersion: ProtocolVersion;
@@ -106,6 +108,7 @@ export interface ConnectPacket {
   properties?: Properties;
 }
 
+/** CONNACK: the server's answer to CONNECT; `reasonCode` 0 is success. */
 export interface ConnackPacket {
   type: 'connack';
   sessionPresent: boolean;
@@ -114,6 +117,7 @@ export interface ConnackPacket {
   properties?: Properties;
 }
 
+/** PUBLISH: an application message, either way. `packetId` is set for QoS 1 and 2. */
 export interface PublishPacket {
   type: 'publish';
   /** The topic name; empty on MQTT 5 when a topic alias stands for it. */
@@ -136,9 +140,13 @@ export interface AckPacket<T extends 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'>
   reasonCode?: number;
   properties?: Properties;
 }
+/** PUBACK: acknowledges a QoS 1 PUBLISH. */
 export type PubackPacket = AckPacket<'puback'>;
+/** PUBREC: first answer to a QoS 2 PUBLISH (received). */
 export type PubrecPacket = AckPacket<'pubrec'>;
+/** PUBREL: the publisher's answer to PUBREC (release). */
 export type PubrelPacket = AckPacket<'pubrel'>;
+/** PUBCOMP: completes a QoS 2 flow. */
 export type PubcompPacket = AckPacket<'pubcomp'>;
 
 /** One topic filter of a SUBSCRIBE with its options. */
@@ -155,6 +163,7 @@ export interface Subscription {
   retainHandling?: 0 | 1 | 2;
 }
 
+/** SUBSCRIBE: one or more topic filters with their options. */
 export interface SubscribePacket {
   type: 'subscribe';
   packetId: number;
@@ -162,6 +171,7 @@ export interface SubscribePacket {
   properties?: Properties;
 }
 
+/** SUBACK: one reason code per filter, in order: the granted QoS, or a failure (>= 0x80). */
 export interface SubackPacket {
   type: 'suback';
   packetId: number;
@@ -170,6 +180,7 @@ export interface SubackPacket {
   properties?: Properties;
 }
 
+/** UNSUBSCRIBE: topic filters to remove. */
 export interface UnsubscribePacket {
   type: 'unsubscribe';
   packetId: number;
@@ -177,6 +188,7 @@ export interface UnsubscribePacket {
   properties?: Properties;
 }
 
+/** UNSUBACK: the server's answer to UNSUBSCRIBE (MQTT 5: one reason code per filter). */
 export interface UnsubackPacket {
   type: 'unsuback';
   packetId: number;
@@ -185,14 +197,17 @@ export interface UnsubackPacket {
   properties?: Properties;
 }
 
+/** PINGREQ: the client's keepalive probe. */
 export interface PingreqPacket {
   type: 'pingreq';
 }
 
+/** PINGRESP: the server's answer to PINGREQ. */
 export interface PingrespPacket {
   type: 'pingresp';
 }
 
+/** DISCONNECT: ends a connection on purpose (MQTT 5: either side, with a reason code). */
 export interface DisconnectPacket {
   type: 'disconnect';
   /** MQTT 5 only; 0 (normal disconnection) when omitted. */
@@ -208,6 +223,7 @@ export interface AuthPacket {
   properties?: Properties;
 }
 
+/** Every MQTT packet, tagged by `type`: switch on it. */
 export type Packet =
   | ConnectPacket
   | ConnackPacket
@@ -225,4 +241,5 @@ export type Packet =
   | DisconnectPacket
   | AuthPacket;
 
+/** The `type` tag of a Packet: 'connect', 'publish', ... */
 export type PacketType = Packet['type'];

@@ -45,49 +45,6 @@ export class Reader {
     return (this.buf[p] << 8) | this.buf[p + 1];
   }
 
-  u32(): number {
-    const p = this.pos;
-    if (p + 4 > this.end) truncated();
-    this.pos = p + 4;
-    const b = this.buf;
-    return ((b[p] << 24) >>> 0) + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
-  }
-
-  /** A Variable Byte Integer: at most 4 bytes, minimally encoded [MQTT-1.5.5-1]. */
-  varint(): number {
-    let value = 0;
-    let multiplier = 1;
-    for (let count = 0; count < 4; count++) {
-      const byte = this.u8();
-      value += (byte & 0x7f) * multiplier;
-      if ((byte & 0x80) === 0) {
-        if (byte === 0 && count > 0) {
-          throw remoteError('MALFORMED_PACKET', 'variable byte integer is not minimally encoded');
-        }
-        return value;
-      }
-      multiplier *= 128;
-    }
-    throw remoteError('MALFORMED_PACKET', 'variable byte integer longer than 4 bytes');
-  }
-
-  utf8(): string {
-    const len = this.u16();
-    const start = this.pos;
-    if (start + len > this.end) truncated();
-    this.pos = start + len;
-    return readUtf8(this.buf, start, start + len);
-  }
-
-  /** Binary data: a view into the received bytes, not a copy. */
-  binary(): Uint8Array {
-    const len = this.u16();
-    const start = this.pos;
-    if (start + len > this.end) truncated();
-    this.pos = start + len;
-    return this.buf.subarray(start, start + len);
-  }
-
   /** The rest of the packet (a PUBLISH payload): a view, not a copy. */
   rest(): Uint8Array {
     const start = this.pos;
@@ -101,6 +58,56 @@ export class Reader {
       throw remoteError('MALFORMED_PACKET', `${this.end - this.pos} unexpected bytes at the end of ${what}`);
     }
   }
+}
+
+/*
+ * The field readers below are functions rather than Reader methods so that a
+ * bundle takes only the ones it calls: the 3.1.1 client codec (client-v4.ts)
+ * needs none of them, and a method would drag each one in with the class.
+ */
+
+export function readU32(r: Reader): number {
+  const p = r.pos;
+  if (p + 4 > r.end) truncated();
+  r.pos = p + 4;
+  const b = r.buf;
+  return ((b[p] << 24) >>> 0) + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+}
+
+/** A Variable Byte Integer: at most 4 bytes, minimally encoded [MQTT-1.5.5-1]. */
+export function readVarint(r: Reader): number {
+  let value = 0;
+  let multiplier = 1;
+  for (let count = 0; count < 4; count++) {
+    const byte = r.u8();
+    value += (byte & 0x7f) * multiplier;
+    if ((byte & 0x80) === 0) {
+      if (byte === 0 && count > 0) {
+        throw remoteError('MALFORMED_PACKET', 'variable byte integer is not minimally encoded');
+      }
+      return value;
+    }
+    multiplier *= 128;
+  }
+  throw remoteError('MALFORMED_PACKET', 'variable byte integer longer than 4 bytes');
+}
+
+/** A length-prefixed UTF-8 string, strictly decoded. */
+export function readString(r: Reader): string {
+  const len = r.u16();
+  const start = r.pos;
+  if (start + len > r.end) truncated();
+  r.pos = start + len;
+  return readUtf8(r.buf, start, start + len);
+}
+
+/** Length-prefixed binary data: a view into the received bytes, not a copy. */
+export function readBinary(r: Reader): Uint8Array {
+  const len = r.u16();
+  const start = r.pos;
+  if (start + len > r.end) truncated();
+  r.pos = start + len;
+  return r.buf.subarray(start, start + len);
 }
 
 export function varintSize(value: number): number {

@@ -1,0 +1,511 @@
+/**
+ * The lite client: MQTT 3.1.1 only, for bundles where every kilobyte counts.
+ * QoS 0, 1 and 2 both ways, keepalive with outage detection, reconnect with
+ * exponential backoff and full jitter, and session resume: the broker keeps
+ * the session (clean session false by default), unacknowledged PUBLISH and
+ * PUBREL packets are re-sent in their original order on every reconnect, and
+ * the subscriptions are made again when the broker has lost the session.
+ *
+ * What it leaves to the full client (`steadfast-mqtt`): MQTT 5, a persistent
+ * session store, offline queue limits, write backpressure, server rotation,
+ * request/response, manual acks. Everything is in memory: a page reload
+ * loses the messages in flight, as with any in-memory client.
+ */
+import {
+  ClientDecoder4,
+  DISCONNECT_4,
+  encodeAck4,
+  encodeConnect4,
+  encodePublish4,
+  encodeSubscribe4,
+  PINGREQ_4,
+  type ServerPacket4,
+  utf8Bytes,
+} from '../codec/client-v4.ts';
+import { topicMatches } from '../codec/topic.ts';
+import type { PublishPacket, QoS } from '../codec/types.ts';
+import { MqttError } from '../errors.ts';
+import type { Connection, Link } from '../links/types.ts';
+
+/** Options for {@link LiteClient}. */
+export interface LiteOptions {
+  /** How bytes reach the broker (`connect()` in `steadfast-mqtt/lite` makes a WebSocket link from a URL). */
+  link: Link;
+  /** Client identifier, fixed for the client's life. Default `steadfast_` and 8 random characters. */
+  clientId?: string;
+  /**
+   * Clean session: start a new session on every connection, dropping what the
+   * broker kept. Default `false`, so that the broker keeps subscriptions and
+   * queued messages through outages.
+   */
+  clean?: boolean;
+  /** Keepalive in seconds; 0 turns it off. A PINGREQ goes out every ¾ of it, and a link that answers nothing until the next one is taken down. Default `60`. */
+  keepalive?: number;
+  /** User name. Default none. */
+  username?: string;
+  /** Password (MQTT 3.1.1 allows it only with a user name). Default none. */
+  password?: string | Uint8Array;
+  /** Will message the broker publishes if the connection is lost. Default none. */
+  will?: { topic: string; payload: string | Uint8Array; qos?: QoS; retain?: boolean };
+  /** First reconnect delay in ms; doubles per failed attempt, with full jitter. Default `1000`. */
+  reconnectPeriod?: number;
+  /** Largest reconnect delay in ms. Default `30000`. */
+  reconnectPeriodMax?: number;
+  /** How long opening the link and receiving CONNACK may take, in ms. Default `30000`. */
+  connectTimeout?: number;
+  /** Largest packet accepted from the broker, in bytes. Default 268,435,460 (MQTT's limit). */
+  maximumPacketSize?: number;
+}
+
+/** Events of {@link LiteClient}. */
+export interface LiteEvents {
+  /** Connected (CONNACK accepted); `sessionPresent` says whether the broker still had the session. */
+  up: { sessionPresent: boolean };
+  /** The connection was lost; the client reconnects on its own unless it was ended. */
+  down: { cause: Error };
+  /** Every message received, whichever subscription it came through. */
+  message: LiteMessage;
+}
+
+let textDecoder: TextDecoder | undefined;
+
+/** A message as the application sees it (the full client's `Message` without the MQTT 5 parts). */
+export class LiteMessage {
+  readonly topic: string;
+  /** The payload bytes (a view of what was received, not a copy). */
+  readonly payload: Uint8Array;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  /** Set when the broker says this may be a re-delivery. */
+  readonly dup: boolean;
+
+  constructor(p: PublishPacket) {
+    this.topic = p.topic;
+    this.payload = p.payload;
+    this.qos = p.qos;
+    this.retain = p.retain;
+    this.dup = p.dup;
+  }
+
+  /** The payload decoded as UTF-8 text. */
+  get text(): string {
+    textDecoder ??= new TextDecoder();
+    return textDecoder.decode(this.payload);
+  }
+
+  /** The payload parsed as JSON. Throws SyntaxError when it is not JSON. */
+  json<T = unknown>(): T {
+    return JSON.parse(this.text) as T;
+  }
+}
+
+/** An exchange waiting for the broker's answer, keyed by packet identifier. */
+interface Pending {
+  /** What to send (again): the PUBLISH, the PUBREL once PUBREC came, or the SUBSCRIBE / UNSUBSCRIBE. */
+  bytes: Uint8Array;
+  /** The packet that moves this exchange on. */
+  expect: Ack;
+  /** Set once a PUBLISH has gone out, so a re-send carries DUP. */
+  sent?: boolean;
+  done(result: number[]): void;
+  fail(error: Error): void;
+}
+
+/** The answers an exchange waits for; '' for none (QoS 0). */
+type Ack = 'puback' | 'pubrec' | 'pubcomp' | 'suback' | 'unsuback' | '';
+
+/** MQTT 3.1.1 CONNACK return codes 1 to 5, in the words of the specification (section 3.2.2.3). */
+const REFUSALS = [
+  'unacceptable protocol version',
+  'identifier rejected',
+  'server unavailable',
+  'bad user name or password',
+  'not authorized',
+];
+
+/** A payload or password as bytes: a string is sent as UTF-8, like the full client does. */
+function utf8(s: string | Uint8Array): Uint8Array {
+  return typeof s === 'string' ? utf8Bytes(s) : s;
+}
+
+/** Calls an application handler; its error is reported on the next turn instead of taking the connection down. */
+function deliver<T>(handler: (value: T) => void, value: T): void {
+  try {
+    handler(value);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+function closedError(): MqttError {
+  return new MqttError('CLIENT_CLOSED', 'the client was ended');
+}
+
+export class LiteClient {
+  /** The client identifier sent in CONNECT. */
+  readonly clientId: string;
+  readonly #options: LiteOptions;
+  readonly #connectBytes: Uint8Array;
+  #conn: Connection | undefined;
+  #decoder: ClientDecoder4 | undefined;
+  #online = false;
+  #ended = false;
+  /** Failed attempts since the last successful connection: the backoff exponent. */
+  #attempt = 0;
+  /** Counts connection attempts; an attempt whose number is no longer current is abandoned. */
+  #attemptId = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pinger: ReturnType<typeof setInterval> | undefined;
+  /** Whether anything arrived since the last PINGREQ. */
+  #heard = true;
+  #lastId = 0;
+  /** Outbound exchanges by packet identifier, in the order they started (a Map keeps insertion order). */
+  readonly #pending = new Map<number, Pending>();
+  /** QoS 0 messages published while offline, sent when the connection is back. */
+  #queued: [bytes: Uint8Array, done: () => void][] = [];
+  /** Inbound QoS 2 ids between PUBREC and PUBREL: already delivered, so a re-sent PUBLISH is not delivered again. */
+  readonly #received = new Set<number>();
+  /** Granted subscriptions, to make again when the broker has lost the session. */
+  readonly #filters = new Map<string, QoS>();
+  #routes: [filter: string, onMessage: (m: LiteMessage) => void][] = [];
+  readonly #listeners: { [K in keyof LiteEvents]?: ((value: LiteEvents[K]) => void)[] } = {};
+  /** Settles the first connection attempt (`start()`). */
+  #first: [resolve: () => void, reject: (e: Error) => void] | undefined;
+
+  constructor(options: LiteOptions) {
+    this.#options = options;
+    this.clientId = options.clientId ?? `steadfast_${Math.random().toString(36).slice(2, 10)}`;
+    const w = options.will;
+    this.#connectBytes = encodeConnect4({
+      clientId: this.clientId,
+      clean: options.clean ?? false,
+      keepalive: options.keepalive ?? 60,
+      username: options.username,
+      password: options.password === undefined ? undefined : utf8(options.password),
+      will: w && { topic: w.topic, payload: utf8(w.payload), qos: w.qos ?? 0, retain: w.retain ?? false },
+    });
+  }
+
+  /** Calls `listener` on every `event`; returns a function that stops it. A listener that throws does not stop the others. */
+  on<K extends keyof LiteEvents>(event: K, listener: (value: LiteEvents[K]) => void): () => void {
+    const list: ((value: LiteEvents[K]) => void)[] = this.#listeners[event] ?? [];
+    this.#listeners[event] = list as never;
+    list.push(listener);
+    return () => {
+      const i = list.indexOf(listener);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  #emit<K extends keyof LiteEvents>(event: K, value: LiteEvents[K]): void {
+    for (const listener of [...(this.#listeners[event] ?? [])]) deliver(listener, value);
+  }
+
+  /** Whether the client is connected right now. */
+  get connected(): boolean {
+    return this.#online;
+  }
+
+  /**
+   * Connects. Resolves once the broker accepts; rejects (and ends the client)
+   * when this first attempt fails, so a wrong URL or refused credentials show
+   * at once. After that, outages are handled without the application.
+   */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#first = [resolve, reject];
+      this.#open();
+    });
+  }
+
+  /**
+   * Publishes. Resolves when the QoS flow completes (QoS 0: handed to the
+   * link; 1: PUBACK; 2: PUBCOMP), across outages; messages published while
+   * offline go out in order once connected. Rejects with CLIENT_CLOSED when
+   * the client is ended first, and with INVALID_ARGUMENT or
+   * TOPIC_NAME_INVALID for what MQTT cannot carry (nothing is sent).
+   */
+  publish(
+    topic: string,
+    payload: string | Uint8Array,
+    options: { qos?: QoS; retain?: boolean } = {},
+  ): Promise<void> {
+    const qos = options.qos ?? 0;
+    return this.#exchange(qos === 0 ? '' : qos === 1 ? 'puback' : 'pubrec', (packetId) =>
+      encodePublish4(topic, utf8(payload), qos, options.retain ?? false, false, packetId),
+    ).then(() => {});
+  }
+
+  /**
+   * Subscribes to one or more topic filters at `qos` (default 0); `onMessage`,
+   * if given, gets the messages whose topic matches. Resolves with the
+   * granted QoS per filter (0x80 where the broker refused one); rejects with
+   * REFUSED when the broker refused them all.
+   */
+  async subscribe(
+    filters: string | string[],
+    options: { qos?: QoS } = {},
+    onMessage?: (message: LiteMessage) => void,
+  ): Promise<number[]> {
+    const list = typeof filters === 'string' ? [filters] : filters;
+    const qos = options.qos ?? 0;
+    const routes = onMessage === undefined ? [] : list.map((f): [string, typeof onMessage] => [f, onMessage]);
+    // Routed before SUBACK: retained messages may follow it in the same chunk.
+    this.#routes.push(...routes);
+    try {
+      const granted = await this.#exchange('suback', (packetId) => encodeSubscribe4(packetId, list, qos));
+      list.forEach((f, i) => {
+        if (granted[i] < 0x80) this.#filters.set(f, qos);
+      });
+      if (granted.every((code) => code >= 0x80)) {
+        throw new MqttError('REFUSED', `the broker refused the subscription to ${list.join(', ')}`, {
+          reasonCode: 0x80,
+        });
+      }
+      return granted;
+    } catch (error) {
+      this.#routes = this.#routes.filter((r) => !routes.includes(r));
+      throw error;
+    }
+  }
+
+  /** Unsubscribes from topic filters, and drops their `onMessage` handlers. */
+  async unsubscribe(filters: string | string[]): Promise<void> {
+    const list = typeof filters === 'string' ? [filters] : filters;
+    await this.#exchange('unsuback', (packetId) => encodeSubscribe4(packetId, list));
+    for (const f of list) this.#filters.delete(f);
+    this.#routes = this.#routes.filter(([filter]) => !list.includes(filter));
+  }
+
+  /**
+   * Disconnects (DISCONNECT, so the broker discards the will) and stops
+   * reconnecting. What is still in flight rejects with CLIENT_CLOSED; with
+   * `clean: false` the broker keeps the session for the next client with
+   * this identifier.
+   */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const conn = this.#conn;
+    if (this.#online) conn?.write(DISCONNECT_4);
+    this.#lost(closedError());
+    conn?.close();
+    for (const p of this.#pending.values()) p.fail(closedError());
+    this.#pending.clear();
+    this.#queued = [];
+    this.#first?.[1](closedError());
+    this.#first = undefined;
+  }
+
+  /** Starts an exchange: encodes the packet with a fresh packet identifier (none for QoS 0) and sends it when online. */
+  #exchange(expect: Ack, encode: (packetId: number) => Uint8Array): Promise<number[]> {
+    if (this.#ended) return Promise.reject(closedError());
+    let id = 0;
+    if (expect) {
+      if (this.#pending.size >= 0xffff) {
+        return Promise.reject(new MqttError('QUEUE_FULL', 'all 65,535 packet identifiers are in use'));
+      }
+      id = this.#lastId;
+      do id = (id % 0xffff) + 1;
+      while (this.#pending.has(id));
+      this.#lastId = id;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((done, fail) => {
+      if (!expect) {
+        if (this.#online) {
+          this.#write(bytes);
+          done([]);
+        } else this.#queued.push([bytes, () => done([])]);
+        return;
+      }
+      const p: Pending = { bytes, expect, done, fail };
+      this.#pending.set(id, p);
+      if (this.#online) this.#send(p);
+    });
+  }
+
+  #send(p: Pending): void {
+    let bytes = p.bytes;
+    if (p.expect === 'puback' || p.expect === 'pubrec') {
+      // A re-sent PUBLISH carries DUP [MQTT-3.3.1-1]; a copy, since the link may still hold the first one.
+      if (p.sent) {
+        bytes = bytes.slice();
+        bytes[0] |= 0x08;
+      }
+      p.sent = true;
+    }
+    this.#write(bytes);
+  }
+
+  #write(bytes: Uint8Array): void {
+    this.#conn?.write(bytes);
+  }
+
+  #open(): void {
+    const o = this.#options;
+    const attempt = ++this.#attemptId;
+    const timeout = o.connectTimeout ?? 30_000;
+    let conn: Connection | undefined;
+    this.#timer = setTimeout(() => {
+      if (attempt === this.#attemptId)
+        this.#failed(this.#conn, new MqttError('TIMEOUT', `not connected after ${timeout} ms`));
+    }, timeout);
+    o.link
+      .open({
+        data: (chunk) => {
+          if (conn !== undefined && conn === this.#conn) this.#receive(chunk);
+        },
+        close: (error) => {
+          if (conn !== undefined)
+            this.#failed(conn, error ?? new MqttError('CONNECTION_LOST', 'the link closed'));
+        },
+      })
+      .then(
+        (c) => {
+          if (attempt !== this.#attemptId || this.#ended) return c.close();
+          conn = this.#conn = c;
+          this.#decoder = new ClientDecoder4(o.maximumPacketSize);
+          c.write(this.#connectBytes);
+        },
+        (error: Error) => {
+          if (attempt === this.#attemptId) this.#failed(undefined, error);
+        },
+      );
+  }
+
+  /** Bytes from the broker; a protocol violation takes the connection down. */
+  #receive(chunk: Uint8Array): void {
+    this.#heard = true;
+    const decoder = this.#decoder!;
+    decoder.push(chunk);
+    try {
+      for (let p = decoder.next(); p !== undefined && this.#decoder === decoder; p = decoder.next())
+        this.#handle(p);
+    } catch (error) {
+      this.#failed(this.#conn, error as Error);
+    }
+  }
+
+  #handle(p: ServerPacket4): void {
+    switch (p.type) {
+      case 'connack':
+        return this.#accepted(p.sessionPresent, p.reasonCode);
+      case 'publish': {
+        const id = p.packetId!;
+        if (p.qos < 2 || !this.#received.has(id)) {
+          if (p.qos === 2) this.#received.add(id);
+          const message = new LiteMessage(p);
+          for (const [filter, onMessage] of this.#routes) {
+            if (topicMatches(filter, p.topic)) deliver(onMessage, message);
+          }
+          this.#emit('message', message);
+        }
+        if (p.qos > 0) this.#write(encodeAck4(p.qos === 1 ? 'puback' : 'pubrec', id));
+        return;
+      }
+      case 'pubrel':
+        this.#received.delete(p.packetId);
+        return this.#write(encodeAck4('pubcomp', p.packetId));
+      case 'pingresp':
+        return;
+      case 'pubrec': {
+        // Also for an id we no longer know (completed before an outage): the broker waits for PUBREL.
+        const pending = this.#pending.get(p.packetId);
+        const pubrel = encodeAck4('pubrel', p.packetId);
+        if (pending?.expect === 'pubrec') Object.assign(pending, { bytes: pubrel, expect: 'pubcomp' });
+        return this.#write(pubrel);
+      }
+      default: {
+        const pending = this.#pending.get(p.packetId);
+        if (pending?.expect !== p.type) return;
+        this.#pending.delete(p.packetId);
+        pending.done(p.type === 'suback' ? p.reasonCodes : []);
+      }
+    }
+  }
+
+  #accepted(sessionPresent: boolean, code: number): void {
+    if (code !== 0) {
+      const reason = REFUSALS[code - 1] ?? `return code ${code}`;
+      const error = new MqttError('CONNECTION_REFUSED', `the broker refused the connection: ${reason}`, {
+        reasonCode: code,
+        side: 'remote',
+      });
+      return this.#failed(this.#conn, error);
+    }
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#online = true;
+    this.#attempt = 0;
+    // Unacknowledged PUBLISH and PUBREL packets again, in their original order [MQTT-4.4.0-1].
+    for (const p of this.#pending.values()) this.#send(p);
+    for (const [bytes, done] of this.#queued) {
+      this.#write(bytes);
+      done();
+    }
+    this.#queued = [];
+    if (!sessionPresent) {
+      // The broker has no session: its QoS 2 state and our subscriptions are gone with it.
+      this.#received.clear();
+      for (const [filter, qos] of this.#filters) {
+        this.#exchange('suback', (id) => encodeSubscribe4(id, [filter], qos)).catch(() => {});
+      }
+    }
+    const keepalive = this.#options.keepalive ?? 60;
+    if (keepalive > 0) {
+      this.#heard = true;
+      this.#pinger = setInterval(() => {
+        if (!this.#heard) {
+          return this.#failed(
+            this.#conn,
+            new MqttError('TIMEOUT', `no answer to PINGREQ within ${keepalive * 750} ms`),
+          );
+        }
+        this.#heard = false;
+        this.#write(PINGREQ_4);
+      }, keepalive * 750);
+    }
+    this.#first?.[0]();
+    this.#first = undefined;
+    this.#emit('up', { sessionPresent });
+  }
+
+  /** An attempt or a connection failed: take it down, then try again after a backoff (or give up on the first attempt). */
+  #failed(conn: Connection | undefined, cause: Error): void {
+    if (conn !== this.#conn || this.#ended) return;
+    this.#lost(cause);
+    conn?.close();
+    const first = this.#first;
+    if (first !== undefined) {
+      this.#first = undefined;
+      this.end();
+      return first[1](cause);
+    }
+    const o = this.#options;
+    const ceiling = Math.min(
+      o.reconnectPeriodMax ?? 30_000,
+      (o.reconnectPeriod ?? 1000) * 2 ** this.#attempt++,
+    );
+    this.#timer = setTimeout(() => this.#open(), Math.random() * ceiling);
+  }
+
+  /** Forgets the connection (and its timers); says `down` if it was up. */
+  #lost(cause: Error): void {
+    clearTimeout(this.#timer);
+    clearInterval(this.#pinger);
+    this.#attemptId++;
+    this.#timer = this.#pinger = this.#conn = this.#decoder = undefined;
+    if (this.#online) {
+      this.#online = false;
+      this.#emit('down', { cause });
+    }
+  }
+}

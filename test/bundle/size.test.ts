@@ -1,0 +1,70 @@
+/**
+ * Bundle size budgets: the minified + gzipped (level 9) browser bundle of a
+ * publish/subscribe client, built exactly as `npm run bench -- size` builds
+ * it (bench/size.ts). A change that makes either bundle grow past its budget
+ * fails here; raise a budget only on purpose, with the reason in the commit.
+ *
+ * Budgets, from the sizes measured when they were set (esbuild 0.28, Node 20):
+ *   3.1.1-only (steadfast-mqtt/lite): 6,109 bytes measured; the budget is
+ *     issue 7's goal itself, 6 KiB (6,144 bytes), so the goal cannot slip.
+ *   full (steadfast-mqtt): 22,774 bytes measured; budget +5%.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bundleSize, OURS_FULL, OURS_LITE, type SizeEntry } from '../../bench/size.ts';
+
+const BUDGET = {
+  /** The 3.1.1-only client; the goal (issue 7) is at most 6 KB and smaller than u8-mqtt's v4 build. */
+  lite: 6144,
+  /** Everything: MQTT 5, resilience supervisor, stores, flow control. */
+  full: 23_900,
+};
+
+const TIMEOUT = { timeout: 60_000 };
+
+describe('bundle size', () => {
+  for (const [entry, budget] of [
+    [OURS_LITE, BUDGET.lite],
+    [OURS_FULL, BUDGET.full],
+  ] as [SizeEntry, number][]) {
+    it(`${entry.label} stays within ${budget} bytes gzipped, with no Node built-in`, TIMEOUT, async () => {
+      const size = await bundleSize(entry);
+      assert.deepEqual(size.nodeBuiltins, [], 'a browser bundle must not import Node built-ins');
+      const top = size.inputs
+        .slice(0, 5)
+        .map(([path, bytes]) => `${path} ${bytes}`)
+        .join(', ');
+      assert.ok(
+        size.gzip <= budget,
+        `${entry.label} is ${size.gzip} bytes gzipped, over its budget of ${budget} (largest inputs, minified: ${top})`,
+      );
+      // Sanity: a bundle this small would mean the entry no longer pulled the client in.
+      assert.ok(
+        size.gzip > budget / 2,
+        `${entry.label} is only ${size.gzip} bytes: is the client still in it?`,
+      );
+    });
+  }
+
+  it('the 3.1.1 bundle leaves MQTT 5 out', TIMEOUT, async () => {
+    const size = await bundleSize(OURS_LITE);
+    const paths = size.inputs.map(([path]) => path);
+    for (const v5 of [
+      'src/codec/properties.ts',
+      'src/codec/reason-codes.ts',
+      'src/session/topic-aliases.ts',
+    ]) {
+      assert.ok(!paths.includes(v5), `${v5} is in the 3.1.1-only bundle`);
+    }
+  });
+
+  it('the Node built-in check can fail', TIMEOUT, async () => {
+    const size = await bundleSize({
+      name: 'node-builtin-probe',
+      label: 'probe',
+      source:
+        "import { createHash } from 'node:crypto'; import { EventEmitter } from 'events'; console.log(createHash, EventEmitter);",
+    });
+    assert.deepEqual(size.nodeBuiltins.sort(), ['events', 'node:crypto']);
+  });
+});
