@@ -47,15 +47,17 @@ export type MqttErrorCode =
 /** Where the broken rule came from. */
 export type ErrorSide = 'local' | 'remote';
 
+/** Options for `new MqttError()`. */
 export interface MqttErrorOptions {
-  /** The MQTT 5 reason code that describes the error, when there is one. */
+  /** The MQTT 5 reason code that describes the error, when there is one. Default none. */
   reasonCode?: number;
   /** Who broke the rules. Default `'local'`. */
   side?: ErrorSide;
-  /** The underlying error, if any. */
+  /** The underlying error, if any. Default none. */
   cause?: unknown;
 }
 
+/** The one error class of the library: switch on `code` (stable), read `reasonCode` and `side`. */
 export class MqttError extends Error {
   override name = 'MqttError';
   readonly code: MqttErrorCode;

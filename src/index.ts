@@ -3,6 +3,8 @@
  * the WebSocket link over the platform WebSocket; runs in browsers, Deno, Bun
  * and Node 22+ (which has a global WebSocket). In Node, the `node` export
  * condition loads ./node.ts instead, which adds TCP, TLS and `ws`.
+ *
+ * @module steadfast-mqtt
  */
 import { Client, connect as connectWith } from './client/client.ts';
 import type { ClientOptions } from './client/options.ts';
@@ -11,9 +13,12 @@ import { websocketUrl } from './links/url.ts';
 import { websocketLink } from './links/websocket.ts';
 
 export * from './client/index.ts';
-export { type ErrorSide, MqttError, type MqttErrorCode } from './errors.ts';
+export { type ErrorSide, MqttError, type MqttErrorCode, type MqttErrorOptions } from './errors.ts';
 export * from './links/index.ts';
 export * from './public-codec.ts';
+// Types the API hands out (`client.server`, `client.stats`) and that a SessionStore implements against.
+export type { ServerCapabilities, SessionStats } from './session/session.ts';
+export type { OutboundMessage, OutboundState } from './session/types.ts';
 
 /** Browser link factory: ws:// and wss:// through the platform WebSocket. */
 export const browserLinkFactory: NonNullable<ClientOptions['linkFactory']> = (address) => {

@@ -1,20 +1,32 @@
 /**
  * steadfast-mqtt for Node: everything in the core, plus TCP, TLS and
  * WebSocket (`ws`) links chosen from the broker URL, and TLS options.
+ *
+ * @module steadfast-mqtt/node
  */
 import { Client, connect as connectWith } from './client/client.ts';
 import type { ClientOptions } from './client/options.ts';
 import { linkForUrl, type UrlLinkOptions } from './links/node.ts';
 
 export * from './client/index.ts';
-export { type ErrorSide, MqttError, type MqttErrorCode } from './errors.ts';
+export { type ErrorSide, MqttError, type MqttErrorCode, type MqttErrorOptions } from './errors.ts';
 export * from './links/index.ts';
 export * from './links/node.ts';
 export * from './public-codec.ts';
+// Types the API hands out (`client.server`, `client.stats`) and that a SessionStore implements against.
+export type { ServerCapabilities, SessionStats } from './session/session.ts';
+export type { OutboundMessage, OutboundState } from './session/types.ts';
 export { FileStore, type FileStoreOptions } from './store/file.ts';
 
 /** Client options for Node: the link options (TLS ca/cert/key, servername, ALPN...) sit beside the MQTT ones, as in MQTT.js. */
-export type NodeClientOptions = ClientOptions & UrlLinkOptions & { readyTimeout?: number };
+export type NodeClientOptions = ClientOptions &
+  UrlLinkOptions & {
+    /**
+     * For `connect()`: how long to wait for the first connection, in ms, before
+     * rejecting (the client is then ended). Default: no limit.
+     */
+    readyTimeout?: number;
+  };
 
 function withNodeLinks(options: NodeClientOptions): NodeClientOptions {
   const { connectTimeout } = options;

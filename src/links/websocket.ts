@@ -18,11 +18,17 @@ export interface WebSocketLike {
   binaryType: string;
   readonly bufferedAmount: number;
   readonly readyState: number;
+  /** Set by the link: the handshake completed. */
   onopen: ((event: never) => void) | null;
+  /** Set by the link: a message arrived (binary, as an ArrayBuffer). */
   onmessage: ((event: never) => void) | null;
+  /** Set by the link: the socket failed. */
   onerror: ((event: never) => void) | null;
+  /** Set by the link: the socket closed. */
   onclose: ((event: never) => void) | null;
+  /** Sends one binary message. */
   send(data: Uint8Array): void;
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
 }
 

@@ -40,6 +40,10 @@ export interface StoredSession {
   inbound: Array<[packetId: number, state: InboundQos2State]>;
 }
 
+/**
+ * What must survive a restart of the process: outbound QoS 1/2 messages until their final ack and inbound QoS 2 ids until PUBREL.
+ * Implement it to keep a session elsewhere (a database, browser storage); `MemoryStore` and `FileStore` are the built-in ones.
+ */
 export interface SessionStore {
   /** Everything the store holds; called once, when the session is created. */
   load(): StoredSession;

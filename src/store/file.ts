@@ -104,6 +104,7 @@ import {
 } from './file-log.ts';
 import { Mirror } from './file-mirror.ts';
 
+/** Options for `FileStore`. */
 export interface FileStoreOptions {
   /**
    * fdatasync the file at `sync()` when something was written since the last
