@@ -1,165 +1,127 @@
 /**
- * Command-line flags in the shape of mosquitto_pub / mosquitto_sub, parsed
- * into connection settings. Errors are MqttError INVALID_ARGUMENT so the CLI
- * can print them without a stack trace.
+ * A small table-driven flag parser. Each command declares its flags (short
+ * and long names, whether they take a value, whether they repeat); the parser
+ * turns argv into values by flag key and positional arguments. Bad usage is a
+ * `UsageError`, which the CLI prints in one line with exit code 2.
  */
 
-import type { QoS } from '../codec/types.ts';
-import { localError } from '../errors.ts';
-
-export interface CliArgs {
-  command: string;
-  url: string;
-  topics: string[];
-  message: string | undefined;
-  qos: QoS;
-  retain: boolean;
-  clientId: string | undefined;
-  username: string | undefined;
-  password: string | undefined;
-  protocolVersion: 4 | 5;
-  verbose: boolean;
-  json: boolean;
-  count: number | undefined;
-  cafile: string | undefined;
-  cert: string | undefined;
-  key: string | undefined;
-  insecure: boolean;
-  userProperties: Record<string, string | string[]>;
-  timeout: number;
+/** Bad usage: unknown flag, missing or malformed value. Exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
 }
 
-const VALUE_FLAGS = new Set(['-h', '-p', '-t', '-m', '-q', '-i', '-u', '-P', '-V', '-L', '-C', '-D', '-W']);
-const LONG_VALUE_FLAGS = new Set(['--cafile', '--cert', '--key', '--url', '--timeout']);
+export interface FlagSpec {
+  /** Key in the parsed result, e.g. `topic`. */
+  key: string;
+  /** Names on the command line, e.g. `['-t', '--topic']`. */
+  names: string[];
+  /** Takes a value (`-t TOPIC`); otherwise a switch. Default false. */
+  value?: boolean;
+  /** May be given more than once; every value is kept. Default false. */
+  repeatable?: boolean;
+  /** One line of help. */
+  help: string;
+  /** Placeholder shown in help, e.g. `TOPIC`. */
+  meta?: string;
+}
 
-export function parseArgs(argv: string[]): CliArgs {
-  const [command = 'help', ...rest] = argv;
-  const args: CliArgs = {
-    command,
-    url: '',
-    topics: [],
-    message: undefined,
-    qos: 0,
-    retain: false,
-    clientId: undefined,
-    username: undefined,
-    password: undefined,
-    protocolVersion: 5,
-    verbose: false,
-    json: false,
-    count: undefined,
-    cafile: undefined,
-    cert: undefined,
-    key: undefined,
-    insecure: false,
-    userProperties: {},
-    timeout: 10,
-  };
-  let host = '127.0.0.1';
-  let port: number | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    const takesValue = VALUE_FLAGS.has(flag) || LONG_VALUE_FLAGS.has(flag);
-    const value = takesValue ? rest[++i] : undefined;
-    if (takesValue && value === undefined) throw localError('INVALID_ARGUMENT', `${flag} needs a value`);
-    switch (flag) {
-      case '-h':
-        host = value!;
-        break;
-      case '-p':
-        port = Number(value);
-        if (!Number.isInteger(port) || port < 1 || port > 65535)
-          throw localError('INVALID_ARGUMENT', `bad port: ${value}`);
-        break;
-      case '-t':
-        args.topics.push(value!);
-        break;
-      case '-m':
-        args.message = value;
-        break;
-      case '-q': {
-        const q = Number(value);
-        if (q !== 0 && q !== 1 && q !== 2)
-          throw localError('INVALID_ARGUMENT', `-q must be 0, 1 or 2, got ${value}`);
-        args.qos = q;
-        break;
-      }
-      case '-r':
-        args.retain = true;
-        break;
-      case '-i':
-        args.clientId = value;
-        break;
-      case '-u':
-        args.username = value;
-        break;
-      case '-P':
-        args.password = value;
-        break;
-      case '-V':
-        if (value === '311' || value === 'mqttv311' || value === '4') args.protocolVersion = 4;
-        else if (value === '5' || value === 'mqttv5') args.protocolVersion = 5;
-        else throw localError('INVALID_ARGUMENT', `-V must be 311 or 5, got ${value}`);
-        break;
-      case '-L':
-      case '--url':
-        args.url = value!;
-        break;
-      case '-C':
-        args.count = Number(value);
-        if (!Number.isInteger(args.count) || args.count < 1)
-          throw localError('INVALID_ARGUMENT', `-C needs a count`);
-        break;
-      case '-D': {
-        // mosquitto_pub's form is "-D publish user-property name value"; "-D name=value" is accepted too.
-        const eq = value!.indexOf('=');
-        if (eq <= 0) throw localError('INVALID_ARGUMENT', `-D takes name=value, got ${value}`);
-        const name = value!.slice(0, eq);
-        const v = value!.slice(eq + 1);
-        const existing = args.userProperties[name];
-        args.userProperties[name] =
-          existing === undefined ? v : [...(Array.isArray(existing) ? existing : [existing]), v];
-        break;
-      }
-      case '-W':
-      case '--timeout':
-        args.timeout = Number(value);
-        if (!(args.timeout > 0))
-          throw localError('INVALID_ARGUMENT', `timeout must be a positive number of seconds`);
-        break;
-      case '-v':
-        args.verbose = true;
-        break;
-      case '--json':
-        args.json = true;
-        break;
-      case '--cafile':
-        args.cafile = value;
-        break;
-      case '--cert':
-        args.cert = value;
-        break;
-      case '--key':
-        args.key = value;
-        break;
-      case '-k':
-      case '--insecure':
-        args.insecure = true;
-        break;
-      default:
-        throw localError('INVALID_ARGUMENT', `unknown option ${flag} (see steadfast help)`);
+export interface ParsedFlags {
+  /** Last value of each single-valued flag, `true` for switches. */
+  values: Map<string, string | true>;
+  /** Every value of each repeatable flag, in order. */
+  lists: Map<string, string[]>;
+  /** Arguments that are not flags. */
+  positional: string[];
+}
+
+/**
+ * Parses `argv` against `specs`. Accepts `-t VALUE`, `--topic VALUE` and
+ * `--topic=VALUE`; `--` ends the flags.
+ */
+export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
+  const byName = new Map<string, FlagSpec>();
+  for (const spec of specs) for (const name of spec.names) byName.set(name, spec);
+  const result: ParsedFlags = { values: new Map(), lists: new Map(), positional: [] };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    if (arg === '--') {
+      result.positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      result.positional.push(arg);
+      continue;
+    }
+    let inline: string | undefined;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    if (eq > 0) {
+      inline = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const spec = byName.get(arg);
+    if (spec === undefined) throw new UsageError(`unknown option ${arg}`);
+    if (!spec.value) {
+      if (inline !== undefined) throw new UsageError(`${arg} takes no value`);
+      result.values.set(spec.key, true);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined)
+      throw new UsageError(`${arg} needs a value${spec.meta ? ` (${spec.meta})` : ''}`);
+    if (spec.repeatable) {
+      const list = result.lists.get(spec.key) ?? [];
+      list.push(value);
+      result.lists.set(spec.key, list);
+    } else {
+      result.values.set(spec.key, value);
     }
   }
-  if (args.url === '') {
-    const secure = args.cafile !== undefined || args.cert !== undefined;
-    args.url = `${secure ? 'mqtts' : 'mqtt'}://${host.includes(':') ? `[${host}]` : host}:${port ?? (secure ? 8883 : 1883)}`;
-  } else {
-    // -L mqtt://host:port/topic carries the topic in the path, as mosquitto_pub does.
-    const match = /^([a-z]+:\/\/[^/]+)\/(.+)$/i.exec(args.url);
-    if (match && !/^wss?:/i.test(args.url)) {
-      args.url = match[1];
-      args.topics.push(decodeURIComponent(match[2]));
-    }
+  return result;
+}
+
+/** Help lines for `specs`, aligned. */
+export function flagHelp(specs: FlagSpec[]): string {
+  const left = specs.map((s) => `${s.names.join(', ')}${s.value ? ` ${s.meta ?? 'VALUE'}` : ''}`);
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  return specs.map((s, i) => `  ${left[i].padEnd(width)}${s.help}`).join('\n');
+}
+
+/** A flag's string value, if given. */
+export function stringFlag(flags: ParsedFlags, key: string): string | undefined {
+  const v = flags.values.get(key);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Whether a switch was given. */
+export function switchFlag(flags: ParsedFlags, key: string): boolean {
+  return flags.values.get(key) === true;
+}
+
+/** A number within [min, max], or undefined when the flag is absent. */
+export function numberFlag(
+  flags: ParsedFlags,
+  key: string,
+  what: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+  integer = true,
+): number | undefined {
+  const raw = stringFlag(flags, key);
+  if (raw === undefined) return undefined;
+  return parseNumber(raw, what, min, max, integer);
+}
+
+export function parseNumber(raw: string, what: string, min: number, max: number, integer = true): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min} to ${max}`;
+    throw new UsageError(`${what} must be ${integer ? 'an integer ' : 'a number '}${range}, got "${raw}"`);
   }
-  return args;
+  return n;
+}
+
+/** `-q 0|1|2`. */
+export function qosFlag(flags: ParsedFlags): 0 | 1 | 2 {
+  const q = numberFlag(flags, 'qos', '-q (QoS)', 0, 2);
+  return (q ?? 0) as 0 | 1 | 2;
 }

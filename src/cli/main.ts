@@ -1,149 +1,97 @@
 #!/usr/bin/env node
 /**
- * The `steadfast` command: `pub` and `sub` in the shape of mosquitto_pub and
- * mosquitto_sub. Errors print one line and set the exit code; no stack traces.
- *
- * Exit codes: 0 success, 1 MQTT or connection failure, 2 bad usage.
+ * The `steadfast` command. Subcommands live in `commands/`, one file each,
+ * listed in `commands.ts`. Errors print one line and set a documented exit
+ * code (see exit.ts); no stack traces.
  */
 import { readFileSync } from 'node:fs';
-import { MqttError } from '../errors.ts';
-import { type Client, connect, type NodeClientOptions } from '../node.ts';
-import { type CliArgs, parseArgs } from './args.ts';
+import { flagHelp } from './args.ts';
+import { COMMANDS, type CommandEntry } from './commands.ts';
+import { CONNECTION_FLAGS, defaultConfigPath, ENVIRONMENT } from './config.ts';
+import { describeError, EXIT } from './exit.ts';
 
-const HELP = `steadfast: a resilient MQTT 3.1.1 / 5.0 client
+function overview(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  return `steadfast: a resilient MQTT 3.1.1 / 5.0 client
 
-Usage:
-  steadfast pub -t TOPIC -m MESSAGE [options]
-  steadfast sub -t FILTER [-t FILTER ...] [options]
-  steadfast help | version
+Usage: steadfast COMMAND [options]      (steadfast help COMMAND for its options)
 
-Options:
-  -L URL          broker URL (mqtt://, mqtts://, ws://, wss://); a path is the topic
-  -h HOST -p PORT broker host (default 127.0.0.1) and port (default 1883, 8883 with TLS)
-  -t TOPIC        topic (pub) or topic filter (sub, repeatable)
-  -m MESSAGE      message to publish
-  -q 0|1|2        QoS (default 0)
-  -r              retain (pub)
-  -i ID           client id
-  -u USER -P PASS credentials
-  -V 311|5        protocol version (default 5)
-  -D NAME=VALUE   MQTT 5 user property (repeatable)
-  -C COUNT        sub: exit after COUNT messages
-  -W SECONDS      give up connecting after SECONDS (default 10)
-  -v              sub: print "topic payload"
-  --json          sub: one JSON object per message
-  --cafile F --cert F --key F   TLS files; -k to skip certificate checks
+Commands:
+${names.map((n) => `  ${n.padEnd(width)}${COMMANDS[n].summary}`).join('\n')}
+  ${'help'.padEnd(width)}this text; "help config" for settings, env vars and the config file
+  ${'version'.padEnd(width)}print the version
 
-Exit codes: 0 success, 1 MQTT or connection failure, 2 bad usage.`;
+Exit codes: 0 success, 1 failed after connecting (refused publish, no reply
+in time), 2 bad usage or input, 3 broker unreachable, 4 connection refused
+by the broker, 5 demo: a message was lost or duplicated.`;
+}
+
+function configHelp(): string {
+  return `Connection settings come from, in order of precedence:
+  1. flags
+${flagHelp(CONNECTION_FLAGS)}
+  2. environment variables
+${Object.entries(ENVIRONMENT)
+  .map(([name, key]) => `  ${name.padEnd(28)}${key}`)
+  .join('\n')}
+     (STEADFAST_CONFIG names the config file)
+  3. a JSON config file: --config FILE, else $STEADFAST_CONFIG, else
+     ${defaultConfigPath()} if it exists, e.g.
+     {"url": "mqtts://broker.example:8883", "username": "me", "password": "…",
+      "clientId": "laptop", "protocolVersion": 5, "cafile": "ca.pem"}
+     (certificate paths are relative to the file)
+-h and -p change the host and port of the URL, wherever it came from;
+user:pass in a URL counts as that source's username and password.`;
+}
 
 function version(): string {
+  // src/cli/main.ts and dist/cli/main.js are both two levels below package.json.
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };
   return pkg.version;
 }
 
-async function open(args: CliArgs): Promise<Client> {
-  const options: NodeClientOptions = {
-    url: args.url,
-    protocolVersion: args.protocolVersion,
-    readyTimeout: args.timeout * 1000,
-    // A CLI run is short-lived: do not leave a session behind at the broker.
-    clean: true,
-  };
-  if (args.clientId !== undefined) options.clientId = args.clientId;
-  if (args.username !== undefined) options.username = args.username;
-  if (args.password !== undefined) options.password = args.password;
-  if (args.cafile !== undefined) options.ca = readFileSync(args.cafile);
-  if (args.cert !== undefined) options.cert = readFileSync(args.cert);
-  if (args.key !== undefined) options.key = readFileSync(args.key);
-  if (args.insecure) options.rejectUnauthorized = false;
-  return connect(options);
-}
-
-async function pub(args: CliArgs): Promise<void> {
-  if (args.topics.length !== 1) throw new MqttError('INVALID_ARGUMENT', 'pub needs exactly one -t TOPIC');
-  if (args.message === undefined) throw new MqttError('INVALID_ARGUMENT', 'pub needs -m MESSAGE');
-  const client = await open(args);
-  try {
-    const properties = Object.keys(args.userProperties).length
-      ? { userProperties: args.userProperties }
-      : undefined;
-    await client.publish(args.topics[0], args.message, { qos: args.qos, retain: args.retain, properties });
-  } finally {
-    await client.end();
-  }
-}
-
-async function sub(args: CliArgs): Promise<void> {
-  if (args.topics.length === 0) throw new MqttError('INVALID_ARGUMENT', 'sub needs at least one -t FILTER');
-  const client = await open(args);
-  client.on('down', ({ cause }) => console.error(`down: ${cause.message}`));
-  client.on('up', () => console.error('up'));
-  const subscription = await client.subscribe(args.topics, { qos: args.qos });
-  let seen = 0;
-  const stop = () => void client.end();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  for await (const m of subscription) {
-    if (args.json) {
-      const text = m.properties.payloadFormatIndicator ? m.text : undefined;
-      const record: Record<string, unknown> = { topic: m.topic, qos: m.qos, retain: m.retain };
-      if (text !== undefined) record.payload = text;
-      else record.payload_base64 = Buffer.from(m.payload).toString('base64');
-      if (Object.keys(m.properties).length) record.properties = jsonProperties(m.properties);
-      console.log(JSON.stringify(record));
-    } else {
-      console.log(args.verbose ? `${m.topic} ${m.text}` : m.text);
-    }
-    if (args.count !== undefined && ++seen >= args.count) break;
-  }
-  await client.end();
-}
-
-function jsonProperties(properties: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(properties)) {
-    out[key] = value instanceof Uint8Array ? { base64: Buffer.from(value).toString('base64') } : value;
-  }
-  return out;
+function lookup(name: string): CommandEntry | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
 }
 
 async function main(argv: string[]): Promise<number> {
-  let args: CliArgs;
+  const [name = 'help', ...rest] = argv;
   try {
-    args = parseArgs(argv);
-  } catch (error) {
-    console.error(`steadfast: ${(error as Error).message}`);
-    return 2;
-  }
-  try {
-    switch (args.command) {
-      case 'pub':
-        await pub(args);
-        return 0;
-      case 'sub':
-        await sub(args);
-        return 0;
-      case 'version':
-      case '--version':
-        console.log(version());
-        return 0;
-      case 'help':
-      case '--help':
-        console.log(HELP);
-        return 0;
-      default:
-        console.error(`steadfast: unknown command ${args.command}\n\n${HELP}`);
-        return 2;
+    if (name === 'version' || name === '--version') {
+      console.log(version());
+      return EXIT.OK;
     }
-  } catch (error) {
-    if (error instanceof MqttError) {
-      console.error(`steadfast: ${error.message}`);
-      return error.code === 'INVALID_ARGUMENT' || error.code === 'INVALID_URL' ? 2 : 1;
+    if (name === 'help' || name === '--help') {
+      const topic = rest[0];
+      if (topic === undefined) console.log(overview());
+      else if (topic === 'config') console.log(configHelp());
+      else {
+        const entry = lookup(topic);
+        if (entry === undefined) throw new Error(`unknown command "${topic}"`);
+        console.log((await entry.load()).command.usage);
+      }
+      return EXIT.OK;
     }
-    console.error(`steadfast: ${(error as Error)?.message ?? String(error)}`);
-    return 1;
+    const entry = lookup(name);
+    if (entry === undefined) {
+      console.error(`steadfast: unknown command "${name}"\n\n${overview()}`);
+      return EXIT.USAGE;
+    }
+    const { command } = await entry.load();
+    if (rest.includes('--help')) {
+      console.log(command.usage);
+      return EXIT.OK;
+    }
+    return await command.run(rest);
+  } catch (error) {
+    const { message, exitCode } = describeError(error);
+    console.error(`steadfast ${name}: ${message}`);
+    if (exitCode === EXIT.USAGE)
+      console.error(`(steadfast help ${lookup(name) ? name : ''} for usage)`.replace(' )', ')'));
+    return exitCode;
   }
 }
 

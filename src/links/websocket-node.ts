@@ -3,11 +3,16 @@
  * link as in browsers, with the `ws` package's class (it implements the
  * WHATWG API, `binaryType = 'arraybuffer'` included) and the TLS and header
  * options only a Node client can set.
+ *
+ * `ws` is an optional peer dependency, loaded on the first `ws://` or
+ * `wss://` connection, so that TCP and TLS users need not install it.
  */
-import { type ClientOptions, WebSocket } from 'ws';
+import { createRequire } from 'node:module';
+import type { ClientOptions, WebSocket as WsWebSocket } from 'ws';
+import { localError } from '../errors.ts';
 import type { TlsOptions } from './tls.ts';
 import type { Link } from './types.ts';
-import { type WebSocketLinkOptions, websocketLink } from './websocket.ts';
+import { type WebSocketConstructor, type WebSocketLinkOptions, websocketLink } from './websocket.ts';
 
 /** Options for {@link nodeWebsocketLink}: those of `websocketLink` except the class, plus TLS and headers. */
 export interface NodeWebSocketLinkOptions extends Omit<WebSocketLinkOptions, 'WebSocket'>, TlsOptions {
@@ -39,12 +44,24 @@ export function nodeWebsocketLink(options: NodeWebSocketLinkOptions): Link {
     perMessageDeflate: false,
     closeTimeout: closeTimeout ?? 5000,
   };
-  // The link calls `new WebSocket(url, protocols)`, as in a browser; the
-  // subclass carries the Node-only options into ws's third argument.
-  class ConfiguredWebSocket extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, wsOptions);
+  // The link calls `new WebSocket(url, protocols)`, as in a browser; this
+  // constructor carries the Node-only options into ws's third argument.
+  function ConfiguredWebSocket(url: string, protocols?: string | string[]): WsWebSocket {
+    return new (loadWs())(url, protocols, wsOptions);
+  }
+  return websocketLink({ ...rest, WebSocket: ConfiguredWebSocket as unknown as WebSocketConstructor });
+}
+
+let wsClass: typeof WsWebSocket | undefined;
+
+/** Loads `ws` once; its absence is a LINK_ERROR that says what to install. */
+function loadWs(): typeof WsWebSocket {
+  if (wsClass === undefined) {
+    try {
+      wsClass = (createRequire(import.meta.url)('ws') as { WebSocket: typeof WsWebSocket }).WebSocket;
+    } catch {
+      throw localError('LINK_ERROR', "WebSocket links in Node need the 'ws' package: npm install ws");
     }
   }
-  return websocketLink({ ...rest, WebSocket: ConfiguredWebSocket });
+  return wsClass;
 }

@@ -1,0 +1,126 @@
+/**
+ * The brokers the demo can run against: Aedes embedded in this process (the
+ * default, MQTT 3.1.1 only), a local Mosquitto it starts itself, or any
+ * broker given by URL (which the demo cannot restart).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { parseBrokerUrl } from '../../links/url.ts';
+import { CliFailure, EXIT } from '../exit.ts';
+
+export interface DemoBroker {
+  /** For people: "Aedes (embedded, MQTT 3.1.1 only)". */
+  readonly description: string;
+  /** Where the faulty link forwards to. */
+  readonly host: string;
+  readonly port: number;
+  /** The scheme the clients speak through the link: mqtt, mqtts, ws or wss. */
+  readonly protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  /** ws(s) path. */
+  readonly path?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** The MQTT version used unless -V says otherwise. */
+  readonly defaultVersion: 4 | 5;
+  /** Versions it speaks. */
+  readonly versions: (4 | 5)[];
+  /** Whether the demo can take it down and bring it back with the sessions kept. */
+  readonly restartable: boolean;
+  /** Takes the broker down (connections dropped, port closed), sessions kept. */
+  stopForRestart(): Promise<void>;
+  /** Brings it back on the same port. */
+  startAgain(): Promise<void>;
+  /** Stops it for good and removes what it left behind. */
+  close(): Promise<void>;
+}
+
+/**
+ * Aedes in this process. Its "restart" closes the listener and drops every
+ * connection, then listens again with the same broker instance, whose
+ * in-memory persistence keeps the sessions (subscriptions, queued QoS 1/2
+ * messages, in-flight state): what a broker with persistence does across a
+ * restart.
+ */
+export async function startAedes(): Promise<DemoBroker> {
+  let Aedes: typeof import('aedes').Aedes;
+  try {
+    ({ Aedes } = await import('aedes'));
+  } catch {
+    throw new CliFailure(
+      'the embedded broker needs the npm package "aedes" (npm install aedes); or use --broker mosquitto, or --url URL for a broker of your own',
+      EXIT.USAGE,
+    );
+  }
+  const aedes = await Aedes.createBroker();
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+
+  async function listen(): Promise<void> {
+    const s = createServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      aedes.handle(socket);
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen({ port, host: '127.0.0.1' }, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    const address = s.address();
+    if (address !== null && typeof address === 'object') port = address.port;
+    server = s;
+  }
+
+  async function stopListening(): Promise<void> {
+    const s = server;
+    server = undefined;
+    if (s === undefined) return;
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  }
+
+  await listen();
+  return {
+    description: 'Aedes (embedded in this process, MQTT 3.1.1 only)',
+    host: '127.0.0.1',
+    get port() {
+      return port;
+    },
+    protocol: 'mqtt',
+    defaultVersion: 4,
+    versions: [4],
+    restartable: true,
+    stopForRestart: stopListening,
+    startAgain: listen,
+    async close() {
+      await stopListening();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    },
+  };
+}
+
+/** A broker of the user's: the demo runs its traffic through the faulty link to it. */
+export function externalBroker(url: string): DemoBroker {
+  const address = parseBrokerUrl(url);
+  const broker: DemoBroker = {
+    description: `${address.host}:${address.port} (${address.protocol}, from --url)`,
+    host: address.host,
+    port: address.port,
+    protocol: address.protocol,
+    defaultVersion: 5,
+    versions: [4, 5],
+    restartable: false,
+    async stopForRestart() {},
+    async startAgain() {},
+    async close() {},
+  };
+  return Object.assign(
+    broker,
+    address.path === undefined ? {} : { path: address.path },
+    address.username === undefined ? {} : { username: address.username },
+    address.password === undefined ? {} : { password: address.password },
+  );
+}
