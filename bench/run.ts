@@ -12,6 +12,7 @@ type BenchModule = { run(args: string[]): Promise<void> };
 const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   codec: () => import('./codec.ts'),
   size: () => import('./size.ts'),
+  radio: () => import('./radio.ts'),
 };
 
 function usage(): string {

@@ -1,5 +1,7 @@
 /**
- * steadfast-mqtt/gateway: not built yet (see the project's open issues). The entry
- * point exists so that the package layout is stable.
+ * steadfast-mqtt/gateway: relays radio nodes to a broker, one broker
+ * connection per node (Node only).
+ *
+ * @module steadfast-mqtt/gateway
  */
-export {};
+export * from './gateway/index.ts';

@@ -3,6 +3,8 @@
  * (QoS 0/1/2, keepalive, reconnect with backoff, session resume; see
  * src/lite/client.ts for what it leaves to the full client). Imports nothing
  * from Node; in Node, give it a link from `steadfast-mqtt/node` instead of a URL.
+ *
+ * @module steadfast-mqtt/lite
  */
 
 import type { WebSocketConstructor } from './links/websocket.ts';

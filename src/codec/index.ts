@@ -1,6 +1,8 @@
 /**
  * The MQTT 3.1.1 and 5.0 codec: pure functions and a streaming decoder over
  * Uint8Array. No Node built-ins, no globals: runs in any JavaScript engine.
+ *
+ * @module steadfast-mqtt/codec
  */
 export { MAX_PACKET_SIZE, PACKET_TYPE_NUMBER } from './constants.ts';
 export { type DecoderOptions, decode, PacketDecoder } from './decoder.ts';

@@ -143,6 +143,10 @@ function closedError(): MqttError {
   return new MqttError('CLIENT_CLOSED', 'the client was ended');
 }
 
+/**
+ * The MQTT 3.1.1-only client: publish and subscribe at QoS 0, 1 and 2, with keepalive, reconnect with backoff and session resume.
+ * Made by `connect()` from `steadfast-mqtt/lite`.
+ */
 export class LiteClient {
   /** The client identifier sent in CONNECT. */
   readonly clientId: string;

@@ -1,11 +1,2 @@
-/** A small deterministic PRNG (mulberry32): the same sequence for the same seed, for seeded loops and schedules. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one PRNG (mulberry32) lives with the simulated radio medium; tests and the soak use it from here. */
+export { prng } from '../../src/radio/medium/random.ts';

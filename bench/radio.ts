@@ -1,0 +1,181 @@
+/**
+ * `npm run bench -- radio [--quick]`: MQTT over packet radio, through the
+ * simulated medium, the radio link layer, the gateway and a real Mosquitto.
+ *
+ * Workload (issue 5): a node publishes a 4-byte reading to
+ * `home/livingroom/temperature` at QoS 1, 1,000 times (200 with --quick),
+ * on a 32-byte-MTU medium (nRF24L01 at 1 Mbps) and a LoRa SF7/BW125/CR4/5
+ * medium (255-byte MTU), both with 10% frame loss, with MQTT 5 topic
+ * aliases on and off. Reported per run: every byte on air (both directions,
+ * link headers, CRCs, acknowledgements, retransmissions, PUBACKs) per byte
+ * of application payload, airtime per message, and messages per second, all
+ * in modelled time (the medium runs `timeScale` times faster than the wall
+ * clock). LoRa runs with no duty-cycle limit here; under EU868's 1% the
+ * rate is bounded by airtime: at most 0.01 / (airtime per message) per second.
+ */
+import { encode } from '../src/codec/encode.ts';
+import { startGateway } from '../src/gateway/index.ts';
+import { connect } from '../src/node.ts';
+import { FRAME_OVERHEAD, radioLink } from '../src/radio/link/index.ts';
+import { lora, nrf24, type RadioProfile, SimulatedMedium } from '../src/radio/medium/index.ts';
+import { startMosquitto } from '../test/helpers/mosquitto.ts';
+import { prng } from '../test/helpers/prng.ts';
+import { check, parseBenchArgs } from './harness.ts';
+
+const TOPIC = 'home/livingroom/temperature';
+const PAYLOAD_BYTES = 4;
+
+interface Run {
+  medium: string;
+  aliases: boolean;
+  messages: number;
+  airBytes: number;
+  airBytesPerPayloadByte: number;
+  airtimeMsPerMessage: number;
+  messagesPerSecond: number;
+  retransmissions: number;
+  wallMs: number;
+}
+
+async function runOne(
+  brokerUrl: string,
+  label: string,
+  profile: RadioProfile,
+  timeScale: number,
+  aliases: boolean,
+  messages: number,
+): Promise<Run> {
+  const medium = new SimulatedMedium({ seed: 42, profile, loss: 0.1, timeScale });
+  // The simulator has no serial port between host and radio: 2 ms for timers and the event loop.
+  const latencyMs = 2;
+  const gateway = await startGateway({
+    radio: medium.attach({ name: 'gw' }),
+    broker: brokerUrl,
+    random: prng(1),
+    latencyMs,
+  });
+  const link = radioLink({
+    radio: medium.attach({ name: 'node', position: { x: 20, y: 0 } }),
+    address: 1,
+    random: prng(2),
+    latencyMs,
+  });
+  const client = await connect({
+    link,
+    protocolVersion: 5,
+    clientId: `bench-radio-${label}-${aliases}`,
+    clean: true,
+    keepalive: 60,
+    topicAliases: aliases,
+    readyTimeout: 60_000,
+  });
+  // Count only the workload, not the handshake.
+  const before = { ...medium.stats };
+  const startModel = medium.now();
+  const startWall = performance.now();
+  const reading = new Uint8Array(PAYLOAD_BYTES);
+  const done: Promise<unknown>[] = [];
+  for (let i = 0; i < messages; i++) {
+    new DataView(reading.buffer).setInt32(0, 2000 + (i % 100));
+    done.push(client.publish(TOPIC, reading.slice(), { qos: 1 }));
+  }
+  await Promise.all(done);
+  const modelMs = medium.now() - startModel;
+  const wallMs = performance.now() - startWall;
+  const after = medium.stats;
+  const retransmissions = link.streamStats?.retransmissions ?? 0;
+  await client.end();
+  await link.close();
+  await gateway.close();
+  await medium.close();
+  const airBytes = after.bytesSent - before.bytesSent;
+  check(airBytes > messages * PAYLOAD_BYTES, 'every payload byte went on air');
+  return {
+    medium: label,
+    aliases,
+    messages,
+    airBytes,
+    airBytesPerPayloadByte: airBytes / (messages * PAYLOAD_BYTES),
+    airtimeMsPerMessage: (after.airtimeMs - before.airtimeMs) / messages,
+    messagesPerSecond: messages / (modelMs / 1000),
+    retransmissions,
+    wallMs,
+  };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const { quick } = parseBenchArgs(args);
+  const messages = quick ? 200 : 1000;
+  const aliased = encode(
+    {
+      type: 'publish',
+      topic: '',
+      payload: new Uint8Array(PAYLOAD_BYTES),
+      qos: 1,
+      retain: false,
+      dup: false,
+      packetId: 1,
+      properties: { topicAlias: 1 },
+    },
+    5,
+  ).length;
+  const plain = encode(
+    {
+      type: 'publish',
+      topic: TOPIC,
+      payload: new Uint8Array(PAYLOAD_BYTES),
+      qos: 1,
+      retain: false,
+      dup: false,
+      packetId: 1,
+    },
+    5,
+  ).length;
+  const broker = await startMosquitto();
+  const runs: Run[] = [];
+  try {
+    const media: [string, RadioProfile, number][] = [
+      ['nrf24 MTU 32', nrf24(), 1],
+      ['LoRa SF7/BW125 MTU 255', lora({ sf: 7, bandwidthHz: 125_000, dutyCycle: 1 }), 10],
+    ];
+    console.log(
+      `radio: ${messages} x QoS 1 PUBLISH of ${PAYLOAD_BYTES} B to ${TOPIC}, 10% frame loss, via gateway and Mosquitto`,
+    );
+    console.log(
+      `MQTT PUBLISH size: ${plain} B, ${aliased} B with a topic alias; link overhead ${FRAME_OVERHEAD} B per frame`,
+    );
+    console.log(
+      `${'medium'.padEnd(24)} ${'aliases'.padEnd(8)} ${'air B/payload B'.padStart(16)} ${'airtime/msg ms'.padStart(15)} ${'msg/s (model)'.padStart(14)} ${'retx'.padStart(6)} ${'wall s'.padStart(7)}`,
+    );
+    for (const [label, profile, timeScale] of media) {
+      for (const aliases of [true, false]) {
+        const r = await runOne(broker.url, label, profile, timeScale, aliases, messages);
+        runs.push(r);
+        console.log(
+          `${r.medium.padEnd(24)} ${(aliases ? 'on' : 'off').padEnd(8)} ${r.airBytesPerPayloadByte.toFixed(2).padStart(16)} ${r.airtimeMsPerMessage.toFixed(3).padStart(15)} ${r.messagesPerSecond.toFixed(1).padStart(14)} ${String(r.retransmissions).padStart(6)} ${(r.wallMs / 1000).toFixed(1).padStart(7)}`,
+        );
+      }
+    }
+  } finally {
+    await broker.stop();
+  }
+  const find = (medium: number, aliases: boolean) => runs.filter((r) => r.aliases === aliases)[medium];
+  const json = {
+    bench: 'radio',
+    messages,
+    frame_payload_bytes_mtu32: 32 - FRAME_OVERHEAD,
+    publish_bytes_aliased: aliased,
+    publish_bytes_plain: plain,
+    air_bytes_per_payload_byte: Number(find(0, true).airBytesPerPayloadByte.toFixed(3)),
+    air_bytes_per_payload_byte_mtu32_no_alias: Number(find(0, false).airBytesPerPayloadByte.toFixed(3)),
+    air_bytes_per_payload_byte_lora: Number(find(1, true).airBytesPerPayloadByte.toFixed(3)),
+    air_bytes_per_payload_byte_lora_no_alias: Number(find(1, false).airBytesPerPayloadByte.toFixed(3)),
+    airtime_ms_per_message_mtu32: Number(find(0, true).airtimeMsPerMessage.toFixed(4)),
+    airtime_ms_per_message_lora: Number(find(1, true).airtimeMsPerMessage.toFixed(2)),
+    airtime_ms_per_message_lora_no_alias: Number(find(1, false).airtimeMsPerMessage.toFixed(2)),
+    messages_per_second_mtu32: Number(find(0, true).messagesPerSecond.toFixed(1)),
+    messages_per_second_lora: Number(find(1, true).messagesPerSecond.toFixed(1)),
+    messages_per_second_lora_no_alias: Number(find(1, false).messagesPerSecond.toFixed(1)),
+  };
+  console.log(JSON.stringify(json));
+}

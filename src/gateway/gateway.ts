@@ -1,0 +1,390 @@
+/**
+ * The gateway: owns one radio and, for every node it hears, one broker
+ * connection (TCP or TLS) over which it relays the node's MQTT bytes
+ * unchanged, in both directions. The node's MQTT session lives in the
+ * broker, so every failure here is just an outage the node's Client
+ * resumes from:
+ * - a node silent past its link timeout: its broker connection is dropped
+ *   abruptly (no DISCONNECT), so the broker publishes its will;
+ * - the broker unreachable: the node's OPEN is answered with RESET, its
+ *   Client backs off and tries again;
+ * - the broker closes a node's connection: what it sent is still delivered,
+ *   then the node's stream is reset;
+ * - the gateway restarts: nodes' frames meet no stream and are answered
+ *   with RESET (or go unanswered while it is down): an outage.
+ * Node only (broker connections through node:net / node:tls).
+ */
+import { MqttError } from '../errors.ts';
+import { linkForUrl, type UrlLinkOptions } from '../links/node.ts';
+import type { Connection, Link } from '../links/types.ts';
+import {
+  type EndpointEvent,
+  type LinkClock,
+  type OpenRequest,
+  RadioEndpoint,
+  realClock,
+  type StreamHandle,
+} from '../radio/link/endpoint.ts';
+import { FrameKind, kindName, MAX_ADDRESS, ResetReason, resetReasonText } from '../radio/link/frame.ts';
+import type { StreamEnd, StreamStats } from '../radio/link/stream.ts';
+import { type LinkTiming, type LinkTimingOptions, linkTiming } from '../radio/link/timing.ts';
+import type { Radio } from '../radio/types.ts';
+import type { GatewayLogger, GatewayLogLevel, GatewayStatus, NodeStatus } from './log.ts';
+
+/** Options for {@link startGateway}. The timing options default from the radio, as on the nodes. */
+export interface GatewayOptions extends LinkTimingOptions {
+  /** The radio the gateway owns (a UART modem, a simulated radio). It is opened by `startGateway`. */
+  radio: Radio;
+  /** The gateway's address on the radio, 0-254. Default 0. */
+  address?: number;
+  /**
+   * Where nodes' connections go: a broker URL (`mqtt://host:1883`,
+   * `mqtts://host:8883`), or a function making the Link for a node.
+   */
+  broker: string | ((node: number) => Link);
+  /** TLS material and socket options for a broker URL (ca, cert, key, servername, connectTimeout...). Default none. */
+  brokerOptions?: UrlLinkOptions;
+  /** Most nodes served at once; an OPEN beyond is answered with RESET. Default 254. */
+  maxNodes?: number;
+  /**
+   * Broker bytes waiting for a node's radio beyond which its stream is reset
+   * (a node that cannot keep up with what it subscribed to). Default 262,144.
+   */
+  maxBufferedBytes?: number;
+  /** Receives log entries (frames at `debug`). Default: none. */
+  logger?: GatewayLogger;
+  /** Time for the radio link. Default the platform's. */
+  clock?: LinkClock;
+  /** [0, 1) for jitter. Default Math.random. */
+  random?: () => number;
+}
+
+/** Per-node bookkeeping, kept across the node's streams. */
+interface NodeRecord {
+  node: number;
+  state: NodeStatus['state'];
+  streams: number;
+  rssi: number | undefined;
+  lastHeardAt: number;
+  lastEnd: string | undefined;
+  framesIn: number;
+  framesOut: number;
+  retransmissions: number;
+  /** Counters of the node's finished streams. */
+  done: StreamStats;
+  stream: OpenRequest['stream'] | undefined;
+  broker: Connection | undefined;
+}
+
+const zeroStats = (): StreamStats => ({
+  framesSent: 0,
+  framesReceived: 0,
+  retransmissions: 0,
+  duplicates: 0,
+  bytesSent: 0,
+  bytesReceived: 0,
+  heartbeats: 0,
+});
+
+export class Gateway {
+  private readonly endpoint: RadioEndpoint;
+  private readonly nodes = new Map<number, NodeRecord>();
+  private readonly clock: LinkClock;
+  private readonly startedAt: number;
+  private readonly brokerName: string;
+  private readonly makeLink: (node: number) => Link;
+  private closed = false;
+  readonly timing: LinkTiming;
+  readonly address: number;
+
+  /** Use {@link startGateway}, which also opens the radio. */
+  constructor(private readonly options: GatewayOptions) {
+    const address = options.address ?? 0;
+    if (!Number.isInteger(address) || address < 0 || address > MAX_ADDRESS)
+      throw new MqttError('INVALID_ARGUMENT', `gateway address must be an integer 0-${MAX_ADDRESS}`);
+    this.address = address;
+    this.clock = options.clock ?? realClock;
+    this.startedAt = this.clock.now();
+    this.timing = linkTiming(options.radio, options);
+    const broker = options.broker;
+    if (typeof broker === 'string') {
+      const link = linkForUrl(broker, options.brokerOptions);
+      this.brokerName = link.name;
+      this.makeLink = () => link;
+    } else {
+      this.brokerName = 'custom link';
+      this.makeLink = broker;
+    }
+    this.endpoint = new RadioEndpoint({
+      radio: options.radio,
+      address,
+      timing: this.timing,
+      clock: this.clock,
+      random: options.random,
+      onOpen: (request) => this.opened(request),
+      observe: (event) => this.observed(event),
+      onRadioClosed: (error) => {
+        if (!this.closed) this.log('warn', undefined, `radio stopped${error ? `: ${error.message}` : ''}`);
+      },
+    });
+  }
+
+  /** Opens the radio. */
+  async start(): Promise<void> {
+    await this.endpoint.start();
+    this.log(
+      'info',
+      undefined,
+      `listening on ${this.options.radio.name} as ${this.address}, relaying to ${this.brokerName}`,
+    );
+  }
+
+  /** Per-node counters and state, and the radio's. */
+  status(): GatewayStatus {
+    const now = this.clock.now();
+    const { stats } = this.endpoint;
+    return {
+      address: this.address,
+      radio: this.options.radio.name,
+      broker: this.brokerName,
+      uptimeMs: now - this.startedAt,
+      radioStats: { ...this.options.radio.stats },
+      corrupted: stats.corrupted,
+      malformed: stats.malformed,
+      unknownStream: stats.unknownStream,
+      nodes: [...this.nodes.values()]
+        .sort((a, b) => a.node - b.node)
+        .map((record) => {
+          const live = record.stream?.stats ?? zeroStats();
+          return {
+            node: record.node,
+            state: record.state,
+            streams: record.streams,
+            rssi: record.rssi,
+            rttMs: record.stream?.rto.smoothedRtt,
+            framesIn: record.framesIn,
+            framesOut: record.framesOut,
+            retransmissions: record.retransmissions,
+            duplicates: record.done.duplicates + live.duplicates,
+            heartbeats: record.done.heartbeats + live.heartbeats,
+            bytesUp: record.done.bytesReceived + live.bytesReceived,
+            bytesDown: record.done.bytesSent + live.bytesSent,
+            silentMs: now - record.lastHeardAt,
+            lastEnd: record.lastEnd,
+          };
+        }),
+    };
+  }
+
+  /** Drops every broker connection (abruptly: the brokers publish the wills) and closes the radio. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const record of this.nodes.values()) record.broker?.close();
+    await this.endpoint.close();
+    this.log('info', undefined, 'closed');
+  }
+
+  private record(node: number): NodeRecord {
+    let record = this.nodes.get(node);
+    if (record === undefined) {
+      record = {
+        node,
+        state: 'down',
+        streams: 0,
+        rssi: undefined,
+        lastHeardAt: this.clock.now(),
+        lastEnd: undefined,
+        framesIn: 0,
+        framesOut: 0,
+        retransmissions: 0,
+        done: zeroStats(),
+        stream: undefined,
+        broker: undefined,
+      };
+      this.nodes.set(node, record);
+    }
+    return record;
+  }
+
+  private log(level: GatewayLogLevel, node: number | undefined, message: string): void {
+    this.options.logger?.({ level, node, message });
+  }
+
+  private observed(event: EndpointEvent): void {
+    switch (event.type) {
+      case 'frame': {
+        const { frame } = event;
+        const node = event.direction === 'in' ? frame.src : frame.dst;
+        if (node === this.address) return;
+        const record = this.record(node);
+        if (event.direction === 'in') {
+          record.framesIn++;
+          record.lastHeardAt = this.clock.now();
+          if (event.rssi !== undefined) record.rssi = event.rssi;
+        } else {
+          record.framesOut++;
+          if (event.retransmission) record.retransmissions++;
+        }
+        if (this.options.logger === undefined) return;
+        const detail =
+          frame.kind === FrameKind.DATA
+            ? ` seq ${frame.seq} ack ${frame.ack} ${frame.payload.length} B`
+            : ` ack ${frame.ack}`;
+        const rssi = event.rssi === undefined ? '' : ` rssi ${event.rssi.toFixed(0)} dBm`;
+        this.log(
+          'debug',
+          node,
+          `${event.direction === 'in' ? '<' : '>'} ${kindName(frame.kind)} epoch ${frame.epoch}${detail}` +
+            `${frame.poll ? ' poll' : ''}${event.retransmission ? ' (retransmission)' : ''}${rssi}`,
+        );
+        return;
+      }
+      case 'defect':
+        this.log(
+          'debug',
+          undefined,
+          `dropped a ${event.size}-byte frame: ${event.defect === 'crc' ? 'CRC mismatch' : event.defect}`,
+        );
+        return;
+      case 'reset-reply':
+        this.log('debug', event.peer, `frame for unknown stream (epoch ${event.epoch}): RESET`);
+        return;
+      default: {
+        const unknown: never = event;
+        throw new Error(`unreachable: ${String(unknown)}`);
+      }
+    }
+  }
+
+  /** A node asks for a stream: open its broker connection first, then accept (or refuse). */
+  private opened(request: OpenRequest): void {
+    const { peer: node } = request;
+    const record = this.record(node);
+    const active = [...this.nodes.values()].filter((r) => r.state !== 'down' && r.node !== node).length;
+    if (active >= (this.options.maxNodes ?? MAX_ADDRESS)) {
+      this.log('warn', node, 'OPEN refused: the gateway is full');
+      request.refuse(ResetReason.GATEWAY_FULL);
+      return;
+    }
+    // A new stream replaces the node's old one: its broker connection goes (abruptly).
+    this.dropBroker(record);
+    this.retireStream(record);
+    record.state = 'connecting';
+    record.streams++;
+    record.stream = request.stream;
+    const rssi = request.rssi === undefined ? '' : ` (rssi ${request.rssi.toFixed(0)} dBm)`;
+    this.log(
+      'info',
+      node,
+      `OPEN${rssi}, link timeout ${request.linkTimeoutMs} ms: connecting to ${this.brokerName}`,
+    );
+    let handle: StreamHandle | undefined;
+    let connection: Connection | undefined;
+    const maxBuffered = this.options.maxBufferedBytes ?? 262_144;
+    const link = this.makeLink(node);
+    link
+      .open(
+        {
+          data: (bytes) => {
+            if (handle === undefined) return;
+            handle.write(bytes);
+            if (handle.bufferedAmount > maxBuffered) {
+              this.log('warn', node, `more than ${maxBuffered} B waiting for the radio: stream reset`);
+              handle.abort(ResetReason.OVERFLOW);
+            }
+          },
+          close: (error) => {
+            if (record.broker !== connection) return;
+            record.broker = undefined;
+            this.log('info', node, `broker closed the connection${error ? `: ${error.message}` : ''}`);
+            // What the broker sent last (a DISCONNECT) still goes to the node, then RESET.
+            handle?.close(ResetReason.BROKER_CLOSED);
+          },
+        },
+        request.signal,
+      )
+      .then(
+        (opened) => {
+          connection = opened;
+          if (request.signal.aborted || this.closed) {
+            opened.close();
+            return;
+          }
+          record.broker = opened;
+          record.state = 'open';
+          this.log('info', node, `broker connected: ACCEPT`);
+          handle = request.accept({
+            data: (bytes) => opened.write(bytes),
+            closed: (end) => this.streamEnded(record, opened, end),
+          });
+        },
+        (error: unknown) => {
+          if (request.signal.aborted) return;
+          const message = error instanceof Error ? error.message : String(error);
+          this.log('warn', node, `broker unreachable (${message}): RESET`);
+          record.state = 'down';
+          record.lastEnd = `broker unreachable: ${message}`;
+          this.retireStream(record);
+          request.refuse(ResetReason.BROKER_UNREACHABLE);
+        },
+      );
+  }
+
+  private streamEnded(record: NodeRecord, connection: Connection, end: StreamEnd): void {
+    const why = describeEnd(end);
+    record.lastEnd = why;
+    if (record.broker === connection) {
+      // Abruptly, with no DISCONNECT: the broker publishes the node's will.
+      this.dropBroker(record);
+      record.state = 'down';
+      this.retireStream(record);
+    }
+    this.log(
+      end.by === 'timeout' ? 'warn' : 'info',
+      record.node,
+      `stream ended (${why}): broker connection dropped`,
+    );
+  }
+
+  private dropBroker(record: NodeRecord): void {
+    const broker = record.broker;
+    record.broker = undefined;
+    broker?.close();
+  }
+
+  /** Folds the finished stream's counters into the node's totals. */
+  private retireStream(record: NodeRecord): void {
+    const stream = record.stream;
+    if (stream === undefined) return;
+    record.stream = undefined;
+    for (const key of Object.keys(record.done) as (keyof StreamStats)[])
+      record.done[key] += stream.stats[key];
+  }
+}
+
+function describeEnd(end: StreamEnd): string {
+  switch (end.by) {
+    case 'local':
+      return 'closed by the gateway';
+    case 'peer':
+      return `reset by the node: ${resetReasonText(end.reason)}`;
+    case 'timeout':
+      return `node silent for ${Math.round(end.silentMs)} ms`;
+    case 'aborted':
+      return `aborted: ${resetReasonText(end.reason)}`;
+    case 'radio':
+      return end.message;
+    default: {
+      const unknown: never = end;
+      return String(unknown);
+    }
+  }
+}
+
+/** Starts a gateway: opens its radio and begins answering nodes. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const gateway = new Gateway(options);
+  await gateway.start();
+  return gateway;
+}

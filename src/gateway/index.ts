@@ -1,0 +1,11 @@
+/** The radio gateway: one radio, one broker connection per node. */
+export { Gateway, type GatewayOptions, startGateway } from './gateway.ts';
+export {
+  consoleLogger,
+  formatStatus,
+  type GatewayLogEntry,
+  type GatewayLogger,
+  type GatewayLogLevel,
+  type GatewayStatus,
+  type NodeStatus,
+} from './log.ts';

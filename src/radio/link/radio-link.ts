@@ -1,0 +1,184 @@
+/**
+ * `radioLink()`: a Link over a packet radio, so a node runs the same Client
+ * as on TCP: `connect({ link: radioLink({ radio, address: 7 }) })`. Each
+ * `open()` is a new stream to the gateway (OPEN, ACCEPT); the stream's end
+ * (a RESET from the gateway, or silence past the link timeout) closes the
+ * Connection with an MqttError, which the Client treats as any outage.
+ * Portable: imports nothing from Node.
+ */
+import { MqttError } from '../../errors.ts';
+import type { Connection, Link, LinkHandlers } from '../../links/types.ts';
+import type { Radio } from '../types.ts';
+import {
+  type EndpointEvent,
+  type EndpointStats,
+  type LinkClock,
+  RadioEndpoint,
+  type StreamHandle,
+} from './endpoint.ts';
+import { FRAME_OVERHEAD, MAX_ADDRESS, resetReasonText } from './frame.ts';
+import type { StreamEnd, StreamStats } from './stream.ts';
+import { type LinkTiming, type LinkTimingOptions, linkTiming } from './timing.ts';
+
+/** Options for {@link radioLink}. The timing options default from the radio's airtime and duty cycle. */
+export interface RadioLinkOptions extends LinkTimingOptions {
+  /** The radio driver (a UART modem, the simulated medium...). The link opens it on first use. */
+  radio: Radio;
+  /** This node's address, 0-254, unique among the gateway's nodes. */
+  address: number;
+  /** The gateway's address. Default 0. */
+  gateway?: number;
+  /** Time for timers and round trips. Default the platform's (`performance.now()`, `setTimeout`). */
+  clock?: LinkClock;
+  /** [0, 1) for jitter, nonces and epochs. Default Math.random. */
+  random?: () => number;
+  /** Every frame in and out and every defect, for logs. Default none. */
+  observe?: (event: EndpointEvent) => void;
+}
+
+/** A Link over a radio, with what a node may want to print. */
+export interface RadioLink extends Link {
+  /** The timing in force (given or derived). */
+  readonly timing: LinkTiming;
+  /** Frames that never reached a stream (corrupted ones among them). */
+  readonly stats: EndpointStats;
+  /** Counters of the current (or last) stream. */
+  readonly streamStats: StreamStats | undefined;
+  /** Stops the link for good and closes the radio. */
+  close(): Promise<void>;
+}
+
+/** Turns why a stream ended into what the Client is told (undefined: a normal close). */
+export function streamEndError(end: StreamEnd, where: string): MqttError | undefined {
+  switch (end.by) {
+    case 'local':
+      return undefined;
+    case 'peer':
+      return new MqttError(
+        'CONNECTION_LOST',
+        `${where}: reset by the peer (${resetReasonText(end.reason)})`,
+        {
+          side: 'remote',
+        },
+      );
+    case 'timeout':
+      return new MqttError('TIMEOUT', `${where}: nothing heard for ${Math.round(end.silentMs)} ms`);
+    case 'aborted':
+      return new MqttError('CONNECTION_LOST', `${where}: stream aborted (${resetReasonText(end.reason)})`);
+    case 'radio':
+      return new MqttError('LINK_ERROR', `${where}: ${end.message}`);
+    default: {
+      const unknown: never = end;
+      throw new Error(`unreachable: ${String(unknown)}`);
+    }
+  }
+}
+
+function checkAddress(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_ADDRESS)
+    throw new MqttError(
+      'INVALID_ARGUMENT',
+      `radio link ${name} must be an integer 0-${MAX_ADDRESS}, got ${value}`,
+    );
+}
+
+/**
+ * A Link from node `address` to `gateway` over `radio`.
+ *
+ * @throws MqttError INVALID_ARGUMENT for a bad address, a radio MTU under 16 bytes, or bad timing.
+ */
+export function radioLink(options: RadioLinkOptions): RadioLink {
+  const { radio, address } = options;
+  const gateway = options.gateway ?? 0;
+  checkAddress('address', address);
+  checkAddress('gateway', gateway);
+  if (address === gateway)
+    throw new MqttError('INVALID_ARGUMENT', 'radio link address and gateway must differ');
+  if (radio.mtu < FRAME_OVERHEAD + 8)
+    throw new MqttError(
+      'INVALID_ARGUMENT',
+      `radio MTU ${radio.mtu} is too small (at least ${FRAME_OVERHEAD + 8})`,
+    );
+  const timing = linkTiming(radio, options);
+  const name = `radio ${address}->${gateway} ${radio.name}`;
+  const endpoint = new RadioEndpoint({
+    radio,
+    address,
+    timing,
+    clock: options.clock,
+    random: options.random,
+    observe: options.observe,
+  });
+  let current: StreamHandle | undefined;
+  let closed = false;
+
+  async function open(handlers: LinkHandlers, signal?: AbortSignal): Promise<Connection> {
+    if (closed) throw new MqttError('LINK_ERROR', `${name}: the link was closed`);
+    if (signal?.aborted) throw new MqttError('ABORTED', `${name}: open aborted`);
+    try {
+      await endpoint.start();
+    } catch (error) {
+      throw new MqttError('LINK_ERROR', `${name}: could not open the radio: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    if (signal?.aborted) throw new MqttError('ABORTED', `${name}: open aborted`);
+    return new Promise<Connection>((resolve, reject) => {
+      let isOpen = false;
+      let handle: StreamHandle | undefined;
+      const onAbort = () => {
+        handle?.abort();
+        reject(new MqttError('ABORTED', `${name}: open aborted`));
+      };
+      const connection: Connection = {
+        write: (bytes) => handle?.write(bytes) ?? false,
+        get bufferedAmount() {
+          return handle?.bufferedAmount ?? 0;
+        },
+        close: () => handle?.close(),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      handle = endpoint.connect(gateway, {
+        open: () => {
+          isOpen = true;
+          signal?.removeEventListener('abort', onAbort);
+          resolve(connection);
+        },
+        data: (bytes) => handlers.data(bytes),
+        drain: () => handlers.drain?.(),
+        closed: (end) => {
+          signal?.removeEventListener('abort', onAbort);
+          const error = streamEndError(end, name);
+          if (isOpen) handlers.close(error);
+          else
+            reject(
+              end.by === 'peer' || end.by === 'radio'
+                ? new MqttError('LINK_ERROR', `${name}: the gateway refused the stream`, { cause: error })
+                : (error ?? new MqttError('LINK_ERROR', `${name}: closed while opening`)),
+            );
+        },
+      });
+      current = handle;
+    });
+  }
+
+  return {
+    name,
+    timing,
+    get stats() {
+      return endpoint.stats;
+    },
+    get streamStats() {
+      return current?.stream.stats;
+    },
+    open,
+    /** Belt and braces: whatever is left of the last stream is dropped and the gateway is told. */
+    async reset() {
+      if (!closed && current !== undefined) endpoint.reset(gateway);
+    },
+    async close() {
+      closed = true;
+      await endpoint.close();
+    },
+  };
+}

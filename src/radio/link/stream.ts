@@ -1,0 +1,496 @@
+/**
+ * One reliable, in-order byte stream between a node and its gateway: the
+ * open handshake, selective-repeat ARQ with polls, heartbeats, link
+ * supervision and the reset rule. Sans-IO: frames and bytes in, frames
+ * (through `poll`), events and a deadline out; `now` is always passed in.
+ *
+ * The exchange is shaped for half-duplex radios: a sender sends up to a
+ * window of frames and sets `poll` on the last, then keeps quiet until the
+ * answer (or its retransmission timeout); a receiver answers polls only, so
+ * the two ends rarely talk at once. States:
+ *
+ * ```
+ * initiator: opening --ACCEPT (or any frame of the stream)--> open
+ * responder: accepting --accept()--> open        (refuse() -> closed)
+ * open --close()/end()--> closing --all acked or linger over--> RESET sent, finished
+ * any --RESET received / silence past linkTimeout / abort()--> closed
+ * ```
+ */
+import {
+  acceptBody,
+  FRAME_OVERHEAD,
+  type Frame,
+  FrameKind,
+  MAX_WINDOW,
+  openBody,
+  ResetReason,
+  readAcceptBody,
+  SEQ_MODULO,
+  seqDistance,
+} from './frame.ts';
+import { type InflightFrame, RtoEstimator, SendWindow } from './send-window.ts';
+import type { LinkTiming } from './timing.ts';
+
+export type StreamState = 'opening' | 'accepting' | 'open' | 'closing' | 'closed';
+
+/** Why a stream ended. */
+export type StreamEnd =
+  | { by: 'local' }
+  | { by: 'peer'; reason: number }
+  | { by: 'timeout'; silentMs: number }
+  | { by: 'aborted'; reason: number }
+  | { by: 'radio'; message: string };
+
+export type StreamEvent =
+  | { type: 'open' }
+  | { type: 'data'; bytes: Uint8Array }
+  | { type: 'drain' }
+  | { type: 'closed'; end: StreamEnd };
+
+/** Counters per stream; the gateway reports them per node. */
+export interface StreamStats {
+  framesSent: number;
+  framesReceived: number;
+  /** DATA frames sent again. */
+  retransmissions: number;
+  /** DATA frames received that had already arrived. */
+  duplicates: number;
+  /** Stream bytes written by the application and acknowledged by the peer... */
+  bytesSent: number;
+  /** ...and delivered in order to the application. */
+  bytesReceived: number;
+  /** Heartbeat polls sent. */
+  heartbeats: number;
+}
+
+export interface StreamConfig {
+  local: number;
+  peer: number;
+  epoch: number;
+  nonce: number;
+  /** The node opens; the gateway responds. */
+  role: 'initiator' | 'responder';
+  /** Bytes of stream per DATA frame: the radio's MTU minus the frame overhead. */
+  payloadSize: number;
+  timing: LinkTiming;
+  /** [0, 1), for retransmission jitter. */
+  random: () => number;
+  now: number;
+}
+
+export class Stream {
+  state: StreamState;
+  readonly stats: StreamStats = {
+    framesSent: 0,
+    framesReceived: 0,
+    retransmissions: 0,
+    duplicates: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    heartbeats: 0,
+  };
+  /** The RESET has gone out (or needs none): the endpoint may forget this stream. */
+  finished = false;
+  private events: StreamEvent[] = [];
+  private readonly window: SendWindow;
+  readonly rto: RtoEstimator;
+  private readonly timing: LinkTiming;
+  private lastHeardAt: number;
+  /** A frame of ours asked for an answer; cleared by any frame from the peer or its timeout. */
+  private pollPending = false;
+  private pollDeadline = Number.POSITIVE_INFINITY;
+  /** The frame being transmitted carries a poll (its deadline starts when it has left). */
+  private transmittingPoll = false;
+  /** The peer polled us (or its burst ended without the poll): an answer is due at `answerAt`. */
+  private answerAt = Number.POSITIVE_INFINITY;
+  /** The answer owed is to a poll (more frames do not push it back). */
+  private polled = false;
+  /** The peer is mid-burst (its last frame had no poll): keep quiet until then. */
+  private holdUntil = 0;
+  private openRetryAt = 0;
+  private acceptDue = false;
+  private resetDue: number | undefined;
+  private lingerUntil = Number.POSITIVE_INFINITY;
+  /** A poll went unanswered while only frames the peer holds were in flight: poll with an ACK. */
+  private probeDue = false;
+  /** The RESET reason sent once a lingering close is over. */
+  private resetReason: number = ResetReason.CLOSED;
+  /** The DATA frame being transmitted: its send time is taken when it has left. */
+  private sending: InflightFrame | undefined;
+  private wantDrain = false;
+  private closedEmitted = false;
+  /** Receiving: the next sequence number expected, and frames that came early. */
+  private recvNext = 0;
+  private readonly early = new Map<number, Uint8Array>();
+  /** The last frame `poll()` returned was a DATA frame sent again. */
+  pollRetransmitted = false;
+  /** The peer's link timeout, announced in its OPEN (responder only). */
+  peerTimeoutMs: number | undefined;
+
+  constructor(readonly config: StreamConfig) {
+    this.timing = config.timing;
+    this.state = config.role === 'initiator' ? 'opening' : 'accepting';
+    this.window = new SendWindow(config.timing.window, config.payloadSize);
+    this.rto = new RtoEstimator(config.timing.initialRtoMs, config.timing.minRtoMs, config.timing.maxRtoMs);
+    this.lastHeardAt = config.now;
+  }
+
+  get epoch(): number {
+    return this.config.epoch;
+  }
+
+  get nonce(): number {
+    return this.config.nonce;
+  }
+
+  get bufferedAmount(): number {
+    return this.window.bufferedAmount;
+  }
+
+  /** Events since the last call. */
+  takeEvents(): StreamEvent[] {
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+
+  /** Queues stream bytes; returns false past the high-water mark (a `drain` event follows). */
+  write(bytes: Uint8Array): boolean {
+    if (this.state === 'closing' || this.state === 'closed') return false;
+    this.window.write(bytes);
+    const ok = this.window.bufferedAmount <= this.config.payloadSize * MAX_WINDOW * 2;
+    if (!ok) this.wantDrain = true;
+    return ok;
+  }
+
+  /** Responder: the stream is accepted; ACCEPT goes out. */
+  accept(): void {
+    if (this.state !== 'accepting') return;
+    this.state = 'open';
+    this.acceptDue = true;
+  }
+
+  /**
+   * Ends the stream from this side: what was written is still retried for
+   * the linger time, then a RESET with `reason` tells the peer. The
+   * `closed` event comes at once.
+   */
+  close(now: number, reason: ResetReason = ResetReason.CLOSED): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.emitClosed({ by: 'local' });
+    if (!wasOpen || this.window.idle) return this.abort(reason);
+    this.state = 'closing';
+    this.lingerUntil = now + this.timing.lingerMs;
+    this.resetReason = reason;
+  }
+
+  /** Ends the stream at once; a RESET with `reason` goes out. */
+  abort(reason: number = ResetReason.CLOSED): void {
+    this.emitClosed({ by: 'aborted', reason });
+    this.state = 'closed';
+    this.resetDue = reason;
+  }
+
+  /** The radio is gone: the stream ends without a word to the peer. */
+  fail(message: string): void {
+    this.emitClosed({ by: 'radio', message });
+    this.state = 'closed';
+    this.resetDue = undefined;
+    this.finished = true;
+  }
+
+  private emitClosed(end: StreamEnd): void {
+    if (this.closedEmitted) return;
+    this.closedEmitted = true;
+    this.events.push({ type: 'closed', end });
+  }
+
+  /** A frame of this stream (right peer, right epoch) arrived. */
+  receive(frame: Frame, now: number): void {
+    if (this.state === 'closed') return;
+    this.stats.framesReceived++;
+    this.lastHeardAt = now;
+    switch (frame.kind) {
+      case FrameKind.OPEN:
+        // The peer did not hear our ACCEPT: say it again.
+        if (this.state === 'open') this.acceptDue = true;
+        return;
+      case FrameKind.ACCEPT:
+        if (this.state === 'opening' && readAcceptBody(frame.payload) === this.config.nonce) this.opened();
+        return;
+      case FrameKind.RESET:
+        this.state = 'closed';
+        this.finished = true;
+        this.emitClosed({ by: 'peer', reason: frame.payload[0] ?? ResetReason.UNKNOWN_STREAM });
+        return;
+      case FrameKind.ACK:
+      case FrameKind.DATA:
+        if (this.state === 'accepting') return;
+        // Our ACCEPT was lost but the gateway already talks on this stream: it is open.
+        if (this.state === 'opening') this.opened();
+        this.receiveAck(frame, now);
+        if (frame.kind === FrameKind.DATA) this.receiveData(frame);
+        if (frame.poll) {
+          this.answerAt = Math.min(
+            this.answerAt,
+            now + (frame.kind === FrameKind.DATA ? this.timing.ackDelayMs : 0),
+          );
+          this.polled = true;
+          this.holdUntil = 0;
+        } else if (frame.kind === FrameKind.DATA) {
+          // More frames of the peer's burst follow; talking now would collide with them. Should
+          // the burst's last frame (the poll) be lost, answer anyway once the burst is over.
+          this.holdUntil = now + this.timing.burstGapMs;
+          if (!this.polled) this.answerAt = this.holdUntil + this.timing.ackDelayMs;
+        }
+        return;
+      default: {
+        const unknown: never = frame.kind;
+        throw new Error(`unreachable: ${unknown}`);
+      }
+    }
+  }
+
+  private opened(): void {
+    this.state = 'open';
+    this.pollPending = false;
+    this.pollDeadline = Number.POSITIVE_INFINITY;
+    this.rto.answered();
+    this.events.push({ type: 'open' });
+  }
+
+  private receiveAck(frame: Frame, now: number): void {
+    const sack = frame.kind === FrameKind.ACK ? (frame.payload[0] ?? 0) : 0;
+    const before = this.window.bufferedAmount;
+    const result = this.window.acknowledge(frame.ack, sack, now);
+    if (result !== undefined && result.acked > 0) {
+      this.stats.bytesSent += before - this.window.bufferedAmount;
+      if (result.rttSample !== undefined) this.rto.sample(result.rttSample);
+    }
+    if (this.pollPending && !this.transmittingPoll) {
+      // The answer to our poll: whatever it does not cover was lost.
+      this.pollPending = false;
+      this.pollDeadline = Number.POSITIVE_INFINITY;
+      this.rto.answered();
+      this.window.markLost();
+    }
+    if (this.wantDrain && this.window.bufferedAmount === 0) {
+      this.wantDrain = false;
+      this.events.push({ type: 'drain' });
+    }
+  }
+
+  private receiveData(frame: Frame): void {
+    const ahead = seqDistance(frame.seq, this.recvNext);
+    if (ahead === 0) {
+      this.deliver(frame.payload);
+      this.recvNext = (this.recvNext + 1) % SEQ_MODULO;
+      for (
+        let next = this.early.get(this.recvNext);
+        next !== undefined;
+        next = this.early.get(this.recvNext)
+      ) {
+        this.early.delete(this.recvNext);
+        this.deliver(next);
+        this.recvNext = (this.recvNext + 1) % SEQ_MODULO;
+      }
+    } else if (ahead < MAX_WINDOW && !this.early.has(frame.seq)) {
+      this.early.set(frame.seq, frame.payload);
+    } else {
+      this.stats.duplicates++;
+    }
+  }
+
+  private deliver(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.stats.bytesReceived += bytes.length;
+    // After a local close the bytes are acknowledged (so the peer can finish) but go nowhere.
+    if (!this.closedEmitted) this.events.push({ type: 'data', bytes });
+  }
+
+  /** Bit i set: the frame `recvNext + 1 + i` arrived early. */
+  private sackBits(): number {
+    let bits = 0;
+    for (const seq of this.early.keys()) bits |= 1 << (seqDistance(seq, this.recvNext) - 1);
+    return bits & 0xff;
+  }
+
+  /** The frame to transmit now, if any. The caller reports with `sent()` when it has left. */
+  poll(now: number): Frame | undefined {
+    this.pollRetransmitted = false;
+    if (this.resetDue !== undefined) {
+      const reason = this.resetDue;
+      this.resetDue = undefined;
+      this.finished = true;
+      return this.frame(FrameKind.RESET, false, 0, new Uint8Array([reason]));
+    }
+    switch (this.state) {
+      case 'closed':
+      case 'accepting':
+        return undefined;
+      case 'opening':
+        if (now < this.openRetryAt || this.pollPending) return undefined;
+        this.pollPending = true;
+        this.transmittingPoll = true;
+        return this.frame(
+          FrameKind.OPEN,
+          true,
+          0,
+          openBody({
+            nonce: this.config.nonce,
+            linkTimeoutMs: this.timing.linkTimeoutMs,
+            mtu: this.config.payloadSize + FRAME_OVERHEAD,
+          }),
+        );
+      case 'open':
+      case 'closing':
+        break;
+      default: {
+        const unknown: never = this.state;
+        throw new Error(`unreachable: ${unknown}`);
+      }
+    }
+    if (this.acceptDue) {
+      this.acceptDue = false;
+      return this.frame(FrameKind.ACCEPT, false, 0, acceptBody(this.config.nonce));
+    }
+    const answerDue = now >= this.answerAt;
+    // An answer owed while we hold early frames says which: only an ACK carries that.
+    if (answerDue && this.early.size > 0) return this.ack(false);
+    if (now < this.holdUntil && !answerDue) return undefined;
+    if (!this.pollPending || answerDue) {
+      const data = this.window.hasRetransmit
+        ? this.window.takeRetransmit()
+        : !this.pollPending && this.window.canSendNew
+          ? this.window.takeNew()
+          : undefined;
+      if (data !== undefined) return this.dataFrame(data);
+    }
+    if (answerDue) return this.ack(false);
+    if (this.pollPending) return undefined;
+    if (this.probeDue) {
+      this.probeDue = false;
+      return this.ack(true);
+    }
+    if (
+      this.state === 'open' &&
+      this.config.role === 'initiator' &&
+      now >= this.lastHeardAt + this.timing.heartbeatMs
+    ) {
+      // Idle too long: a heartbeat, which the peer must answer.
+      this.stats.heartbeats++;
+      return this.ack(true);
+    }
+    return undefined;
+  }
+
+  private dataFrame(data: InflightFrame): Frame {
+    this.pollRetransmitted = data.transmissions > 0;
+    if (this.pollRetransmitted) this.stats.retransmissions++;
+    data.transmissions++;
+    // Poll on the last frame of a burst: nothing more may go until the answer.
+    const last = !this.window.hasRetransmit && (this.pollPending || !this.window.canSendNew);
+    const frame = this.frame(FrameKind.DATA, last, data.seq, data.payload);
+    this.sending = data;
+    if (last) {
+      this.pollPending = true;
+      this.transmittingPoll = true;
+    }
+    return frame;
+  }
+
+  private ack(poll: boolean): Frame {
+    if (poll) {
+      this.pollPending = true;
+      this.transmittingPoll = true;
+    }
+    return this.frame(FrameKind.ACK, poll, 0, new Uint8Array([this.sackBits()]));
+  }
+
+  private frame(kind: FrameKind, poll: boolean, seq: number, payload: Uint8Array): Frame {
+    if (kind === FrameKind.DATA || kind === FrameKind.ACK) {
+      this.answerAt = Number.POSITIVE_INFINITY;
+      this.polled = false;
+    }
+    this.stats.framesSent++;
+    return {
+      kind,
+      dst: this.config.peer,
+      src: this.config.local,
+      epoch: this.config.epoch,
+      poll,
+      seq,
+      ack: this.recvNext,
+      payload,
+    };
+  }
+
+  /** The frame `poll()` returned has left the antenna; timers start now. */
+  sent(frame: Frame, now: number): void {
+    if (this.sending !== undefined) {
+      this.sending.sentAt = now;
+      this.sending = undefined;
+    }
+    if (frame.poll && this.transmittingPoll) {
+      this.transmittingPoll = false;
+      // Jitter, so two ends (or two nodes) that collided do not collide again.
+      const wait = this.rto.rto * (1 + 0.25 * this.config.random());
+      this.pollDeadline = now + wait;
+      if (frame.kind === FrameKind.OPEN) this.openRetryAt = now + wait;
+    }
+  }
+
+  /**
+   * Silence that ends the stream. The responder waits for the initiator's
+   * own timeout (announced in its OPEN) and a retransmission more, so the
+   * node always gives up first and the gateway never drops a node that is
+   * still trying.
+   */
+  private silenceLimit(): number {
+    if (this.peerTimeoutMs === undefined) return this.timing.linkTimeoutMs;
+    return Math.max(this.peerTimeoutMs, this.timing.linkTimeoutMs) + this.rto.rto;
+  }
+
+  /** Timers: unanswered polls, silence, linger. */
+  tick(now: number): void {
+    if (this.state === 'closed') return;
+    const silent = now - this.lastHeardAt;
+    if (silent >= this.silenceLimit()) {
+      this.emitClosed({ by: 'timeout', silentMs: silent });
+      this.state = 'closed';
+      this.resetDue = ResetReason.TIMEOUT;
+      return;
+    }
+    if (this.state === 'closing' && (this.window.idle || now >= this.lingerUntil)) {
+      this.state = 'closed';
+      this.resetDue = this.resetReason;
+      return;
+    }
+    if (this.pollPending && !this.transmittingPoll && now >= this.pollDeadline) {
+      this.pollPending = false;
+      this.pollDeadline = Number.POSITIVE_INFINITY;
+      this.rto.backOff();
+      this.window.markLost();
+      // Only frames the peer holds are unacknowledged: nothing to resend, so ask for the ack.
+      if (!this.window.hasRetransmit && this.window.inflightCount > 0) this.probeDue = true;
+    }
+  }
+
+  /** When `tick` or `poll` next has something to do. */
+  nextDeadline(): number {
+    if (this.resetDue !== undefined) return 0;
+    if (this.state === 'closed' || this.state === 'accepting') return Number.POSITIVE_INFINITY;
+    let deadline = this.lastHeardAt + this.silenceLimit();
+    if (this.state === 'opening')
+      return Math.min(deadline, this.pollPending ? this.pollDeadline : this.openRetryAt);
+    if (this.pollPending) deadline = Math.min(deadline, this.pollDeadline);
+    else if (this.config.role === 'initiator' && this.state === 'open')
+      deadline = Math.min(deadline, this.lastHeardAt + this.timing.heartbeatMs);
+    deadline = Math.min(deadline, this.answerAt, this.lingerUntil);
+    if (this.acceptDue || (this.probeDue && !this.pollPending)) return 0;
+    if (!this.pollPending && (this.window.canSendNew || this.window.hasRetransmit))
+      deadline = Math.min(deadline, this.holdUntil);
+    return deadline;
+  }
+}

@@ -1,0 +1,306 @@
+// The radio link layer over the SimulatedMedium: byte streams arrive intact
+// and in order through loss, bit errors and bursts of interference; every
+// frame the medium corrupted is caught by the CRC and counted, none is
+// delivered; outages are reported, and both ends start over after them.
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MqttError } from '../../src/errors.ts';
+import type { Connection } from '../../src/links/types.ts';
+import {
+  type LinkTimingOptions,
+  linkTiming,
+  type OpenRequest,
+  RadioEndpoint,
+  type RadioLink,
+  radioLink,
+  type StreamEnd,
+} from '../../src/radio/link/index.ts';
+import { lora, type MediumOptions, nrf24, SimulatedMedium } from '../../src/radio/medium/index.ts';
+import { prng } from '../helpers/prng.ts';
+
+const TEST = { timeout: 120_000 };
+
+/** A gateway-side endpoint that echoes every stream back, and records what it got. */
+interface Echo {
+  endpoint: RadioEndpoint;
+  received: number[];
+  ends: StreamEnd[];
+  requests: OpenRequest[];
+}
+
+interface Pair {
+  medium: SimulatedMedium;
+  link: RadioLink;
+  echo: Echo;
+}
+
+async function pair(t: TestContext, medium: MediumOptions, timing: LinkTimingOptions = {}): Promise<Pair> {
+  const m = new SimulatedMedium({ seed: 11, ...medium });
+  t.after(() => m.close());
+  const gatewayRadio = m.attach({ name: 'gw' });
+  const echo: Echo = {
+    endpoint: undefined as unknown as RadioEndpoint,
+    received: [],
+    ends: [],
+    requests: [],
+  };
+  echo.endpoint = new RadioEndpoint({
+    radio: gatewayRadio,
+    address: 0,
+    timing: linkTiming(gatewayRadio, timing),
+    random: prng(5),
+    onOpen: (request) => {
+      echo.requests.push(request);
+      const handle = request.accept({
+        data: (bytes) => {
+          echo.received.push(...bytes);
+          handle.write(bytes);
+        },
+        closed: (end) => echo.ends.push(end),
+      });
+    },
+  });
+  await echo.endpoint.start();
+  t.after(() => echo.endpoint.close());
+  const link = radioLink({
+    radio: m.attach({ name: 'node', position: { x: 10, y: 0 } }),
+    address: 1,
+    random: prng(9),
+    ...timing,
+  });
+  t.after(() => link.close());
+  return { medium: m, link, echo };
+}
+
+interface Opened {
+  connection: Connection;
+  received: number[];
+  closes: (Error | undefined)[];
+}
+
+async function open(link: RadioLink): Promise<Opened> {
+  const received: number[] = [];
+  const closes: (Error | undefined)[] = [];
+  const connection = await link.open({
+    data: (bytes) => received.push(...bytes),
+    close: (e) => closes.push(e),
+  });
+  return { connection, received, closes };
+}
+
+async function until(condition: () => boolean, what: string, ms = 90_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** `size` seeded bytes, written in chunks of 1..200 bytes as an MQTT client would. */
+function writeStream(connection: Connection, size: number, seed: number): Uint8Array {
+  const random = prng(seed);
+  const bytes = new Uint8Array(size).map(() => Math.floor(random() * 256));
+  for (let at = 0; at < size; ) {
+    const n = Math.min(size - at, 1 + Math.floor(random() * 200));
+    connection.write(bytes.subarray(at, at + n));
+    at += n;
+  }
+  return bytes;
+}
+
+/** Sends `size` bytes through the echo and checks both directions byte for byte. */
+async function roundTrip(p: Pair, size: number, seed: number): Promise<Opened> {
+  const opened = await open(p.link);
+  const sent = writeStream(opened.connection, size, seed);
+  await until(() => opened.received.length >= size, `${size} bytes echoed (got ${opened.received.length})`);
+  assert.deepEqual(new Uint8Array(p.echo.received), sent, 'node -> gateway stream differs');
+  assert.deepEqual(new Uint8Array(opened.received), sent, 'gateway -> node stream differs');
+  assert.deepEqual(opened.closes, [], 'the stream was cut');
+  return opened;
+}
+
+/** Every frame the medium delivered with flipped bits failed the CRC at its receiver. */
+function assertCorruptedCaught(p: Pair): number {
+  const caught = p.link.stats.corrupted + p.echo.endpoint.stats.corrupted;
+  assert.equal(caught, p.medium.stats.corrupted, 'a corrupted frame was not caught by the CRC');
+  assert.equal(p.link.stats.malformed + p.echo.endpoint.stats.malformed, 0);
+  return caught;
+}
+
+describe('radio link over the simulated medium', () => {
+  for (const loss of [0, 0.1, 0.3]) {
+    it(
+      `nRF24 (MTU 32): 10-20 kB each way arrive intact and in order at ${loss * 100}% frame loss`,
+      TEST,
+      async (t) => {
+        const p = await pair(t, { profile: nrf24(), loss }, { latencyMs: 5, linkTimeoutMs: 30_000 });
+        await roundTrip(p, loss < 0.3 ? 20_000 : 10_000, 1 + loss * 10);
+        const stats = p.link.streamStats!;
+        if (loss === 0) {
+          // Only the odd collision (both ends talking at once) costs a retransmission.
+          assert.equal(p.medium.stats.lost, 0);
+          assert.ok(
+            stats.retransmissions < stats.framesSent / 10,
+            `${stats.retransmissions} retransmissions`,
+          );
+        } else {
+          assert.ok(p.medium.stats.lost > 0);
+          assert.ok(stats.retransmissions > 0, 'losses were recovered by retransmission');
+        }
+      },
+    );
+  }
+
+  it('LoRa SF7 (MTU 255): 20 kB each way at 30% loss', TEST, async (t) => {
+    const p = await pair(
+      t,
+      { profile: lora({ dutyCycle: 1 }), loss: 0.3, timeScale: 20 },
+      { linkTimeoutMs: 30_000 },
+    );
+    await roundTrip(p, 20_000, 7);
+    assert.ok(p.link.streamStats!.retransmissions > 0);
+  });
+
+  it('bit errors: every corrupted frame is caught and counted, none delivered', TEST, async (t) => {
+    // 1e-3 per bit corrupts about a fifth of the 32-byte frames.
+    const p = await pair(
+      t,
+      { profile: nrf24(), loss: 0.05, bitErrorRate: 1e-3 },
+      { latencyMs: 5, linkTimeoutMs: 30_000 },
+    );
+    await roundTrip(p, 10_000, 3);
+    const caught = assertCorruptedCaught(p);
+    assert.ok(caught > 50, `expected many corrupted frames, got ${caught}`);
+  });
+
+  it('LoRa with bit errors: long frames corrupted, caught, retried', TEST, async (t) => {
+    const p = await pair(
+      t,
+      { profile: lora({ dutyCycle: 1, mtu: 128 }), bitErrorRate: 2e-4, timeScale: 20 },
+      { linkTimeoutMs: 30_000 },
+    );
+    await roundTrip(p, 10_000, 4);
+    assert.ok(assertCorruptedCaught(p) > 5);
+  });
+
+  it('Gilbert-Elliott interference bursts: the stream survives them', TEST, async (t) => {
+    const p = await pair(
+      t,
+      {
+        profile: nrf24(),
+        burst: { meanGoodMs: 300, meanBadMs: 200, lossInBurst: 0.9, bitErrorRateInBurst: 5e-3, shared: true },
+      },
+      { latencyMs: 5, linkTimeoutMs: 30_000 },
+    );
+    let hit = 0;
+    p.medium.observe((event) => {
+      if (event.type === 'drop' && event.reason === 'interference') hit++;
+    });
+    await roundTrip(p, 20_000, 5);
+    assert.ok(hit > 0, 'the bursts hit frames');
+    assertCorruptedCaught(p);
+  });
+
+  it('a burst of interference shorter than the link timeout is masked', TEST, async (t) => {
+    const p = await pair(t, { profile: nrf24() }, { heartbeatMs: 500, linkTimeoutMs: 4000 });
+    const opened = await open(p.link);
+    const first = writeStream(opened.connection, 2000, 8);
+    await until(() => opened.received.length >= 2000, 'first half');
+    p.medium.interfere({ durationMs: 2000, loss: 1 });
+    const second = writeStream(opened.connection, 2000, 9);
+    await until(() => opened.received.length >= 4000, 'second half, after the burst');
+    assert.deepEqual(new Uint8Array(opened.received), new Uint8Array([...first, ...second]));
+    assert.deepEqual(opened.closes, [], 'the fade was masked');
+    assert.equal(p.echo.requests.length, 1, 'one stream throughout');
+  });
+
+  it(
+    'silence past the link timeout is an outage at both ends; the next open starts clean',
+    TEST,
+    async (t) => {
+      const p = await pair(t, { profile: nrf24() }, { heartbeatMs: 300, linkTimeoutMs: 1500 });
+      const opened = await open(p.link);
+      p.medium.update({ loss: 1 });
+      await until(() => opened.closes.length === 1, 'the node to see the outage');
+      const [error] = opened.closes;
+      assert.ok(error instanceof MqttError && error.code === 'TIMEOUT', String(error));
+      await until(() => p.echo.ends.length === 1, 'the gateway to see the outage');
+      assert.equal(p.echo.ends[0].by, 'timeout');
+      p.medium.update({ loss: 0 });
+      p.echo.received.length = 0;
+      await roundTrip(p, 500, 10);
+      assert.equal(p.echo.requests.length, 2);
+    },
+  );
+
+  it(
+    'a gateway that lost the stream answers with RESET: the node sees an outage at once',
+    TEST,
+    async (t) => {
+      const p = await pair(t, { profile: nrf24() }, { heartbeatMs: 300, linkTimeoutMs: 60_000 });
+      const opened = await open(p.link);
+      // The gateway forgets the stream without a word (as a restarted gateway would).
+      p.echo.endpoint.streams()[0].fail('forgotten');
+      p.echo.endpoint.reset(1);
+      const started = Date.now();
+      await until(() => opened.closes.length === 1, 'the node to be reset', 20_000);
+      assert.ok(Date.now() - started < 20_000);
+      assert.ok(opened.closes[0] instanceof MqttError);
+      assert.match(String(opened.closes[0]?.message), /reset by the peer/);
+    },
+  );
+
+  it('refused by the gateway: open() rejects with LINK_ERROR', TEST, async (t) => {
+    const m = new SimulatedMedium({ seed: 2, profile: nrf24() });
+    t.after(() => m.close());
+    const radio = m.attach({ name: 'gw' });
+    const gw = new RadioEndpoint({
+      radio,
+      address: 0,
+      timing: linkTiming(radio),
+      onOpen: (request) => request.refuse(2),
+    });
+    await gw.start();
+    t.after(() => gw.close());
+    const link = radioLink({ radio: m.attach({ name: 'node' }), address: 3 });
+    t.after(() => link.close());
+    await assert.rejects(link.open({ data: () => {}, close: () => {} }), (error: unknown) => {
+      assert.ok(error instanceof MqttError);
+      assert.equal(error.code, 'LINK_ERROR');
+      assert.match(String((error.cause as Error)?.message), /cannot reach the broker/);
+      return true;
+    });
+  });
+
+  it('no gateway in range: open() fails with TIMEOUT after the link timeout, or ABORTED', TEST, async (t) => {
+    const m = new SimulatedMedium({ seed: 2, profile: nrf24() });
+    t.after(() => m.close());
+    const link = radioLink({
+      radio: m.attach({ name: 'node' }),
+      address: 3,
+      heartbeatMs: 200,
+      linkTimeoutMs: 800,
+    });
+    t.after(() => link.close());
+    await assert.rejects(link.open({ data: () => {}, close: () => {} }), { code: 'TIMEOUT' });
+    const abort = new AbortController();
+    const opening = link.open({ data: () => {}, close: () => {} }, abort.signal);
+    abort.abort();
+    await assert.rejects(opening, { code: 'ABORTED' });
+  });
+
+  it('rejects bad options with INVALID_ARGUMENT', () => {
+    const m = new SimulatedMedium({ profile: nrf24() });
+    const radio = m.attach();
+    assert.throws(() => radioLink({ radio, address: 300 }), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => radioLink({ radio, address: 0 }), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => radioLink({ radio, address: 1, window: 9 }), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => radioLink({ radio, address: 1, heartbeatMs: 5000, linkTimeoutMs: 1000 }), {
+      code: 'INVALID_ARGUMENT',
+    });
+    const tiny = m.attach({ profile: lora({ mtu: 12 }) });
+    assert.throws(() => radioLink({ radio: tiny, address: 1 }), { code: 'INVALID_ARGUMENT' });
+    void m.close();
+  });
+});
