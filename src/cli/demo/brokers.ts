@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { parseBrokerUrl } from '../../links/url.ts';
 import { CliFailure, EXIT } from '../exit.ts';
+import { correctPubrelRecords, type OutgoingUpdate } from './aedes-pubrel.ts';
 
 export interface DemoBroker {
   /** For people: "Aedes (embedded, MQTT 3.1.1 only)". */
@@ -23,6 +24,8 @@ export interface DemoBroker {
   readonly defaultVersion: 4 | 5;
   /** Versions it speaks. */
   readonly versions: (4 | 5)[];
+  /** What the demo changed about the broker, said at the start and in the report. Default none. */
+  readonly notes?: string[];
   /** Whether the demo can take it down and bring it back with the sessions kept. */
   readonly restartable: boolean;
   /** Takes the broker down (connections dropped, port closed), sessions kept. */
@@ -39,6 +42,10 @@ export interface DemoBroker {
  * in-memory persistence keeps the sessions (subscriptions, queued QoS 1/2
  * messages, in-flight state): what a broker with persistence does across a
  * restart.
+ *
+ * Its persistence carries one correction (aedes-pubrel.ts): without it Aedes
+ * 1.x re-sends some QoS 2 messages after their PUBREL, which the demo would
+ * show as duplicates that are no client's doing.
  */
 export async function startAedes(): Promise<DemoBroker> {
   let Aedes: typeof import('aedes').Aedes;
@@ -51,6 +58,8 @@ export async function startAedes(): Promise<DemoBroker> {
     );
   }
   const aedes = await Aedes.createBroker();
+  // The broker calls its persistence through this object: correcting it in place is enough.
+  correctPubrelRecords((aedes as unknown as { persistence: OutgoingUpdate }).persistence);
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
@@ -85,6 +94,9 @@ export async function startAedes(): Promise<DemoBroker> {
   await listen();
   return {
     description: 'Aedes (embedded in this process, MQTT 3.1.1 only)',
+    notes: [
+      'Aedes runs with the demo’s fix for its QoS 2 PUBREL bookkeeping; without it Aedes 1.x re-sends some QoS 2 messages after their PUBREL (see README, known limitations)',
+    ],
     host: '127.0.0.1',
     get port() {
       return port;

@@ -136,6 +136,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     const notes = [
       `broker: ${broker.description}`,
       `MQTT ${version === 5 ? '5.0' : '3.1.1'}, ${options.rate} messages/s at QoS 1 and at QoS 2, keepalive 2 s, persistent sessions`,
+      ...(broker.notes ?? []),
     ];
     for (const note of notes) progress.log(0, note);
     try {
