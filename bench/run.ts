@@ -11,8 +11,15 @@ type BenchModule = { run(args: string[]): Promise<void> };
 // One line per benchmark. Keep names short; they are what users type.
 const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   codec: () => import('./codec.ts'),
-  size: () => import('./size.ts'),
   radio: () => import('./radio.ts'),
+  throughput: () => import('./throughput.ts'),
+  latency: () => import('./latency.ts'),
+  memory: () => import('./memory.ts'),
+  fanin: () => import('./fanin.ts'),
+  recovery: () => import('./recovery.ts'),
+  // After throughput, memory and fanin: `all` draws docs/perf.svg from their fresh results.
+  chart: () => import('./chart.ts'),
+  size: () => import('./size.ts'),
 };
 
 function usage(): string {

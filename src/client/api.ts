@@ -7,12 +7,13 @@ import type { MqttError } from '../errors.ts';
 import type { ServerCapabilities, SessionStats } from '../session/session.ts';
 import type { Message } from './message.ts';
 
+/** Options for `Client.publish`. */
 export interface PublishOptions {
   /** Default 0. */
   qos?: QoS;
   /** Default false. */
   retain?: boolean;
-  /** MQTT 5 properties: contentType, responseTopic, correlationData, userProperties, messageExpiryInterval... */
+  /** MQTT 5 properties: contentType, responseTopic, correlationData, userProperties, messageExpiryInterval... Default none. */
   properties?: Properties;
   /**
    * Bounds the wait. Aborted before the message is sent (queued while down,
@@ -32,6 +33,7 @@ export interface PublishResult {
   properties?: Properties;
 }
 
+/** Options for `Client.subscribe`. */
 export interface SubscribeOptions {
   /** Maximum QoS for these filters. Default 0. */
   qos?: QoS;
@@ -41,9 +43,9 @@ export interface SubscribeOptions {
   retainAsPublished?: boolean;
   /** MQTT 5: 0 send retained messages, 1 only for a new subscription, 2 never. Default 0. */
   retainHandling?: 0 | 1 | 2;
-  /** MQTT 5 SUBSCRIBE properties (user properties). The subscription identifier is managed by the client. */
+  /** MQTT 5 SUBSCRIBE properties (user properties). The subscription identifier is managed by the client. Default none. */
   properties?: Properties;
-  /** Receive messages by callback instead of iterating the subscription. */
+  /** Receive messages by callback instead of iterating the subscription. Default none: iterate it. */
   onMessage?: (message: Message) => void;
 }
 
@@ -59,6 +61,7 @@ export interface ClientStats extends SessionStats {
   downtimeMs: number;
 }
 
+/** The Client's events, for `client.on(name, listener)`. */
 export interface ClientEvents extends Record<string, unknown> {
   /**
    * Connected (CONNACK accepted). `outageMs`: how long the client was down

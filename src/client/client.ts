@@ -38,17 +38,23 @@ import { Supervisor } from './supervisor.ts';
 
 export type { ClientEvents, ClientStats, PublishOptions, PublishResult, SubscribeOptions } from './api.ts';
 
+/**
+ * An MQTT client that stays connected: it reconnects after any outage and resumes the session,
+ * so that `publish()` resolves once the QoS flow completes, however many outages come in between.
+ * Made by `connect()` (resolves once connected) or `createClient()` (call `start()`).
+ */
 export class Client extends Emitter<ClientEvents> {
   readonly options: ClientOptions;
   private readonly session: Session;
   private readonly supervisor: Supervisor;
-  private readonly activeSubscriptions = new Set<Subscription>();
+  /** Made on first subscribe (an idle or publish-only client never needs it). */
+  private activeSubscriptions: Set<Subscription> | undefined;
   /**
    * MQTT 5: the subscription identifier the broker holds for each filter. A new
    * subscription on a filter replaces the broker's (and its identifier), so every
    * Subscription on that filter is matched by the latest one.
    */
-  private readonly identifierByFilter = new Map<string, number>();
+  private identifierByFilter: Map<string, number> | undefined;
   private nextSubscriptionId = 1;
   private isUp = false;
   private closedError: MqttError | undefined;
@@ -60,6 +66,8 @@ export class Client extends Emitter<ClientEvents> {
   private readonly store: SessionStore;
   private readonly addresses: BrokerAddress[];
   private counters = { outages: 0, reconnects: 0, failedAttempts: 0, downtimeMs: 0 };
+  /** The topic the last `publish()` checked and found valid. */
+  private lastValidTopic: string | undefined;
   /** When the current outage began (supervisor clock); undefined while up or before the first up. */
   private downSince: number | undefined;
 
@@ -217,10 +225,15 @@ export class Client extends Emitter<ClientEvents> {
    */
   publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     if (this.closedError) return Promise.reject(this.closedError);
-    try {
-      validateTopicName(topic); // at once, even offline: a bad topic must never reach the queue
-    } catch (error) {
-      return Promise.reject(error);
+    // At once, even offline: a bad topic must never reach the queue. A stream on one topic
+    // (the common case) checks it once.
+    if (topic !== this.lastValidTopic) {
+      try {
+        validateTopicName(topic);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.lastValidTopic = topic;
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(aborted(signal));
@@ -277,12 +290,16 @@ export class Client extends Emitter<ClientEvents> {
     }
     if (identifier !== undefined) {
       list.forEach((filter, i) => {
-        if (granted[i] < 0x80) this.identifierByFilter.set(filter, identifier);
+        if (granted[i] < 0x80) {
+          this.identifierByFilter ??= new Map();
+          this.identifierByFilter.set(filter, identifier);
+        }
       });
     }
     const subscription = new Subscription(list, granted, identifier, options.onMessage, (s) =>
       this.unsubscribeOne(s),
     );
+    this.activeSubscriptions ??= new Set();
     this.activeSubscriptions.add(subscription);
     return subscription;
   }
@@ -291,24 +308,24 @@ export class Client extends Emitter<ClientEvents> {
   async unsubscribe(filters: string | string[], properties?: Properties): Promise<number[]> {
     if (this.closedError) throw this.closedError;
     const list = Array.isArray(filters) ? filters : [filters];
-    for (const s of this.activeSubscriptions) {
+    for (const s of this.activeSubscriptions ?? []) {
       if (s.filters.every((f) => list.includes(f))) {
         s.end();
-        this.activeSubscriptions.delete(s);
+        this.activeSubscriptions?.delete(s);
       }
     }
-    for (const filter of list) this.identifierByFilter.delete(filter);
+    for (const filter of list) this.identifierByFilter?.delete(filter);
     const done = deferred<SessionEvent & { type: 'unsubscribed' }>();
     this.session.unsubscribe(list, properties, done);
     return (await done.promise).unsuback.reasonCodes;
   }
 
   private async unsubscribeOne(subscription: Subscription): Promise<void> {
-    this.activeSubscriptions.delete(subscription);
+    this.activeSubscriptions?.delete(subscription);
     if (this.closedError) return;
     // Filters still used by another subscription stay subscribed at the broker.
     const stillUsed = new Set<string>();
-    for (const s of this.activeSubscriptions) for (const f of s.filters) stillUsed.add(f);
+    for (const s of this.activeSubscriptions ?? []) for (const f of s.filters) stillUsed.add(f);
     const filters = subscription.filters.filter((f) => !stillUsed.has(f));
     if (filters.length > 0) await this.unsubscribe(filters);
   }
@@ -358,8 +375,8 @@ export class Client extends Emitter<ClientEvents> {
     this.session.outbound.failAll(error);
     this.store.close();
     this.session.subscriptions.failAll(error);
-    for (const s of this.activeSubscriptions) s.end(error.code === 'CLIENT_CLOSED' ? undefined : error);
-    this.activeSubscriptions.clear();
+    for (const s of this.activeSubscriptions ?? []) s.end(error.code === 'CLIENT_CLOSED' ? undefined : error);
+    this.activeSubscriptions?.clear();
     for (const w of this.readyWaiters.splice(0)) w.reject(error);
     this.requester?.close(error);
   }
@@ -458,12 +475,20 @@ export class Client extends Emitter<ClientEvents> {
       };
     }
     this.emit('message', message);
-    const ids = message.subscriptionIdentifiers;
-    for (const s of this.activeSubscriptions) {
-      if (s.matches(message, ids, this.identifierByFilter)) s.deliver(message);
+    const subscriptions = this.activeSubscriptions;
+    if (subscriptions === undefined || subscriptions.size === 0) return;
+    // Read from the packet, not `message.subscriptionIdentifiers`, which makes a new array per call.
+    const raw = packet.properties?.subscriptionIdentifier;
+    const ids = raw === undefined ? NO_IDENTIFIERS : Array.isArray(raw) ? raw : [raw];
+    const byFilter = this.identifierByFilter ?? NO_FILTER_IDENTIFIERS;
+    for (const s of subscriptions) {
+      if (s.matches(message, ids, byFilter)) s.deliver(message);
     }
   }
 }
+
+const NO_IDENTIFIERS: number[] = [];
+const NO_FILTER_IDENTIFIERS: ReadonlyMap<string, number> = new Map();
 
 function aborted(signal: AbortSignal): MqttError {
   return new MqttError('ABORTED', 'the publication was aborted', { cause: signal.reason });

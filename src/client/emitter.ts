@@ -8,6 +8,7 @@ type Listener<T> = (value: T) => void;
 export class Emitter<Events extends Record<string, unknown>> {
   private readonly listeners: { [K in keyof Events]?: Listener<Events[K]>[] } = {};
 
+  /** Calls `listener` on every `event`; returns a function that removes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
     const list = this.listeners[event] ?? [];
     list.push(listener);
@@ -15,6 +16,7 @@ export class Emitter<Events extends Record<string, unknown>> {
     return () => this.off(event, listener);
   }
 
+  /** Calls `listener` on the next `event` only; returns a function that removes it. */
   once<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
     const off = this.on(event, (value) => {
       off();
@@ -23,6 +25,7 @@ export class Emitter<Events extends Record<string, unknown>> {
     return off;
   }
 
+  /** Removes a listener added with `on` or `once`. */
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
     const list = this.listeners[event];
     if (list === undefined) return;
@@ -30,6 +33,7 @@ export class Emitter<Events extends Record<string, unknown>> {
     if (i >= 0) list.splice(i, 1);
   }
 
+  /** How many listeners `event` has. */
   listenerCount<K extends keyof Events>(event: K): number {
     return this.listeners[event]?.length ?? 0;
   }

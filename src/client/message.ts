@@ -3,6 +3,7 @@ import type { Properties, PublishPacket, QoS } from '../codec/types.ts';
 
 let textDecoder: TextDecoder | undefined;
 
+/** An inbound message, as a subscription's iterator or `onMessage` gives it. */
 export class Message {
   readonly topic: string;
   /** The payload bytes (a view of what was received, not a copy). */
@@ -11,8 +12,9 @@ export class Message {
   readonly retain: boolean;
   /** Set when the broker says this may be a re-delivery. */
   readonly dup: boolean;
-  /** MQTT 5 properties as received (contentType, responseTopic, correlationData, userProperties, ...). */
-  readonly properties: Properties;
+  /** As received; undefined when there were none (the getter then makes `{}` once, on demand). */
+  private readonly received: Properties | undefined;
+  private empty: Properties | undefined;
   /** @internal */
   readonly packetId: number | undefined;
   /** @internal */
@@ -24,9 +26,17 @@ export class Message {
     this.qos = packet.qos;
     this.retain = packet.retain;
     this.dup = packet.dup;
-    this.properties = packet.properties ?? {};
+    this.received = packet.properties;
+    this.empty = undefined;
     this.packetId = packet.packetId;
     this.ackHandler = undefined;
+  }
+
+  /** MQTT 5 properties as received (contentType, responseTopic, correlationData, userProperties, ...). */
+  get properties(): Properties {
+    if (this.received !== undefined) return this.received;
+    this.empty ??= {};
+    return this.empty;
   }
 
   /** The payload decoded as UTF-8 text. */

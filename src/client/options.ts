@@ -11,7 +11,9 @@ import type { SessionStore } from '../session/store.ts';
 /** Makes the link for a broker address; the Node entry point supplies TCP, TLS and WebSocket. */
 export type LinkFactory = (address: BrokerAddress) => Link;
 
+/** The will: a message the broker publishes for us if we disappear without DISCONNECT. */
 export interface WillOptions {
+  /** The topic the will is published to. */
   topic: string;
   /** Text (sent as UTF-8) or bytes. */
   payload: string | Uint8Array;
@@ -19,7 +21,7 @@ export interface WillOptions {
   qos?: QoS;
   /** Default false. */
   retain?: boolean;
-  /** MQTT 5 will properties, e.g. `{ willDelayInterval: 10 }`. */
+  /** MQTT 5 will properties, e.g. `{ willDelayInterval: 10 }`. Default none. */
   properties?: Properties;
 }
 
@@ -33,14 +35,15 @@ export interface Authenticator {
   challenge(data: Uint8Array | undefined, reasonCode: number): Uint8Array | Promise<Uint8Array>;
 }
 
+/** Options for `connect()`, `createClient()` and `new Client()`. Every one is optional except a way to reach the broker (`url` or `link`). */
 export interface ClientOptions {
   /**
    * Broker URL(s): mqtt://, mqtts://, ws://, wss:// (user:pass@ in the URL is
    * used as credentials). With several, the client rotates through them on
-   * reconnect. Either `url` or `link` is required.
+   * reconnect. Either `url` or `link` is required. Default none.
    */
   url?: string | string[];
-  /** Your own Link (serial, radio, a test proxy...) instead of one made from `url`. */
+  /** Your own Link (serial, radio, a test proxy...) instead of one made from `url`. Default none. */
   link?: Link;
   /** 4 for MQTT 3.1.1, 5 for MQTT 5.0. Default 5. */
   protocolVersion?: 4 | 5;
@@ -62,9 +65,11 @@ export interface ClientOptions {
   cleanInit?: boolean;
   /** Keepalive in seconds; 0 disables it. Default 60. */
   keepalive?: number;
+  /** User name for the broker (also taken from `user@` in the URL). Default none. */
   username?: string;
-  /** Text (sent as UTF-8) or bytes. */
+  /** Text (sent as UTF-8) or bytes. Default none. */
   password?: string | Uint8Array;
+  /** A message the broker publishes if the client vanishes without DISCONNECT. Default none. */
   will?: WillOptions;
   /**
    * MQTT 5 CONNECT properties. Default `{ sessionExpiryInterval: 0xFFFFFFFF }`
@@ -122,7 +127,7 @@ export interface ClientOptions {
   manualAck?: boolean;
   /** MQTT 5 extended authentication. Default none. */
   authenticator?: Authenticator;
-  /** Makes links from URLs; set by the entry point (Node: TCP, TLS, WebSocket; browser: WebSocket). */
+  /** Makes links from URLs. Default: the entry point's (Node: TCP, TLS, WebSocket; browser: WebSocket). */
   linkFactory?: LinkFactory;
 }
 

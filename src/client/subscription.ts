@@ -12,6 +12,7 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+/** One `subscribe()` call's filters: iterate it (`for await`) for their messages, `unsubscribe()` to stop. */
 export class Subscription implements AsyncIterable<Message> {
   /** The topic filters of this subscription. */
   readonly filters: string[];
@@ -46,12 +47,15 @@ export class Subscription implements AsyncIterable<Message> {
    * holds for each of our filters (`current`) when it sent any, else by topic.
    */
   matches(message: Message, identifiers: number[], current: ReadonlyMap<string, number>): boolean {
-    return this.filters.some((filter, i) => {
-      if (this.granted[i] >= 0x80) return false;
-      const id = current.get(filter);
-      if (identifiers.length > 0 && id !== undefined) return identifiers.includes(id);
-      return topicMatches(filter, message.topic);
-    });
+    // A plain loop: this runs for every message and every subscription.
+    const filters = this.filters;
+    for (let i = 0; i < filters.length; i++) {
+      if (this.granted[i] >= 0x80) continue;
+      const filter = filters[i];
+      const id = identifiers.length > 0 ? current.get(filter) : undefined;
+      if (id !== undefined ? identifiers.includes(id) : topicMatches(filter, message.topic)) return true;
+    }
+    return false;
   }
 
   /** @internal */
@@ -89,6 +93,7 @@ export class Subscription implements AsyncIterable<Message> {
     await this.doUnsubscribe(this);
   }
 
+  /** `for await (const message of subscription)`; leaving the loop early unsubscribes. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return {
       next: () => {

@@ -20,6 +20,18 @@ export interface SupervisorClock {
   random(): number;
 }
 
+/**
+ * When batched writes go out: at the end of this turn of the event loop
+ * (setImmediate, where there is one), after every I/O callback of the turn
+ * has run. With a microtask, each chunk read from the socket would end in a
+ * write of its own; per turn, the acks for everything read in the turn share
+ * one write. Where there is no setImmediate, a microtask.
+ */
+const deferFlush: (flush: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (flush) => void globalThis.setImmediate(flush)
+    : queueMicrotask;
+
 const realClock: SupervisorClock = {
   now: () => globalThis.performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
@@ -151,7 +163,7 @@ export class Supervisor {
     this.batch.push(bytes);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(this.flush);
+      deferFlush(this.flush);
     }
   }
 
@@ -320,17 +332,20 @@ export class Supervisor {
     return new Promise((resolve) => {
       let ended = false;
       let connection: Connection | undefined;
-      const opening = new AbortController();
-      const onStop = () => opening.abort();
+      // Aborts the open on stop; dropped once open (from then on `stop` ends the connection itself).
+      let opening: AbortController | undefined = new AbortController();
+      const onStop = () => opening?.abort();
       this.stopper.signal.addEventListener('abort', onStop);
       const clock = this.clock;
-      const openTimer = clock.setTimeout(() => {
+      // Dropped once cleared: `finish` lives as long as the connection and would keep it.
+      let openTimer: unknown = clock.setTimeout(() => {
         finish(new MqttError('TIMEOUT', `could not open ${link.name} in time`));
       }, this.options.connectTimeout);
       const finish = (cause: MqttError) => {
         if (ended) return;
         ended = true;
-        clock.clearTimeout(openTimer);
+        if (openTimer !== undefined) clock.clearTimeout(openTimer);
+        openTimer = undefined;
         this.stopper.signal.removeEventListener('abort', onStop);
         this.flush();
         if (this.drainTimer !== undefined) clock.clearTimeout(this.drainTimer);
@@ -338,7 +353,8 @@ export class Supervisor {
         this.connection = undefined;
         this.endConnection = undefined;
         this.batch = [];
-        opening.abort();
+        opening?.abort();
+        opening = undefined;
         connection?.close();
         resolve({ cause, opened: connection !== undefined });
       };
@@ -360,7 +376,7 @@ export class Supervisor {
                 }),
               ),
           },
-          opening.signal,
+          opening!.signal,
         )
         .then(
           (opened) => {
@@ -369,6 +385,9 @@ export class Supervisor {
               return;
             }
             clock.clearTimeout(openTimer);
+            openTimer = undefined;
+            this.stopper.signal.removeEventListener('abort', onStop);
+            opening = undefined;
             connection = opened;
             this.connection = opened;
             this.session.linkUp(clock.now(), this.options.clean({ established: this.established }));

@@ -45,7 +45,7 @@ export function openSocket(
     const onClose = () => opening.reject(linkError(name, undefined, 'closed while opening'));
     const onReady = () => {
       detach();
-      opening.resolve(wrapSocket(name, socket, handlers, describe));
+      opening.resolve(wrapSocket(opener, socket, handlers));
     };
     function detach(): void {
       socket.off(opener.readyEvent, onReady);
@@ -63,13 +63,14 @@ export function openSocket(
   });
 }
 
-/** A Connection over a ready socket; `handlers.close` is called once, from the socket's `close` event. */
-function wrapSocket(
-  name: string,
-  socket: Socket,
-  handlers: LinkHandlers,
-  describe: (err: Error) => MqttError,
-): Connection {
+/**
+ * A Connection over a ready socket; `handlers.close` is called once, from the
+ * socket's `close` event. Its closures are made here, not in `openSocket`, so
+ * that a long-lived connection does not keep the opening's state alive.
+ */
+function wrapSocket(opener: SocketOpener, socket: Socket, handlers: LinkHandlers): Connection {
+  const name = opener.name;
+  const describe = (err: Error) => opener.describeError?.(err) ?? linkError(name, err);
   let closing = false;
   let failure: Error | undefined;
   // Buffers from node:net are freshly allocated per read, so they are handed

@@ -46,6 +46,7 @@ export function runOpening<T>(
     const finish = () => {
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
       signal?.removeEventListener('abort', onAbort);
     };
     function fail(error: MqttError): void {

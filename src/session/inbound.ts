@@ -26,16 +26,21 @@ type Qos2State = InboundQos2State;
 
 export class Inbound {
   /** QoS 2 packet ids between PUBLISH and PUBREL. Part of the session: survives reconnects. */
-  readonly qos2 = new Map<number, Qos2State>();
+  get qos2(): Map<number, Qos2State> {
+    this.qos2Map ??= new Map();
+    return this.qos2Map;
+  }
+  /** Made on first use (~200 bytes): most clients never receive QoS 2. */
+  private qos2Map: Map<number, Qos2State> | undefined;
   /** QoS 1 ids delivered on this connection and not yet acknowledged (manual ack). */
-  private readonly qos1Pending = new Set<number>();
+  private qos1Pending: Set<number> | undefined;
   /**
    * QoS 2 ids held whose PUBLISH came on this connection: what counts against
    * our Receive Maximum, which applies per connection (5.0 section 4.9). Ids
    * held from an earlier connection await only a PUBREL, which the broker's
    * restarted send quota does not count.
    */
-  private readonly qos2ThisConnection = new Set<number>();
+  private qos2ThisConnection: Set<number> | undefined;
   readonly aliases = new InboundAliases();
   private version: ProtocolVersion = 5;
   /** Counts connections, so that a manual ack for a message of an earlier connection is dropped. */
@@ -64,12 +69,13 @@ export class Inbound {
     this.connected = true;
     this.version = version;
     this.epoch++;
-    this.qos1Pending.clear();
-    this.qos2ThisConnection.clear();
+    // Both made on first use, as most clients never receive QoS 1/2 (or never ack by hand).
+    this.qos1Pending?.clear();
+    this.qos2ThisConnection?.clear();
     this.aliases.reset(topicAliasMaximum);
     // A broker without our session will not send PUBREL for ids we hold.
-    if (!sessionPresent && this.qos2.size > 0) {
-      this.qos2.clear();
+    if (!sessionPresent && this.qos2Map !== undefined && this.qos2Map.size > 0) {
+      this.qos2Map.clear();
       this.store?.clearInbound();
     }
   }
@@ -95,17 +101,20 @@ export class Inbound {
     }
     const id = p.packetId!;
     if (p.qos === 1) {
-      this.checkQuota(this.qos1Pending.has(id) ? 0 : 1);
+      this.checkQuota(this.qos1Pending?.has(id) ? 0 : 1);
       if (this.manualAck) {
+        this.qos1Pending ??= new Set();
         this.qos1Pending.add(id);
       }
       this.io.emit({ type: 'message', message: p });
       if (!this.manualAck) this.io.send(encode({ type: 'puback', packetId: id }, this.version));
       return;
     }
-    if (!this.qos2ThisConnection.has(id)) {
+    this.qos2ThisConnection ??= new Set();
+    const thisConnection = this.qos2ThisConnection;
+    if (!thisConnection.has(id)) {
       this.checkQuota(1);
-      this.qos2ThisConnection.add(id);
+      thisConnection.add(id);
     }
     const state = this.qos2.get(id);
     if (state !== undefined) {
@@ -130,7 +139,7 @@ export class Inbound {
     if (reasonCode >= 0x80) {
       // A refused QoS 2 message ends here: the broker sends no PUBREL for it.
       this.qos2.delete(id);
-      this.qos2ThisConnection.delete(id);
+      this.qos2ThisConnection?.delete(id);
       this.store?.removeInbound(id);
     } else {
       if (this.manualAck && this.qos2.get(id) === 'delivered') this.store?.setInbound(id, 'acked');
@@ -140,7 +149,7 @@ export class Inbound {
   }
 
   private checkQuota(adding: number): void {
-    const held = this.qos1Pending.size + this.qos2ThisConnection.size + adding;
+    const held = (this.qos1Pending?.size ?? 0) + (this.qos2ThisConnection?.size ?? 0) + adding;
     if (held > this.receiveMaximum) {
       throw new MqttError(
         'PROTOCOL_ERROR',
@@ -156,7 +165,7 @@ export class Inbound {
   onPubrel(p: AckPacket<'pubrel'>): void {
     const known = this.qos2.delete(p.packetId);
     if (known) this.store?.removeInbound(p.packetId);
-    this.qos2ThisConnection.delete(p.packetId);
+    this.qos2ThisConnection?.delete(p.packetId);
     // Unknown id: we released it already (a repeated PUBREL); still complete the broker's flow.
     const reasonCode = known || this.version === 4 ? 0 : 0x92;
     this.io.send(encode({ type: 'pubcomp', packetId: p.packetId, reasonCode }, this.version));
@@ -169,7 +178,7 @@ export class Inbound {
    */
   acknowledge(packetId: number, qos: 1 | 2, epoch: number, reasonCode = 0): boolean {
     if (qos === 1) {
-      if (epoch !== this.epoch || !this.connected || !this.qos1Pending.delete(packetId)) return false;
+      if (epoch !== this.epoch || !this.connected || !this.qos1Pending?.delete(packetId)) return false;
       this.io.send(encode({ type: 'puback', packetId, reasonCode }, this.version));
       return true;
     }

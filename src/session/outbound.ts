@@ -35,8 +35,14 @@ interface OutboundIo {
 }
 
 export class Outbound {
+  /** Made on first use (~200 bytes): an idle client never needs it. */
+  private inflightMap: Map<number, OutboundRecord> | undefined;
+
   /** QoS 1/2 messages sent and not finished, by packet id, in the order they were first sent. */
-  readonly inflight = new Map<number, OutboundRecord>();
+  get inflight(): Map<number, OutboundRecord> {
+    this.inflightMap ??= new Map();
+    return this.inflightMap;
+  }
   /** Messages not sent yet, in publish order, with the bounds on what the client holds. */
   readonly queue: PublishQueue;
   /** In-flight messages to send again on this connection, in order (after a reconnect). */
@@ -46,6 +52,8 @@ export class Outbound {
   private nextKey = 1;
   /** PUBLISH and PUBREL packets sent again after a reconnect, since the session began. */
   resent = 0;
+  /** `{ topicAlias: n }` by n, shared by every PUBLISH that has no other property; never modified. */
+  private readonly aliasOnly: Properties[] = [];
 
   constructor(
     private readonly io: OutboundIo,
@@ -106,11 +114,11 @@ export class Outbound {
   up(limits: BrokerLimits, now: number, sessionPresent = true): void {
     this.limits = limits;
     if (!sessionPresent) {
-      for (const record of [...this.inflight.values()]) {
+      for (const record of this.inflightMap === undefined ? [] : [...this.inflightMap.values()]) {
         if (record.state === 'received') this.complete(record, 0, undefined);
       }
     }
-    this.resend = [...this.inflight.values()];
+    this.resend = this.inflightMap === undefined ? [] : [...this.inflightMap.values()];
     this.resendNext = 0;
     this.pump(now);
   }
@@ -125,7 +133,7 @@ export class Outbound {
   pump(now: number): void {
     const limits = this.limits;
     while (limits !== undefined && this.limits === limits) {
-      const active = this.inflight.size - (this.resend.length - this.resendNext);
+      const active = (this.inflightMap?.size ?? 0) - (this.resend.length - this.resendNext);
       if (this.resendNext < this.resend.length) {
         if (active >= limits.sendQuota) return;
         this.sendAgain(this.resend[this.resendNext++]);
@@ -232,7 +240,13 @@ export class Outbound {
     // the re-send after every reconnect would be refused again, forever).
     const alias = limits.version === 5 && topic !== '' ? this.aliases.lookup(topic) : undefined;
     if (alias !== undefined) {
-      properties = { ...properties, topicAlias: alias.alias };
+      // Without other properties (the common case) the alias-only object is made once per alias.
+      if (properties === undefined) {
+        this.aliasOnly[alias.alias] ??= { topicAlias: alias.alias };
+        properties = this.aliasOnly[alias.alias];
+      } else {
+        properties = { ...properties, topicAlias: alias.alias };
+      }
       if (alias.known) topic = '';
     }
     const packet: PublishPacket = {
@@ -327,8 +341,8 @@ export class Outbound {
 
   /** Ends every publication with `error` (the client is closing for good): nothing stays stored. */
   failAll(error: MqttError): void {
-    const records = [...this.inflight.values()];
-    this.inflight.clear();
+    const records = this.inflightMap === undefined ? [] : [...this.inflightMap.values()];
+    this.inflightMap?.clear();
     this.resend = [];
     this.resendNext = 0;
     for (const record of records) {

@@ -5,36 +5,40 @@
  */
 export class PacketIds {
   private next = 1;
-  private readonly inUse = new Set<number>();
+  /** Made on first use: an idle client (most of a fleet) never needs one (~200 bytes each). */
+  private inUse: Set<number> | undefined;
 
   /** Takes a free id; undefined when all 65,535 are in use. */
   take(): number | undefined {
-    if (this.inUse.size >= 65_535) return undefined;
+    this.inUse ??= new Set();
+    const inUse = this.inUse;
+    if (inUse.size >= 65_535) return undefined;
     let id = this.next;
-    while (this.inUse.has(id)) id = id === 65_535 ? 1 : id + 1;
-    this.inUse.add(id);
+    while (inUse.has(id)) id = id === 65_535 ? 1 : id + 1;
+    inUse.add(id);
     this.next = id === 65_535 ? 1 : id + 1;
     return id;
   }
 
   /** Marks an id as in use (a flow restored from a store). */
   claim(id: number): void {
+    this.inUse ??= new Set();
     this.inUse.add(id);
   }
 
   release(id: number): void {
-    this.inUse.delete(id);
+    this.inUse?.delete(id);
   }
 
   has(id: number): boolean {
-    return this.inUse.has(id);
+    return this.inUse?.has(id) ?? false;
   }
 
   get size(): number {
-    return this.inUse.size;
+    return this.inUse?.size ?? 0;
   }
 
   clear(): void {
-    this.inUse.clear();
+    this.inUse?.clear();
   }
 }

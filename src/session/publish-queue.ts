@@ -148,11 +148,13 @@ export class PublishQueue {
   /** True when `record` fits, after dropping the oldest queued QoS 0 messages if need be. */
   private makeRoom(record: OutboundRecord): boolean {
     const size = sizeOf(record);
+    const limits = this.limits;
     // An empty client always takes one message, however large, or it would wait forever.
-    const fits = () =>
-      this.heldMessages === 0 ||
-      (this.heldMessages < this.limits.maxMessages && this.heldBytes + size <= this.limits.maxBytes);
-    while (!fits()) {
+    // (A loop, not a closure: this runs for every publication.)
+    while (
+      this.heldMessages !== 0 &&
+      (this.heldMessages >= limits.maxMessages || this.heldBytes + size > limits.maxBytes)
+    ) {
       if (!this.dropOldestQos0()) return false;
     }
     return true;

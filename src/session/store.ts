@@ -72,8 +72,19 @@ export interface SessionStore {
  * state change.
  */
 export class MemoryStore implements SessionStore {
-  private readonly outbound = new Map<number, StoredOutbound>();
-  private readonly inbound = new Map<number, InboundQos2State>();
+  // Made on first write: an idle client (most of a fleet) holds no state (~200 bytes per Map).
+  private outboundMap: Map<number, StoredOutbound> | undefined;
+  private inboundMap: Map<number, InboundQos2State> | undefined;
+
+  private get outbound(): Map<number, StoredOutbound> {
+    this.outboundMap ??= new Map();
+    return this.outboundMap;
+  }
+
+  private get inbound(): Map<number, InboundQos2State> {
+    this.inboundMap ??= new Map();
+    return this.inboundMap;
+  }
 
   load(): StoredSession {
     const outbound = [...this.outbound.values()]
@@ -92,7 +103,7 @@ export class MemoryStore implements SessionStore {
   }
 
   removeOutbound(record: StoredOutbound): void {
-    this.outbound.delete(record.key);
+    this.outboundMap?.delete(record.key);
   }
 
   setInbound(packetId: number, state: InboundQos2State): void {
@@ -100,11 +111,11 @@ export class MemoryStore implements SessionStore {
   }
 
   removeInbound(packetId: number): void {
-    this.inbound.delete(packetId);
+    this.inboundMap?.delete(packetId);
   }
 
   clearInbound(): void {
-    this.inbound.clear();
+    this.inboundMap?.clear();
   }
 
   sync(): void {}
@@ -113,6 +124,6 @@ export class MemoryStore implements SessionStore {
 
   /** Messages and QoS 2 ids held: for tests and status. */
   get size(): { outbound: number; inbound: number } {
-    return { outbound: this.outbound.size, inbound: this.inbound.size };
+    return { outbound: this.outboundMap?.size ?? 0, inbound: this.inboundMap?.size ?? 0 };
   }
 }

@@ -34,8 +34,19 @@ interface Pending {
 
 export class Subscriptions {
   /** Granted subscriptions by topic filter, with the properties (subscription id) they were made with. */
-  private readonly granted = new Map<string, { subscription: Subscription; properties?: Properties }>();
-  private readonly pending = new Map<number, Pending>();
+  // Both made on first use (~200 bytes each): a publish-only or idle client never needs them.
+  private grantedMap: Map<string, { subscription: Subscription; properties?: Properties }> | undefined;
+  private pendingMap: Map<number, Pending> | undefined;
+
+  private get granted(): Map<string, { subscription: Subscription; properties?: Properties }> {
+    this.grantedMap ??= new Map();
+    return this.grantedMap;
+  }
+
+  private get pending(): Map<number, Pending> {
+    this.pendingMap ??= new Map();
+    return this.pendingMap;
+  }
 
   constructor(
     private readonly io: SubscriptionsIo,
@@ -44,12 +55,12 @@ export class Subscriptions {
   ) {}
 
   get size(): number {
-    return this.granted.size;
+    return this.grantedMap?.size ?? 0;
   }
 
   /** The granted subscriptions, for a store snapshot or a status page. */
   list(): { subscription: Subscription; properties?: Properties }[] {
-    return [...this.granted.values()];
+    return this.grantedMap === undefined ? [] : [...this.grantedMap.values()];
   }
 
   private request(
@@ -106,7 +117,7 @@ export class Subscriptions {
    * is made again first, grouped by the properties it was made with.
    */
   up(resubscribe: boolean): void {
-    const waiting = [...this.pending.values()];
+    const waiting = this.pendingMap === undefined ? [] : [...this.pendingMap.values()];
     if (resubscribe) {
       const groups = new Map<string, { subscriptions: Subscription[]; properties?: Properties }>();
       for (const { subscription, properties } of this.granted.values()) {

@@ -10,12 +10,18 @@ import { MqttError, remoteError } from '../errors.ts';
  * on use makes its first key the least recently used.
  */
 export class OutboundAliases {
-  private readonly byTopic = new Map<string, number>();
+  /** Made on first use: a client that never publishes never needs one. */
+  private byTopic: Map<string, number> | undefined;
   private max = 0;
+  /** The topic of the last `use`: already the most recently used, so re-using it changes nothing. */
+  private lastTopic: string | undefined;
+  private lastKnown: { readonly alias: number; readonly known: boolean } | undefined;
 
   /** Starts a connection with the broker's Topic Alias Maximum (0 turns aliases off). */
   reset(max: number): void {
-    this.byTopic.clear();
+    this.byTopic?.clear();
+    this.lastTopic = undefined;
+    this.lastKnown = undefined;
     this.max = max;
   }
 
@@ -25,31 +31,42 @@ export class OutboundAliases {
    * Changes nothing: call `use` once the PUBLISH is really sent, so that a
    * packet that fails (too large, invalid) leaves no alias the broker never learned.
    */
-  lookup(topic: string): { alias: number; known: boolean } | undefined {
+  lookup(topic: string): { readonly alias: number; readonly known: boolean } | undefined {
     if (this.max === 0) return undefined;
-    const alias = this.byTopic.get(topic);
+    // The last topic used is known: answer without touching the Map or allocating.
+    if (topic === this.lastTopic && this.lastKnown !== undefined) return this.lastKnown;
+    this.byTopic ??= new Map();
+    const byTopic = this.byTopic;
+    const alias = byTopic.get(topic);
     if (alias !== undefined) return { alias, known: true };
-    if (this.byTopic.size < this.max) return { alias: this.byTopic.size + 1, known: false };
+    if (byTopic.size < this.max) return { alias: byTopic.size + 1, known: false };
     // All taken: reassign the least recently used.
-    return { alias: this.byTopic.values().next().value as number, known: false };
+    return { alias: byTopic.values().next().value as number, known: false };
   }
 
   /** A PUBLISH went out with `topic` and the `alias` that `lookup` gave for it. */
   use(topic: string, alias: number): void {
-    if (!this.byTopic.delete(topic) && this.byTopic.size >= this.max) {
-      this.byTopic.delete(this.byTopic.keys().next().value as string);
+    // A stream on one topic (the common case) skips the Map's delete and re-insert.
+    if (topic === this.lastTopic) return;
+    this.lastTopic = topic;
+    this.lastKnown = { alias, known: true };
+    this.byTopic ??= new Map();
+    const byTopic = this.byTopic;
+    if (!byTopic.delete(topic) && byTopic.size >= this.max) {
+      byTopic.delete(byTopic.keys().next().value as string);
     }
-    this.byTopic.set(topic, alias);
+    byTopic.set(topic, alias);
   }
 }
 
 /** Inbound aliases, set by the broker within our Topic Alias Maximum. */
 export class InboundAliases {
-  private readonly byAlias = new Map<number, string>();
+  /** Made on first use: most clients never allow the broker any alias. */
+  private byAlias: Map<number, string> | undefined;
   max = 0;
 
   reset(max: number): void {
-    this.byAlias.clear();
+    this.byAlias?.clear();
     this.max = max;
   }
 
@@ -62,10 +79,11 @@ export class InboundAliases {
       });
     }
     if (topic.length > 0) {
+      this.byAlias ??= new Map();
       this.byAlias.set(alias, topic);
       return topic;
     }
-    const known = this.byAlias.get(alias);
+    const known = this.byAlias?.get(alias);
     if (known === undefined) throw remoteError('PROTOCOL_ERROR', `unknown topic alias ${alias}`);
     return known;
   }

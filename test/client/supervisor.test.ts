@@ -47,8 +47,13 @@ class FakeClock implements SupervisorClock {
   }
 }
 
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets everything pending run before the clock moves: promise chains, and the
+ * supervisor's batched writes, which go out at the end of a turn of the event
+ * loop (setImmediate), so a write and its answer take two turns.
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A link whose broker accepts (CONNACK at once) or refuses to open; records when it was opened and reset. */

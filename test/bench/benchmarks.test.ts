@@ -1,0 +1,147 @@
+// Keeps the network benchmarks from rotting: each runs in its quickest mode,
+// as `npm run bench` would run it, against a real Mosquitto, and its final
+// JSON line must have the documented shape. No timing is asserted: the
+// numbers of a quick run on a shared machine mean nothing, only that every
+// case ran and produced a finite, positive measurement.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { renderChart } from '../../bench/chart.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs `npm run bench -- <name> --quick` (without npm) and returns stdout. */
+function runBench(name: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', name, '--quick'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`bench ${name} exited ${code}\n${out}\n${err}`));
+    });
+  });
+}
+
+interface Line {
+  bench: string;
+  cases: Record<string, unknown>[];
+}
+
+function lastJsonLine(out: string): Line {
+  const last = out.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as Line;
+}
+
+function checkShape(line: Line, bench: string, expectedCases: string[], units: RegExp): void {
+  assert.equal(line.bench, bench);
+  assert.deepEqual(
+    line.cases.map((c) => c.case),
+    expectedCases,
+  );
+  for (const c of line.cases) {
+    for (const key of ['ours', 'ref', 'ratio'] as const) {
+      assert.equal(typeof c[key], 'number', `${bench} ${c.case}: ${key}`);
+      assert.ok(
+        Number.isFinite(c[key] as number) && (c[key] as number) >= 0,
+        `${bench} ${c.case}: ${key} = ${c[key]}`,
+      );
+    }
+    assert.equal(c.ref_name, 'mqtt.js');
+    assert.match(String(c.unit), units);
+  }
+}
+
+const cases = (prefixes: string[], suffixes: string[]) =>
+  prefixes.flatMap((p) => suffixes.map((s) => `${p} ${s}`));
+
+test('throughput --quick prints every QoS and size case, with the raw writer', {
+  timeout: 180_000,
+}, async () => {
+  const line = lastJsonLine(await runBench('throughput'));
+  checkShape(
+    line,
+    'throughput',
+    cases(['qos0', 'qos1', 'qos2'], ['16B']).concat(cases(['qos0', 'qos1', 'qos2'], ['1KiB'])),
+    /^msg\/s$/,
+  );
+  for (const c of line.cases) {
+    assert.ok(
+      (c.ours as number) > 0 && (c.ref as number) > 0 && (c.raw as number) > 0,
+      `${c.case}: all three measured`,
+    );
+    assert.equal(typeof c.ratio_raw, 'number');
+  }
+});
+
+test('latency --quick prints p50/p99/max per QoS', { timeout: 120_000 }, async () => {
+  const line = lastJsonLine(await runBench('latency'));
+  checkShape(line, 'latency', cases(['qos0', 'qos1', 'qos2'], ['p50', 'p99', 'max']), /^ms$/);
+});
+
+test('memory --quick measures idle clients and queued messages, each side in its own process', {
+  timeout: 180_000,
+}, async () => {
+  const line = lastJsonLine(await runBench('memory'));
+  checkShape(
+    line,
+    'memory',
+    ['idle client heap', 'idle client rss', 'queued message heap', 'queued message rss'],
+    /^B\/(client|msg)$/,
+  );
+  const heap = line.cases.find((c) => c.case === 'idle client heap')!;
+  assert.ok((heap.ours as number) > 0 && (heap.ref as number) > 0, 'a connected client costs something');
+});
+
+test('fanin --quick measures both QoS', { timeout: 180_000 }, async () => {
+  const line = lastJsonLine(await runBench('fanin'));
+  checkShape(line, 'fanin', ['qos0 100 clients', 'qos1 100 clients'], /^msg\/s$/);
+});
+
+test('recovery --quick times every outage for both libraries', { timeout: 180_000 }, async () => {
+  const line = lastJsonLine(await runBench('recovery'));
+  checkShape(
+    line,
+    'recovery',
+    ['recovery p50', 'recovery p90', 'recovery max', 'within bound'],
+    /^(ms|of 3)$/,
+  );
+});
+
+test('the chart draws one bar per contender per case, escaping text', () => {
+  const svg = renderChart([
+    {
+      bench: 'throughput',
+      cases: [
+        { case: 'qos1 <16B>', ours: 200, ref: 100, ref_name: 'mqtt.js', ratio: 2, unit: 'msg/s', raw: 300 },
+      ],
+    },
+    {
+      bench: 'memory',
+      cases: [
+        { case: 'idle client heap', ours: 5, ref: 10, ref_name: 'mqtt.js', ratio: 0.5, unit: 'B/client' },
+      ],
+    },
+    { bench: 'unknown', cases: [] },
+  ]);
+  assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.ok(svg.trimEnd().endsWith('</svg>'));
+  assert.ok(svg.includes('qos1 &lt;16B&gt;'));
+  assert.ok(!svg.includes('<16B>'));
+  // 3 bars for throughput (ours, mqtt.js, raw) + 2 for memory + background + 3 legend swatches.
+  assert.equal(svg.match(/<rect /g)?.length, 3 + 2 + 1 + 3);
+  // The largest bar of a row spans the full width; ours at 200 of 300 is two thirds of it.
+  assert.ok(svg.includes('width="470.0"'));
+  assert.ok(svg.includes('width="313.3"'));
+});
