@@ -12,6 +12,7 @@ const EXPECTED_OUTPUT: Record<string, RegExp> = {
   'publish-subscribe.ts': /example\/greetings\/qos2: hello at QoS 2 \(QoS 2\)/,
   'request-response.ts': /1 \+ 2 \+ 3 \+ 4 = 10/,
   'manual-ack.ts': /processing job 1: resize image/,
+  'radio-node.ts': /example\/radio\/node-7\/temperature: 20\.5[\s\S]*node radio: \d+ frames sent/,
 };
 
 /**
