@@ -26,6 +26,14 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/req.ts'),
   },
   bench: { summary: 'run the benchmarks (source checkout)', load: () => import('./commands/bench.ts') },
+  sim: {
+    summary: 'serve a simulated radio medium (LoRa, nRF24, UART modem) on a Unix socket',
+    load: () => import('./commands/sim.ts'),
+  },
+  gateway: {
+    summary: 'relay radio nodes (simulated medium or UART modem) to a broker',
+    load: () => import('./commands/gateway.ts'),
+  },
   demo: {
     summary: 'resilience demo: traffic through scripted outages, with a report',
     load: () => import('./commands/demo.ts'),

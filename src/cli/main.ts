@@ -23,8 +23,9 @@ ${names.map((n) => `  ${n.padEnd(width)}${COMMANDS[n].summary}`).join('\n')}
   ${'version'.padEnd(width)}print the version
 
 Exit codes: 0 success, 1 failed after connecting (refused publish, no reply
-in time), 2 bad usage or input, 3 broker unreachable, 4 connection refused
-by the broker, 5 demo: a message was lost or duplicated.`;
+in time; gateway: the radio stopped), 2 bad usage or input, 3 broker (gateway:
+the radio) unreachable, 4 connection refused by the broker, 5 demo: a message
+was lost or duplicated.`;
 }
 
 function configHelp(): string {

@@ -17,14 +17,9 @@
 import { MqttError } from '../errors.ts';
 import { linkForUrl, type UrlLinkOptions } from '../links/node.ts';
 import type { Connection, Link } from '../links/types.ts';
-import {
-  type EndpointEvent,
-  type LinkClock,
-  type OpenRequest,
-  RadioEndpoint,
-  realClock,
-  type StreamHandle,
-} from '../radio/link/endpoint.ts';
+import { type LinkClock, realClock } from '../radio/link/clock.ts';
+import { RadioEndpoint } from '../radio/link/endpoint.ts';
+import type { EndpointEvent, OpenRequest, StreamHandle } from '../radio/link/endpoint-types.ts';
 import { FrameKind, kindName, MAX_ADDRESS, ResetReason, resetReasonText } from '../radio/link/frame.ts';
 import type { StreamEnd, StreamStats } from '../radio/link/stream.ts';
 import { type LinkTiming, type LinkTimingOptions, linkTiming } from '../radio/link/timing.ts';
@@ -57,6 +52,17 @@ export interface GatewayOptions extends LinkTimingOptions {
   clock?: LinkClock;
   /** [0, 1) for jitter. Default Math.random. */
   random?: () => number;
+  /**
+   * How long `close()` waits for the RESETs that tell the nodes the gateway
+   * is going (a duty cycle may hold them), in ms. Default 2,000.
+   */
+  closeGraceMs?: number;
+  /**
+   * The radio stopped for good (the port vanished, the simulated medium
+   * went away): the gateway can serve no node until it is started again
+   * with a new radio. Called once. Default none (a `warn` log entry only).
+   */
+  onRadioClosed?: (error?: Error) => void;
 }
 
 /** Per-node bookkeeping, kept across the node's streams. */
@@ -124,7 +130,9 @@ export class Gateway {
       onOpen: (request) => this.opened(request),
       observe: (event) => this.observed(event),
       onRadioClosed: (error) => {
-        if (!this.closed) this.log('warn', undefined, `radio stopped${error ? `: ${error.message}` : ''}`);
+        if (this.closed) return;
+        this.log('warn', undefined, `radio stopped${error ? `: ${error.message}` : ''}`);
+        options.onRadioClosed?.(error);
       },
     });
   }
@@ -161,7 +169,7 @@ export class Gateway {
             state: record.state,
             streams: record.streams,
             rssi: record.rssi,
-            rttMs: record.stream?.rto.smoothedRtt,
+            rttMs: record.stream?.smoothedRttMs,
             framesIn: record.framesIn,
             framesOut: record.framesOut,
             retransmissions: record.retransmissions,
@@ -176,12 +184,17 @@ export class Gateway {
     };
   }
 
-  /** Drops every broker connection (abruptly: the brokers publish the wills) and closes the radio. */
+  /**
+   * Sends every node a RESET (so its Client sees the outage at once, not
+   * after its link timeout, and resumes when a gateway is back), drops every
+   * broker connection (abruptly: the brokers publish the wills) and closes
+   * the radio.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const record of this.nodes.values()) record.broker?.close();
-    await this.endpoint.close();
+    await this.endpoint.close({ resetReason: ResetReason.SHUTDOWN, graceMs: this.options.closeGraceMs });
+    for (const record of this.nodes.values()) this.dropBroker(record);
     this.log('info', undefined, 'closed');
   }
 

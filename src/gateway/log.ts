@@ -1,6 +1,7 @@
 /** What the gateway tells its operator: log entries per node, and the status it reports on demand. */
 import type { RadioStats } from '../radio/types.ts';
 
+/** How much a log entry matters: frames at `debug`, stream and broker events at `info`, failures at `warn`. */
 export type GatewayLogLevel = 'debug' | 'info' | 'warn';
 
 /** One log entry. Frames are logged at `debug`, stream and broker events at `info`, failures at `warn`. */
@@ -50,6 +51,7 @@ export interface NodeStatus {
   lastEnd: string | undefined;
 }
 
+/** What `gateway.status()` returns: the radio's counters and one entry per node heard. */
 export interface GatewayStatus {
   address: number;
   radio: string;

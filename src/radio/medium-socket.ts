@@ -18,11 +18,13 @@ import type { Radio, RadioHandlers, RadioStats } from './types.ts';
 /** Linux allows 107 bytes in a Unix socket path (sun_path is 108 with the terminating NUL). */
 const MAX_SOCKET_PATH_BYTES = 107;
 
+/** Options for {@link serveMedium}. */
 export interface ServeMediumOptions {
   /** Filesystem path of the Unix socket. A stale socket file left by a dead server is replaced. */
   path: string;
 }
 
+/** A medium served on a Unix socket, returned by {@link serveMedium}. */
 export interface MediumServer {
   readonly path: string;
   /** Radios currently connected. */

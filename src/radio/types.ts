@@ -34,6 +34,7 @@ export interface RadioStats {
   airtimeMs: number;
 }
 
+/** A packet radio driver (see the module comment): what the radio link layer sends frames through. */
 export interface Radio {
   /** A short description for logs and status, e.g. `sim node-3 lora SF7`. */
   readonly name: string;

@@ -88,6 +88,11 @@ const RSSI_WAIT_MIN_MS = 20;
 
 type State = 'closed' | 'opening' | 'open';
 
+/**
+ * A transparent UART radio modem (EBYTE E32/E22, HC-12...) as a `Radio`:
+ * frames framed with COBS and a CRC-16 on the UART, paced to the air rate
+ * and duty cycle so one frame is one air packet.
+ */
 export class UartModem implements Radio {
   readonly name: string;
   readonly mtu: number;

@@ -295,6 +295,52 @@ describe('gateway: radio nodes to Mosquitto', () => {
     },
   );
 
+  it(
+    'gateway close(): each node is reset at once (not after its link timeout) and resumes on a new gateway',
+    LONG,
+    async (t) => {
+      const broker = await mosquitto(t);
+      const medium = new SimulatedMedium({
+        seed: 8,
+        profile: lora({ dutyCycle: 1, mtu: 64 }),
+        timeScale: 20,
+      });
+      t.after(() => medium.close());
+      // Supervision so slow that only the RESET can tell the nodes before the test's wait is over.
+      const slow = { heartbeatMs: 120_000, linkTimeoutMs: 600_000 };
+      const first = await startGateway({ radio: medium.attach({ name: 'gw' }), broker: broker.url, ...slow });
+      t.after(() => first.close());
+      const run = randomUUID().slice(0, 8);
+      const nodes = [3, 4].map((address) => {
+        const link = radioLink({
+          radio: medium.attach({ name: `node${address}`, position: { x: 20 * address, y: 0 } }),
+          address,
+          random: prng(address),
+          ...slow,
+        });
+        t.after(() => link.close());
+        return started(t, { ...NODE_CLIENT, keepalive: 600, link, clientId: `n${address}-${run}` });
+      });
+      await Promise.all(nodes.map((node) => nextEvent(node, 'up', () => true, WAIT)));
+      const downs = nodes.map((node) => nextEvent(node, 'down', () => true, WAIT));
+      await first.close();
+      for (const down of await Promise.all(downs)) {
+        assert.equal(down.cause.code, 'CONNECTION_LOST', down.cause.message);
+        assert.match(down.cause.message, /reset by the peer \(the gateway is shutting down\)/);
+      }
+      // A new gateway on a new radio: both nodes come back and publish.
+      const ups = nodes.map((node) => nextEvent(node, 'up', () => true, WAIT));
+      const second = await startGateway({
+        radio: medium.attach({ name: 'gw2' }),
+        broker: broker.url,
+        ...slow,
+      });
+      t.after(() => second.close());
+      await Promise.all(ups);
+      await Promise.all(nodes.map((node, i) => node.publish(`x/${run}/${i}`, 'back', { qos: 1 })));
+    },
+  );
+
   it('broker unreachable: the node sees an outage and connects once the broker is there', LONG, async (t) => {
     const broker = await mosquitto(t);
     await broker.kill();

@@ -9,125 +9,32 @@
  */
 import { MqttError } from '../../errors.ts';
 import type { Radio } from '../types.ts';
+import { type LinkClock, realClock } from './clock.ts';
+import type {
+  EndpointCloseOptions,
+  EndpointOptions,
+  EndpointStats,
+  OpenRequest,
+  StreamHandle,
+  StreamHandlers,
+} from './endpoint-types.ts';
 import {
   decodeFrame,
   encodeFrame,
   FRAME_OVERHEAD,
   type Frame,
-  type FrameDefect,
   FrameKind,
   ResetReason,
   readOpenBody,
   SEQ_MODULO,
 } from './frame.ts';
-import { Stream, type StreamEnd, type StreamEvent } from './stream.ts';
-import type { LinkTiming } from './timing.ts';
+import { Stream } from './stream.ts';
+import { type StreamEntry, StreamTable } from './stream-table.ts';
 
-/** Time for the link layer, injectable so that a simulated medium can run it on modelled time. */
-export interface LinkClock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** At most this many RESET replies to unknown streams wait for the radio; more are not sent. */
+const MAX_PENDING_REPLIES = 16;
 
-/** The platform's clock: `performance.now()` and `setTimeout`. */
-export const realClock: LinkClock = {
-  now: () => globalThis.performance.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
-/** What a stream tells its owner. */
-export interface StreamHandlers {
-  /** Initiator: the peer accepted the stream. */
-  open?(): void;
-  /** Stream bytes, in order, each exactly once. */
-  data(bytes: Uint8Array): void;
-  /** Everything written has been acknowledged (after `write()` returned false). */
-  drain?(): void;
-  /** The stream ended; called once. */
-  closed(end: StreamEnd): void;
-}
-
-/** The owner's side of one stream. */
-export interface StreamHandle {
-  readonly peer: number;
-  /** State and counters. */
-  readonly stream: Stream;
-  /** Queues bytes; false past the high-water mark (`drain` follows). */
-  write(bytes: Uint8Array): boolean;
-  readonly bufferedAmount: number;
-  /** Retries what is unacknowledged for the linger time, then sends RESET with `reason`. */
-  close(reason?: ResetReason): void;
-  /** Sends RESET with `reason` at once. */
-  abort(reason?: ResetReason): void;
-}
-
-/** A node asked for a stream (gateway side). Answer with `accept` or `refuse`. */
-export interface OpenRequest {
-  readonly peer: number;
-  /** Signal strength of the OPEN, in dBm, when the radio reports it. */
-  readonly rssi: number | undefined;
-  /** The link timeout the node announced. */
-  readonly linkTimeoutMs: number;
-  /** The stream it would open (state and counters). */
-  readonly stream: Stream;
-  /** Aborted when the request is withdrawn (the node opened again, or the endpoint closed). */
-  readonly signal: AbortSignal;
-  accept(handlers: StreamHandlers): StreamHandle;
-  refuse(reason: ResetReason): void;
-}
-
-/** What the endpoint saw, for logs. */
-export type EndpointEvent =
-  | {
-      type: 'frame';
-      direction: 'in' | 'out';
-      frame: Frame;
-      size: number;
-      rssi?: number;
-      retransmission: boolean;
-    }
-  | { type: 'defect'; defect: FrameDefect; size: number; rssi?: number }
-  | { type: 'reset-reply'; peer: number; epoch: number };
-
-/** Counters for frames that did not reach a stream. */
-export interface EndpointStats {
-  /** Frames heard, good or not. */
-  framesHeard: number;
-  /** Failed the CRC: never delivered. */
-  corrupted: number;
-  /** Passed the CRC but were no frame (too short, unknown kind, bad body). */
-  malformed: number;
-  /** Good frames addressed to someone else. */
-  notForUs: number;
-  /** Good frames for a stream we do not have (answered with RESET). */
-  unknownStream: number;
-}
-
-export interface EndpointOptions {
-  radio: Radio;
-  /** This end's address, 0-254. */
-  address: number;
-  timing: LinkTiming;
-  clock?: LinkClock;
-  /** [0, 1): jitter, nonces, epochs. Default Math.random. */
-  random?: () => number;
-  /** Gateway: a node asks for a stream. Without it, OPENs are answered with RESET. */
-  onOpen?(request: OpenRequest): void;
-  /** Every frame in and out, and every defect. */
-  observe?(event: EndpointEvent): void;
-  /** The radio stopped for good. */
-  onRadioClosed?(error?: Error): void;
-}
-
-interface Entry {
-  stream: Stream;
-  handlers: StreamHandlers | undefined;
-  /** Gateway: withdraws the open request. */
-  request?: AbortController;
-}
-
+/** One radio and the streams of one address (see the module comment). `radioLink()` and the gateway are built on it. */
 export class RadioEndpoint {
   readonly stats: EndpointStats = {
     framesHeard: 0,
@@ -141,9 +48,7 @@ export class RadioEndpoint {
   private readonly radio: Radio;
   private readonly clock: LinkClock;
   private readonly random: () => number;
-  private readonly current = new Map<number, Entry>();
-  /** Streams replaced or closed that still linger or owe their RESET. */
-  private retiring: Entry[] = [];
+  private readonly table = new StreamTable();
   /** RESET replies to frames of unknown streams. */
   private replies: Frame[] = [];
   private sending = false;
@@ -151,6 +56,10 @@ export class RadioEndpoint {
   private timer: unknown;
   private started: Promise<void> | undefined;
   private closed = false;
+  /** Set by `close()`: from then on no new stream is opened or accepted. */
+  private closing: Promise<void> | undefined;
+  /** Resolved when nothing is left to send (a graceful close waits for the RESETs). */
+  private idleWaiters: (() => void)[] = [];
   private nextEpoch: number;
 
   constructor(private readonly options: EndpointOptions) {
@@ -160,6 +69,7 @@ export class RadioEndpoint {
     this.nextEpoch = Math.floor(this.random() * SEQ_MODULO);
   }
 
+  /** This end's address on the radio. */
   get address(): number {
     return this.options.address;
   }
@@ -175,17 +85,18 @@ export class RadioEndpoint {
 
   /** The current stream to `peer`, if any. */
   streamTo(peer: number): Stream | undefined {
-    return this.current.get(peer)?.stream;
+    return this.table.get(peer)?.stream;
   }
 
   /** Every current stream. */
   streams(): Stream[] {
-    return [...this.current.values()].map((entry) => entry.stream);
+    return this.table.currentEntries().map((entry) => entry.stream);
   }
 
   /** Initiator: opens a new stream to `peer`, replacing (and resetting) any earlier one. */
   connect(peer: number, handlers: StreamHandlers): StreamHandle {
-    if (this.closed) throw new MqttError('LINK_ERROR', `${this.radio.name} is closed`);
+    if (this.closed || this.closing !== undefined)
+      throw new MqttError('LINK_ERROR', `${this.radio.name} is closed`);
     this.reset(peer);
     const epoch = this.nextEpoch;
     this.nextEpoch = (epoch + 1) % SEQ_MODULO;
@@ -199,28 +110,67 @@ export class RadioEndpoint {
    * the peer a RESET, so that both ends start the next stream from nothing.
    */
   reset(peer: number): void {
-    this.retire(peer, ResetReason.CLOSED);
-    for (const entry of this.retiring) {
-      if (entry.stream.config.peer !== peer || entry.stream.state === 'closed') continue;
-      entry.stream.abort(ResetReason.CLOSED);
-      this.dispatch(entry);
-    }
+    this.table.retire(peer, ResetReason.CLOSED);
+    this.table.abortRetiring(peer, ResetReason.CLOSED);
     this.pump();
   }
 
-  /** Stops every stream (RESETs are not waited for) and closes the radio. */
-  async close(): Promise<void> {
+  /**
+   * Stops every stream and closes the radio. With `resetReason`, every peer
+   * is first sent a RESET (within `graceMs`), so it sees the outage at once;
+   * otherwise the streams end without a word.
+   */
+  close(options: EndpointCloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options);
+    return this.closing;
+  }
+
+  private async shutdown(options: EndpointCloseOptions): Promise<void> {
+    if (this.closed) return;
+    const reason = options.resetReason;
+    if (reason !== undefined && this.started !== undefined) {
+      const graceEnd = this.clock.now() + (options.graceMs ?? 2000);
+      const told: Frame[] = [];
+      for (const entry of this.table.all()) {
+        entry.request?.abort();
+        if (entry.stream.state !== 'closed') {
+          entry.stream.abort(reason);
+          told.push(this.resetFrame(entry.stream.config.peer, entry.stream.epoch, reason));
+        }
+        this.table.dispatch(entry);
+      }
+      await this.idle(graceEnd - this.clock.now());
+      // A RESET is never acknowledged: a second copy, so one lost frame does not leave a node
+      // waiting out its link timeout.
+      if (!this.closed && told.length > 0 && this.clock.now() < graceEnd) {
+        this.replies.push(...told);
+        await this.idle(graceEnd - this.clock.now());
+      }
+    }
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
-    for (const entry of [...this.current.values(), ...this.retiring]) {
-      entry.request?.abort();
-      entry.stream.fail(`${this.radio.name} closed`);
-      this.dispatch(entry);
-    }
-    this.current.clear();
-    this.retiring = [];
+    this.table.failAll(`${this.radio.name} closed`);
+    this.wakeIdle();
     await this.radio.close();
+  }
+
+  /** Resolves once nothing is left to send, or after `ms`. */
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(resolve, ms);
+      this.idleWaiters.push(() => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      });
+      this.pump();
+    });
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   private nonce(): number {
@@ -234,7 +184,7 @@ export class RadioEndpoint {
     nonce: number,
     handlers: StreamHandlers | undefined,
     peerMtu = this.radio.mtu,
-  ): Entry {
+  ): StreamEntry {
     const stream = new Stream({
       local: this.options.address,
       peer,
@@ -246,12 +196,10 @@ export class RadioEndpoint {
       random: this.random,
       now: this.clock.now(),
     });
-    const entry: Entry = { stream, handlers };
-    this.current.set(peer, entry);
-    return entry;
+    return this.table.add(stream, handlers);
   }
 
-  private handle(entry: Entry): StreamHandle {
+  private handle(entry: StreamEntry): StreamHandle {
     const { stream } = entry;
     return {
       peer: stream.config.peer,
@@ -272,63 +220,16 @@ export class RadioEndpoint {
     };
   }
 
-  private abortEntry(entry: Entry, reason: number): void {
+  private abortEntry(entry: StreamEntry, reason: number): void {
     if (entry.stream.state !== 'closed') entry.stream.abort(reason);
     entry.request?.abort();
     this.settle(entry);
   }
 
   /** After the owner acted on a stream: deliver its events, move it out of `current` once it is over, send. */
-  private settle(entry: Entry): void {
-    this.dispatch(entry);
+  private settle(entry: StreamEntry): void {
+    this.table.dispatch(entry);
     this.pump();
-  }
-
-  /** Moves the current stream to `peer` (if any) to the retiring list, ending it with `reason`. */
-  private retire(peer: number, reason: number): void {
-    const entry = this.current.get(peer);
-    if (entry === undefined) return;
-    this.current.delete(peer);
-    entry.request?.abort();
-    if (entry.stream.state !== 'closed' && entry.stream.state !== 'closing') entry.stream.abort(reason);
-    this.dispatch(entry);
-    if (!entry.stream.finished) this.retiring.push(entry);
-  }
-
-  private dispatch(entry: Entry): void {
-    const events: StreamEvent[] = entry.stream.takeEvents();
-    const { stream } = entry;
-    if (stream.state === 'closed' || stream.state === 'closing') {
-      // A stream on its way out no longer counts as the peer's current one.
-      const peer = stream.config.peer;
-      if (this.current.get(peer) === entry) {
-        this.current.delete(peer);
-        if (!stream.finished) this.retiring.push(entry);
-      }
-    }
-    if (stream.finished) this.retiring = this.retiring.filter((e) => e !== entry);
-    const handlers = entry.handlers;
-    if (handlers === undefined) return;
-    for (const event of events) {
-      switch (event.type) {
-        case 'open':
-          handlers.open?.();
-          break;
-        case 'data':
-          handlers.data(event.bytes);
-          break;
-        case 'drain':
-          handlers.drain?.();
-          break;
-        case 'closed':
-          handlers.closed(event.end);
-          break;
-        default: {
-          const unknown: never = event;
-          throw new Error(`unreachable: ${String(unknown)}`);
-        }
-      }
-    }
   }
 
   private heard(bytes: Uint8Array, rssi: number | undefined): void {
@@ -358,20 +259,14 @@ export class RadioEndpoint {
     const now = this.clock.now();
     if (frame.kind === FrameKind.OPEN) this.heardOpen(frame, rssi, now);
     else {
-      const entry = this.find(frame);
+      const entry = this.table.find(frame.src, frame.epoch);
       if (entry === undefined) this.replyReset(frame);
       else {
         entry.stream.receive(frame, now);
-        this.dispatch(entry);
+        this.table.dispatch(entry);
       }
     }
     this.pump();
-  }
-
-  private find(frame: Frame): Entry | undefined {
-    const entry = this.current.get(frame.src);
-    if (entry !== undefined && entry.stream.epoch === frame.epoch) return entry;
-    return this.retiring.find((e) => e.stream.config.peer === frame.src && e.stream.epoch === frame.epoch);
   }
 
   private heardOpen(frame: Frame, rssi: number | undefined, now: number): void {
@@ -380,23 +275,23 @@ export class RadioEndpoint {
       this.stats.malformed++;
       return;
     }
-    const existing = this.current.get(frame.src);
+    const existing = this.table.get(frame.src);
     if (
       existing !== undefined &&
       existing.stream.nonce === body.nonce &&
       existing.stream.epoch === frame.epoch
     ) {
       existing.stream.receive(frame, now);
-      this.dispatch(existing);
+      this.table.dispatch(existing);
       return;
     }
     const onOpen = this.options.onOpen;
-    if (onOpen === undefined) {
+    if (onOpen === undefined || this.closing !== undefined) {
       this.replyReset(frame);
       return;
     }
     // A new stream from this node: whatever it had before is over.
-    this.retire(frame.src, ResetReason.CLOSED);
+    this.table.retire(frame.src, ResetReason.CLOSED);
     const entry = this.add(frame.src, 'responder', frame.epoch, body.nonce, undefined, body.mtu);
     entry.stream.peerTimeoutMs = body.linkTimeoutMs;
     entry.stream.receive(frame, now);
@@ -423,55 +318,61 @@ export class RadioEndpoint {
         answered = true;
         this.abortEntry(entry, reason);
       },
-    });
+    } satisfies OpenRequest);
   }
 
   /** A frame for a stream we do not have: tell the sender so it starts over (never in answer to a RESET). */
   private replyReset(frame: Frame): void {
     this.stats.unknownStream++;
-    if (frame.kind === FrameKind.RESET || this.replies.length >= 16) return;
+    if (frame.kind === FrameKind.RESET || this.replies.length >= MAX_PENDING_REPLIES) return;
     this.options.observe?.({ type: 'reset-reply', peer: frame.src, epoch: frame.epoch });
-    this.replies.push({
+    this.replies.push(this.resetFrame(frame.src, frame.epoch, ResetReason.UNKNOWN_STREAM));
+  }
+
+  private resetFrame(peer: number, epoch: number, reason: number): Frame {
+    return {
       kind: FrameKind.RESET,
-      dst: frame.src,
+      dst: peer,
       src: this.options.address,
-      epoch: frame.epoch,
+      epoch,
       poll: false,
       seq: 0,
       ack: 0,
-      payload: new Uint8Array([ResetReason.UNKNOWN_STREAM]),
-    });
+      payload: new Uint8Array([reason]),
+    };
+  }
+
+  /** The next frame to send and the stream it is from: RESET replies, retiring streams, then round robin. */
+  private nextFrame(now: number): { frame: Frame; owner: StreamEntry | undefined } | undefined {
+    const reply = this.replies.shift();
+    if (reply !== undefined) return { frame: reply, owner: undefined };
+    // Retiring streams first: their RESET must precede a new stream's OPEN.
+    for (const entry of [...this.table.retiringEntries(), ...this.rotate(this.table.currentEntries())]) {
+      const frame = entry.stream.poll(now);
+      if (frame !== undefined) return { frame, owner: entry };
+    }
+    return undefined;
   }
 
   /** Sends the next frame if the radio is free; otherwise arms the timer for the streams' next deadline. */
   private pump(): void {
     if (this.sending || this.closed) return;
     const now = this.clock.now();
-    let frame = this.replies.shift();
-    let owner: Entry | undefined;
-    if (frame === undefined) {
-      // Retiring streams first (their RESET must precede a new stream's OPEN), then round robin.
-      const entries = [...this.retiring, ...this.rotate([...this.current.values()])];
-      for (const entry of entries) {
-        frame = entry.stream.poll(now);
-        if (frame !== undefined) {
-          owner = entry;
-          break;
-        }
-      }
+    const next = this.nextFrame(now);
+    if (next === undefined) {
+      this.wakeIdle();
+      return this.arm(now);
     }
-    if (frame === undefined) return this.arm(now);
     this.clearTimer();
     this.sending = true;
-    const sent = frame;
-    const retransmission = owner?.stream.pollRetransmitted === true;
-    const bytes = encodeFrame(sent);
+    const { frame, owner } = next;
+    const bytes = encodeFrame(frame);
     this.options.observe?.({
       type: 'frame',
       direction: 'out',
-      frame: sent,
+      frame,
       size: bytes.length,
-      retransmission,
+      retransmission: owner?.stream.pollRetransmitted === true,
     });
     this.radio.send(bytes).then(
       () => {
@@ -479,9 +380,10 @@ export class RadioEndpoint {
         if (this.closed) return;
         const at = this.clock.now();
         if (owner !== undefined) {
-          owner.stream.sent(sent, at);
-          this.dispatch(owner);
+          owner.stream.sent(frame, at);
+          this.table.dispatch(owner);
         }
+        // Bytes written while the frame was on its way, and answers heard meanwhile, are handled now.
         this.tickAll(at);
         this.pump();
       },
@@ -499,16 +401,15 @@ export class RadioEndpoint {
   }
 
   private tickAll(now: number): void {
-    for (const entry of [...this.current.values(), ...this.retiring]) {
+    for (const entry of this.table.all()) {
       entry.stream.tick(now);
-      this.dispatch(entry);
+      this.table.dispatch(entry);
     }
   }
 
   private arm(now: number): void {
     let deadline = Number.POSITIVE_INFINITY;
-    for (const entry of [...this.current.values(), ...this.retiring])
-      deadline = Math.min(deadline, entry.stream.nextDeadline());
+    for (const entry of this.table.all()) deadline = Math.min(deadline, entry.stream.nextDeadline());
     this.clearTimer();
     if (deadline === Number.POSITIVE_INFINITY) return;
     // At least 1 ms: a deadline already due was just tried by pump().
@@ -531,14 +432,8 @@ export class RadioEndpoint {
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
-    const message = `${this.radio.name} stopped${error ? `: ${error.message}` : ''}`;
-    for (const entry of [...this.current.values(), ...this.retiring]) {
-      entry.request?.abort();
-      entry.stream.fail(message);
-      this.dispatch(entry);
-    }
-    this.current.clear();
-    this.retiring = [];
+    this.table.failAll(`${this.radio.name} stopped${error ? `: ${error.message}` : ''}`);
+    this.wakeIdle();
     this.options.onRadioClosed?.(error);
   }
 }

@@ -76,6 +76,8 @@ export const ResetReason = {
   GATEWAY_FULL: 5,
   /** The receiver's buffer for this stream overflowed. */
   OVERFLOW: 6,
+  /** The gateway is shutting down (its nodes see the outage at once). */
+  SHUTDOWN: 7,
 } as const;
 export type ResetReason = (typeof ResetReason)[keyof typeof ResetReason];
 
@@ -87,6 +89,7 @@ const REASON_TEXT = [
   'link timeout',
   'the gateway is full',
   'buffer overflow',
+  'the gateway is shutting down',
 ];
 
 /** Words for a reset reason, for errors and logs. */
@@ -113,6 +116,7 @@ export interface Frame {
 /** Why bytes heard were not a frame. */
 export type FrameDefect = 'crc' | 'short' | 'kind';
 
+/** What `decodeFrame` returns: the frame, or why the bytes were none. */
 export type DecodedFrame = { ok: true; frame: Frame } | { ok: false; defect: FrameDefect };
 
 /** The frame's bytes, CRC appended. The caller keeps `payload` within the radio's MTU. */

@@ -1,21 +1,24 @@
 /** The radio link layer: frames, the ARQ stream, the endpoint binding a radio to streams, and `radioLink()`. */
+
+export { type LinkClock, realClock } from './clock.ts';
 export { crc32c } from './crc32c.ts';
+export { RadioEndpoint } from './endpoint.ts';
+export type {
+  EndpointCloseOptions,
+  EndpointEvent,
+  EndpointOptions,
+  EndpointStats,
+  OpenRequest,
+  StreamHandle,
+  StreamHandlers,
+} from './endpoint-types.ts';
 export {
-  type EndpointEvent,
-  type EndpointOptions,
-  type EndpointStats,
-  type LinkClock,
-  type OpenRequest,
-  RadioEndpoint,
-  realClock,
-  type StreamHandle,
-  type StreamHandlers,
-} from './endpoint.ts';
-export {
+  type DecodedFrame,
   decodeFrame,
   encodeFrame,
   FRAME_OVERHEAD,
   type Frame,
+  type FrameDefect,
   FrameKind,
   HEADER_BYTES,
   kindName,
@@ -26,5 +29,12 @@ export {
   TRAILER_BYTES,
 } from './frame.ts';
 export { type RadioLink, type RadioLinkOptions, radioLink, streamEndError } from './radio-link.ts';
-export type { StreamEnd, StreamState, StreamStats } from './stream.ts';
-export { type LinkTiming, type LinkTimingOptions, linkTiming } from './timing.ts';
+export {
+  Stream,
+  type StreamConfig,
+  type StreamEnd,
+  type StreamEvent,
+  type StreamState,
+  type StreamStats,
+} from './stream.ts';
+export { type LinkTiming, type LinkTimingOptions, linkTiming, type RadioAirtime } from './timing.ts';

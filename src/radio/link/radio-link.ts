@@ -9,13 +9,9 @@
 import { MqttError } from '../../errors.ts';
 import type { Connection, Link, LinkHandlers } from '../../links/types.ts';
 import type { Radio } from '../types.ts';
-import {
-  type EndpointEvent,
-  type EndpointStats,
-  type LinkClock,
-  RadioEndpoint,
-  type StreamHandle,
-} from './endpoint.ts';
+import type { LinkClock } from './clock.ts';
+import { RadioEndpoint } from './endpoint.ts';
+import type { EndpointEvent, EndpointStats, StreamHandle } from './endpoint-types.ts';
 import { FRAME_OVERHEAD, MAX_ADDRESS, resetReasonText } from './frame.ts';
 import type { StreamEnd, StreamStats } from './stream.ts';
 import { type LinkTiming, type LinkTimingOptions, linkTiming } from './timing.ts';

@@ -12,8 +12,11 @@ export interface InflightFrame {
   payload: Uint8Array;
   /** Times it was handed to the radio. */
   transmissions: number;
-  /** When it last left the antenna. */
-  sentAt: number;
+  /**
+   * When it last left the antenna; undefined until its first transmission
+   * has (on a full-duplex line it can be acknowledged before that).
+   */
+  sentAt: number | undefined;
   /** The peer said it holds this frame (it is waiting for an earlier one). */
   sacked: boolean;
   /** Waiting in the retransmission queue. */
@@ -94,7 +97,14 @@ export class SendWindow {
     }
     this.unsent -= size;
     const seq = (this.base + this.inflight.length) % SEQ_MODULO;
-    const frame: InflightFrame = { seq, payload, transmissions: 0, sentAt: 0, sacked: false, queued: false };
+    const frame: InflightFrame = {
+      seq,
+      payload,
+      transmissions: 0,
+      sentAt: undefined,
+      sacked: false,
+      queued: false,
+    };
     this.inflight.push(frame);
     return frame;
   }
@@ -125,7 +135,9 @@ export class SendWindow {
     if (acked > this.inflight.length) return undefined;
     let rttSample: number | undefined;
     for (const frame of this.inflight.splice(0, acked)) {
-      if (frame.transmissions === 1) rttSample = now - frame.sentAt;
+      // Acknowledged before it had even left: no round trip to measure (taking
+      // `now - 0` as one once pushed the timeout up to the heartbeat).
+      if (frame.transmissions === 1 && frame.sentAt !== undefined) rttSample = now - frame.sentAt;
     }
     this.base = next;
     if (acked > 0) this.retransmits = this.retransmits.filter((frame) => this.inflight.includes(frame));

@@ -25,12 +25,12 @@ import {
   openBody,
   ResetReason,
   readAcceptBody,
-  SEQ_MODULO,
-  seqDistance,
 } from './frame.ts';
+import { ReceiveWindow } from './receive-window.ts';
 import { type InflightFrame, RtoEstimator, SendWindow } from './send-window.ts';
 import type { LinkTiming } from './timing.ts';
 
+/** Where a stream is in its life (see the state diagram in the module comment). */
 export type StreamState = 'opening' | 'accepting' | 'open' | 'closing' | 'closed';
 
 /** Why a stream ended. */
@@ -41,6 +41,7 @@ export type StreamEnd =
   | { by: 'aborted'; reason: number }
   | { by: 'radio'; message: string };
 
+/** What a stream tells its owner, taken with `takeEvents()`. */
 export type StreamEvent =
   | { type: 'open' }
   | { type: 'data'; bytes: Uint8Array }
@@ -63,6 +64,7 @@ export interface StreamStats {
   heartbeats: number;
 }
 
+/** What a stream is created with. */
 export interface StreamConfig {
   local: number;
   peer: number;
@@ -78,6 +80,7 @@ export interface StreamConfig {
   now: number;
 }
 
+/** One stream's state machine, sans-IO (see the module comment); the endpoint drives it with a clock and a radio. */
 export class Stream {
   state: StreamState;
   readonly stats: StreamStats = {
@@ -93,7 +96,7 @@ export class Stream {
   finished = false;
   private events: StreamEvent[] = [];
   private readonly window: SendWindow;
-  readonly rto: RtoEstimator;
+  private readonly rto: RtoEstimator;
   private readonly timing: LinkTiming;
   private lastHeardAt: number;
   /** A frame of ours asked for an answer; cleared by any frame from the peer or its timeout. */
@@ -120,8 +123,7 @@ export class Stream {
   private wantDrain = false;
   private closedEmitted = false;
   /** Receiving: the next sequence number expected, and frames that came early. */
-  private recvNext = 0;
-  private readonly early = new Map<number, Uint8Array>();
+  private readonly receiving = new ReceiveWindow();
   /** The last frame `poll()` returned was a DATA frame sent again. */
   pollRetransmitted = false;
   /** The peer's link timeout, announced in its OPEN (responder only). */
@@ -135,14 +137,22 @@ export class Stream {
     this.lastHeardAt = config.now;
   }
 
+  /** The stream's epoch (0-15): frames of other epochs belong to other streams. */
   get epoch(): number {
     return this.config.epoch;
   }
 
+  /** The OPEN's nonce, which the ACCEPT must echo. */
   get nonce(): number {
     return this.config.nonce;
   }
 
+  /** The smoothed round trip over the radio in ms, once one has been measured. */
+  get smoothedRttMs(): number | undefined {
+    return this.rto.smoothedRtt;
+  }
+
+  /** Bytes written and not yet acknowledged by the peer. */
   get bufferedAmount(): number {
     return this.window.bufferedAmount;
   }
@@ -268,8 +278,14 @@ export class Stream {
       this.stats.bytesSent += before - this.window.bufferedAmount;
       if (result.rttSample !== undefined) this.rto.sample(result.rttSample);
     }
-    if (this.pollPending && !this.transmittingPoll) {
-      // The answer to our poll: whatever it does not cover was lost.
+    // The answer to our poll: whatever it does not cover was lost. A poll still
+    // on its way (its send() not yet resolved) can already be answered on a
+    // full-duplex line, where the peer gets bytes as they are written: when
+    // nothing is left in flight (the answer covers the poll frame, or it was a
+    // heartbeat), the poll has nothing more to learn, so the window opens now
+    // rather than at its timeout. Otherwise a frame heard mid-transmission may
+    // predate the poll and is not taken for its answer.
+    if (this.pollPending && (!this.transmittingPoll || this.window.inflightCount === 0)) {
       this.pollPending = false;
       this.pollDeadline = Number.POSITIVE_INFINITY;
       this.rto.answered();
@@ -282,24 +298,9 @@ export class Stream {
   }
 
   private receiveData(frame: Frame): void {
-    const ahead = seqDistance(frame.seq, this.recvNext);
-    if (ahead === 0) {
-      this.deliver(frame.payload);
-      this.recvNext = (this.recvNext + 1) % SEQ_MODULO;
-      for (
-        let next = this.early.get(this.recvNext);
-        next !== undefined;
-        next = this.early.get(this.recvNext)
-      ) {
-        this.early.delete(this.recvNext);
-        this.deliver(next);
-        this.recvNext = (this.recvNext + 1) % SEQ_MODULO;
-      }
-    } else if (ahead < MAX_WINDOW && !this.early.has(frame.seq)) {
-      this.early.set(frame.seq, frame.payload);
-    } else {
-      this.stats.duplicates++;
-    }
+    const inOrder = this.receiving.receive(frame.seq, frame.payload);
+    if (inOrder === undefined) this.stats.duplicates++;
+    else for (const bytes of inOrder) this.deliver(bytes);
   }
 
   private deliver(bytes: Uint8Array): void {
@@ -307,13 +308,6 @@ export class Stream {
     this.stats.bytesReceived += bytes.length;
     // After a local close the bytes are acknowledged (so the peer can finish) but go nowhere.
     if (!this.closedEmitted) this.events.push({ type: 'data', bytes });
-  }
-
-  /** Bit i set: the frame `recvNext + 1 + i` arrived early. */
-  private sackBits(): number {
-    let bits = 0;
-    for (const seq of this.early.keys()) bits |= 1 << (seqDistance(seq, this.recvNext) - 1);
-    return bits & 0xff;
   }
 
   /** The frame to transmit now, if any. The caller reports with `sent()` when it has left. */
@@ -357,7 +351,7 @@ export class Stream {
     }
     const answerDue = now >= this.answerAt;
     // An answer owed while we hold early frames says which: only an ACK carries that.
-    if (answerDue && this.early.size > 0) return this.ack(false);
+    if (answerDue && this.receiving.holdsEarly) return this.ack(false);
     if (now < this.holdUntil && !answerDue) return undefined;
     if (!this.pollPending || answerDue) {
       const data = this.window.hasRetransmit
@@ -405,7 +399,7 @@ export class Stream {
       this.pollPending = true;
       this.transmittingPoll = true;
     }
-    return this.frame(FrameKind.ACK, poll, 0, new Uint8Array([this.sackBits()]));
+    return this.frame(FrameKind.ACK, poll, 0, new Uint8Array([this.receiving.sackBits()]));
   }
 
   private frame(kind: FrameKind, poll: boolean, seq: number, payload: Uint8Array): Frame {
@@ -421,7 +415,7 @@ export class Stream {
       epoch: this.config.epoch,
       poll,
       seq,
-      ack: this.recvNext,
+      ack: this.receiving.next,
       payload,
     };
   }
@@ -434,6 +428,8 @@ export class Stream {
     }
     if (frame.poll && this.transmittingPoll) {
       this.transmittingPoll = false;
+      // Answered while it was still on its way: nothing to wait for.
+      if (!this.pollPending) return;
       // Jitter, so two ends (or two nodes) that collided do not collide again.
       const wait = this.rto.rto * (1 + 0.25 * this.config.random());
       this.pollDeadline = now + wait;

@@ -57,6 +57,7 @@ export interface LinkTimingOptions {
   lingerMs?: number;
 }
 
+/** The timing in force: every option of {@link LinkTimingOptions} resolved. */
 export type LinkTiming = Required<LinkTimingOptions>;
 
 /** What the timing needs to know about a radio. */

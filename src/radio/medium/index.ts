@@ -44,4 +44,9 @@ export {
   type Waypoint,
 } from './propagation.ts';
 export { prng } from './random.ts';
-export { type AttachOptions, SimulatedRadio, type SimulatedRadioStats } from './sim-radio.ts';
+export {
+  type AttachOptions,
+  type MediumPort,
+  SimulatedRadio,
+  type SimulatedRadioStats,
+} from './sim-radio.ts';

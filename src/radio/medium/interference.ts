@@ -19,6 +19,7 @@
  */
 import { exponential, prng } from './random.ts';
 
+/** Gilbert-Elliott interference: bursts at random times, from the medium's seed. */
 export interface BurstOptions {
   /** Mean time between bursts (Good state dwell), modelled ms. */
   meanGoodMs: number;
@@ -35,6 +36,7 @@ export interface BurstOptions {
   shared?: boolean;
 }
 
+/** One burst of interference started by hand with `medium.interfere()`. */
 export interface InterferenceOptions {
   /** How long the burst lasts, modelled ms. */
   durationMs: number;

@@ -40,6 +40,7 @@ import { distanceM, type PathLossOptions, pathLossDb } from './propagation.ts';
 import { gaussian, hashString, mixSeed, prng } from './random.ts';
 import { type AttachOptions, type MediumPort, SimulatedRadio } from './sim-radio.ts';
 
+/** Options for `new SimulatedMedium()`; every one has a default. */
 export interface MediumOptions {
   /** Seed for every random decision. Default 1. */
   seed?: number;
@@ -123,6 +124,7 @@ function checkProbability(name: string, value: number | undefined): void {
   }
 }
 
+/** A shared piece of simulated air: radios attach to it, and it decides the fate of every frame they send (see the module comment). */
 export class SimulatedMedium implements MediumPort {
   readonly seed: number;
   readonly timeScale: number;
@@ -182,6 +184,7 @@ export class SimulatedMedium implements MediumPort {
     return this.clock.now();
   }
 
+  /** True once `close()` was called. */
   get closed(): boolean {
     return this.isClosed;
   }

@@ -17,6 +17,7 @@ import {
   uartModemAirtimeMs,
 } from './airtime.ts';
 
+/** A kind of radio: its airtime, MTU, duty cycle, power and sensitivity. Made by `lora()`, `nrf24()` or `uartModem()`. */
 export interface RadioProfile {
   /** Plain data from which `profileFromSpec` rebuilds this profile. */
   readonly spec: ProfileSpec;
@@ -40,6 +41,7 @@ export interface RadioProfile {
   airtimeMs(bytes: number): number;
 }
 
+/** Options for {@link lora}. */
 export interface LoraOptions {
   /** Spreading factor 6..12. Default 7. */
   sf?: number;
@@ -69,6 +71,7 @@ export interface LoraOptions {
   mtu?: number;
 }
 
+/** Options for {@link nrf24}. */
 export interface Nrf24Options {
   /** Air data rate in bit/s: 250_000, 1_000_000 or 2_000_000. Default 1_000_000. */
   bitrate?: number;
@@ -90,6 +93,7 @@ export interface Nrf24Options {
   dutyCycle?: number;
 }
 
+/** Options for {@link uartModem}: a transparent UART radio modem (HC-12, EBYTE E32/E22) on the simulated air. */
 export interface UartModemOptions {
   /** Air data rate in bit/s. Default 9_600. */
   airRate?: number;

@@ -33,7 +33,7 @@ export interface SimulatedRadioStats extends RadioStats {
   dutyCycleWaitMs: number;
 }
 
-/** What a radio needs from its medium. */
+/** What a SimulatedRadio needs from its medium: the contract between `SimulatedRadio` and `SimulatedMedium`. */
 export interface MediumPort {
   readonly timeScale: number;
   /** Modelled ms since the medium started. */
@@ -54,7 +54,7 @@ export interface AttachOptions {
   profile?: RadioProfile;
   /** Where it stands, metres. Default { x: 0, y: 0 }. */
   position?: Position;
-  /** A path to follow; `atMs` counts modelled ms from the attachment. Overrides `position`. */
+  /** A path to follow; `atMs` counts modelled ms from the attachment. Overrides `position`. Default none (the radio stays at `position`). */
   path?: readonly Waypoint[];
   /** Transmit power, dBm EIRP. Default: the profile's. */
   txPowerDbm?: number;
@@ -68,6 +68,7 @@ export interface AttachOptions {
 
 type RadioState = 'attached' | 'open' | 'closed';
 
+/** A radio attached to a SimulatedMedium (`medium.attach()`): a `Radio` whose frames go through the medium's model. */
 export class SimulatedRadio implements Radio {
   /** The name given at attachment (or `node-N`). */
   readonly id: string;
@@ -133,6 +134,7 @@ export class SimulatedRadio implements Radio {
     return this.state === 'open';
   }
 
+  /** True once the radio was closed (by its owner or because the medium closed). */
   get closed(): boolean {
     return this.state === 'closed';
   }

@@ -1,0 +1,258 @@
+/**
+ * `steadfast gateway`: owns one radio (a `steadfast sim` medium, or a UART
+ * radio modem) and relays every node it hears to the broker, one broker
+ * connection per node. Runs until SIGINT or SIGTERM; then it tells its nodes
+ * (RESET) and drops their broker connections, so each node's Client sees
+ * the outage at once and resumes when a gateway is back.
+ */
+import { formatStatus, type Gateway, type GatewayLogLevel, startGateway } from '../../gateway/index.ts';
+import { linkForUrl, type UrlLinkOptions } from '../../links/node.ts';
+import { parseBrokerUrl } from '../../links/url.ts';
+import { connectMedium } from '../../radio/medium-socket.ts';
+import type { Radio } from '../../radio/types.ts';
+import {
+  type FlagSpec,
+  flagHelp,
+  numberFlag,
+  type ParsedFlags,
+  parseFlags,
+  stringFlag,
+  switchFlag,
+  UsageError,
+} from '../args.ts';
+import type { Command } from '../commands.ts';
+import { CONNECTION_FLAGS, type ConnectionSettings, clientOptions, resolveConnection } from '../config.ts';
+import { CliFailure, EXIT } from '../exit.ts';
+
+/** The connection flags that concern the broker side; the nodes' CONNECT carries the rest. */
+const BROKER_KEYS = new Set([
+  'url',
+  'host',
+  'port',
+  'cafile',
+  'cert',
+  'key',
+  'insecure',
+  'connectTimeout',
+  'config',
+]);
+
+const BROKER_FLAGS: FlagSpec[] = CONNECTION_FLAGS.filter((spec) => BROKER_KEYS.has(spec.key)).map((spec) =>
+  spec.key === 'url'
+    ? { ...spec, names: ['-b', '--broker', ...spec.names], help: 'broker: mqtt://host[:port] or mqtts://…' }
+    : spec,
+);
+
+const FLAGS: FlagSpec[] = [
+  {
+    key: 'sim',
+    names: ['--sim'],
+    value: true,
+    meta: 'PATH',
+    help: 'radio: the simulated medium served by "steadfast sim" at PATH',
+  },
+  {
+    key: 'name',
+    names: ['--name'],
+    value: true,
+    meta: 'NAME',
+    help: 'sim: radio name on the medium (default gateway)',
+  },
+  {
+    key: 'uart',
+    names: ['--uart'],
+    value: true,
+    meta: 'DEVICE',
+    help: 'radio: a UART radio modem, e.g. /dev/ttyUSB0',
+  },
+  { key: 'baud', names: ['--baud'], value: true, meta: 'BIT/S', help: 'uart: UART speed (default 9600)' },
+  {
+    key: 'packetSize',
+    names: ['--packet-size'],
+    value: true,
+    meta: 'BYTES',
+    help: 'uart: modem air packet size (default 58, EBYTE E32)',
+  },
+  {
+    key: 'airRate',
+    names: ['--air-rate'],
+    value: true,
+    meta: 'BIT/S',
+    help: 'uart: modem air rate (default 2400)',
+  },
+  { key: 'rssiByte', names: ['--rssi-byte'], help: 'uart: the modem appends an RSSI byte to each packet' },
+  {
+    key: 'address',
+    names: ['--address'],
+    value: true,
+    meta: '0-254',
+    help: 'gateway address on the radio (default 0)',
+  },
+  {
+    key: 'statusInterval',
+    names: ['--status-interval'],
+    value: true,
+    meta: 'SECONDS',
+    help: 'print the status table this often (default: only on SIGUSR1)',
+  },
+  { key: 'verbose', names: ['-v', '--verbose'], help: 'log every frame in and out' },
+  ...BROKER_FLAGS,
+];
+
+/** Opens the radio the flags name: exactly one of --sim and --uart. */
+async function openRadio(flags: ParsedFlags): Promise<Radio> {
+  const sim = stringFlag(flags, 'sim');
+  const uart = stringFlag(flags, 'uart');
+  if ((sim === undefined) === (uart === undefined))
+    throw new UsageError('gateway needs one radio: --sim PATH or --uart DEVICE');
+  const uartOnly = ['baud', 'packetSize', 'airRate', 'rssiByte'];
+  if (sim !== undefined) {
+    const stray = uartOnly.find((key) => flags.values.has(key));
+    if (stray !== undefined)
+      throw new UsageError(`${FLAGS.find((f) => f.key === stray)?.names[0]} is for --uart, not --sim`);
+    try {
+      return await connectMedium(sim, { name: stringFlag(flags, 'name') ?? 'gateway' });
+    } catch (error) {
+      const message = (error as Error).message;
+      const missing = /ENOENT|ECONNREFUSED/.test(message);
+      throw new CliFailure(
+        missing
+          ? `no simulated medium at ${sim} (start one with: steadfast sim --socket ${sim})`
+          : `cannot attach to the simulated medium at ${sim}: ${message}`,
+        missing ? EXIT.UNREACHABLE : EXIT.FAILED,
+      );
+    }
+  }
+  if (flags.values.has('name')) throw new UsageError('--name is for --sim, not --uart');
+  const { UartModem } = await import('../../radio/uart-modem.ts');
+  // The port itself is opened by the gateway: a wrong device is reported then, before anything runs.
+  return new UartModem({
+    path: uart as string,
+    baudRate: numberFlag(flags, 'baud', '--baud', 50, 4_000_000),
+    packetSize: numberFlag(flags, 'packetSize', '--packet-size', 16, 1024),
+    airRate: numberFlag(flags, 'airRate', '--air-rate', 1),
+    rssiByte: switchFlag(flags, 'rssiByte'),
+  });
+}
+
+/** TLS material and timeouts for the broker connections, from the CLI's connection settings. */
+function brokerOptions(settings: ConnectionSettings): UrlLinkOptions {
+  const client = clientOptions(settings);
+  const options: UrlLinkOptions = { connectTimeout: settings.connectTimeout * 1000 };
+  if (client.ca !== undefined) options.ca = client.ca;
+  if (client.cert !== undefined) options.cert = client.cert;
+  if (client.key !== undefined) options.key = client.key;
+  if (client.rejectUnauthorized !== undefined) options.rejectUnauthorized = client.rejectUnauthorized;
+  return options;
+}
+
+/** Tries the broker once, so an operator hears at start that it is down (the gateway runs anyway). */
+async function probeBroker(url: string, options: UrlLinkOptions): Promise<string | undefined> {
+  try {
+    const connection = await linkForUrl(url, options).open({ data: () => {}, close: () => {} });
+    connection.close();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+function timestamped(level: GatewayLogLevel): (line: string) => void {
+  return (line) => (level === 'warn' ? console.error : console.log)(`${new Date().toISOString()} ${line}`);
+}
+
+export const command: Command = {
+  usage: `steadfast gateway (--sim PATH | --uart DEVICE) --broker URL [options]
+
+Owns one radio and relays every node it hears to the broker, one broker
+connection per node, bytes unchanged (the node's MQTT session lives in the
+broker). Logs each node's opens, broker events and stream ends (-v: every
+frame, with sequence numbers and RSSI). SIGUSR1 prints the status table (per
+node: state, RSSI, round trip, frames, retransmissions, bytes up and down).
+SIGINT or SIGTERM resets every node's stream (they see the outage at once)
+and exits 0.
+
+Exit codes: 2 bad usage (a bad URL, a missing radio option), 3 the radio
+(medium socket, serial device) cannot be reached, 1 the radio stopped while
+running (the medium went away, the device was unplugged).
+
+${flagHelp(FLAGS)}
+
+Examples:
+  steadfast gateway --sim /tmp/air.sock --broker mqtt://127.0.0.1:1883 -v
+  steadfast gateway --uart /dev/ttyUSB0 --baud 9600 --air-rate 2400 --broker mqtts://broker:8883 --cafile ca.pem`,
+
+  async run(argv) {
+    const flags = parseFlags(argv, FLAGS);
+    if (flags.positional.length > 0) throw new UsageError(`unexpected argument "${flags.positional[0]}"`);
+    const brokerFlag = stringFlag(flags, 'url');
+    if (brokerFlag !== undefined) {
+      // Checked here so that the message names the flag the user typed.
+      try {
+        parseBrokerUrl(brokerFlag);
+      } catch (error) {
+        throw new UsageError(`--broker: ${(error as Error).message}`);
+      }
+    }
+    const { settings, urlTopic } = resolveConnection(flags);
+    if (urlTopic !== undefined) throw new UsageError(`the broker URL takes no topic, got "/${urlTopic}"`);
+    if (!/^mqtts?:/.test(settings.url))
+      throw new UsageError(`--broker must be mqtt:// or mqtts://, got ${settings.url}`);
+    const address = numberFlag(flags, 'address', '--address', 0, 254) ?? 0;
+    const statusInterval = numberFlag(flags, 'statusInterval', '--status-interval', 0.1, 86_400, false);
+    const verbose = switchFlag(flags, 'verbose');
+    const linkOptions = brokerOptions(settings);
+    const radio = await openRadio(flags);
+
+    const print = { info: timestamped('info'), warn: timestamped('warn') };
+    let radioStopped: Error | undefined;
+    let stop!: (why: string) => void;
+    const stopped = new Promise<string>((resolve) => (stop = resolve));
+    let gateway: Gateway;
+    try {
+      gateway = await startGateway({
+        radio,
+        address,
+        broker: settings.url,
+        brokerOptions: linkOptions,
+        logger: (entry) => {
+          if (entry.level === 'debug' && !verbose) return;
+          const who = entry.node === undefined ? 'gateway' : `node ${entry.node}`;
+          (entry.level === 'warn' ? print.warn : print.info)(`${who}: ${entry.message}`);
+        },
+        onRadioClosed: (error) => {
+          radioStopped = error ?? new Error('the radio stopped');
+          stop('radio stopped');
+        },
+      });
+    } catch (error) {
+      await radio.close().catch(() => {});
+      throw new CliFailure(`cannot open the radio: ${(error as Error).message}`, EXIT.UNREACHABLE);
+    }
+    const unreachable = await probeBroker(settings.url, linkOptions);
+    if (unreachable !== undefined)
+      print.warn(
+        `gateway: broker ${settings.url} unreachable for now (${unreachable}); nodes are refused until it is back`,
+      );
+
+    const printStatus = () => console.log(formatStatus(gateway.status()));
+    const timer = statusInterval === undefined ? undefined : setInterval(printStatus, statusInterval * 1000);
+    process.on('SIGUSR1', printStatus);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      const why = await stopped;
+      print.info(`gateway: ${why}: stopping`);
+      printStatus();
+    } finally {
+      clearInterval(timer);
+      process.off('SIGUSR1', printStatus);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      await gateway.close();
+    }
+    if (radioStopped !== undefined)
+      throw new CliFailure(`the radio stopped: ${radioStopped.message}`, EXIT.FAILED);
+    return EXIT.OK;
+  },
+};

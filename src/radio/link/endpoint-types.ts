@@ -1,0 +1,112 @@
+/**
+ * What a RadioEndpoint offers its owner (a node's RadioLink, the gateway):
+ * the handle of each stream, the open requests a gateway answers, the
+ * events it reports for logs, and its options. Portable: types only.
+ */
+import type { Radio } from '../types.ts';
+import type { LinkClock } from './clock.ts';
+import type { Frame, FrameDefect, ResetReason } from './frame.ts';
+import type { Stream, StreamEnd } from './stream.ts';
+import type { LinkTiming } from './timing.ts';
+
+/** What a stream tells its owner. */
+export interface StreamHandlers {
+  /** Initiator: the peer accepted the stream. Default: nothing is called. */
+  open?(): void;
+  /** Stream bytes, in order, each exactly once. */
+  data(bytes: Uint8Array): void;
+  /** Everything written has been acknowledged (after `write()` returned false). Default: nothing is called. */
+  drain?(): void;
+  /** The stream ended; called once. */
+  closed(end: StreamEnd): void;
+}
+
+/** The owner's side of one stream. */
+export interface StreamHandle {
+  readonly peer: number;
+  /** State and counters. */
+  readonly stream: Stream;
+  /** Queues bytes; false past the high-water mark (`drain` follows). */
+  write(bytes: Uint8Array): boolean;
+  readonly bufferedAmount: number;
+  /** Retries what is unacknowledged for the linger time, then sends RESET with `reason` (default CLOSED). */
+  close(reason?: ResetReason): void;
+  /** Sends RESET with `reason` (default CLOSED) at once. */
+  abort(reason?: ResetReason): void;
+}
+
+/** A node asked for a stream (gateway side). Answer with `accept` or `refuse`. */
+export interface OpenRequest {
+  readonly peer: number;
+  /** Signal strength of the OPEN, in dBm, when the radio reports it. */
+  readonly rssi: number | undefined;
+  /** The link timeout the node announced. */
+  readonly linkTimeoutMs: number;
+  /** The stream it would open (state and counters). */
+  readonly stream: Stream;
+  /** Aborted when the request is withdrawn (the node opened again, or the endpoint closed). */
+  readonly signal: AbortSignal;
+  /** Opens the stream (ACCEPT goes out); throws LINK_ERROR when the request was withdrawn. */
+  accept(handlers: StreamHandlers): StreamHandle;
+  /** Answers with RESET and `reason`. */
+  refuse(reason: ResetReason): void;
+}
+
+/** What the endpoint saw, for logs. */
+export type EndpointEvent =
+  | {
+      type: 'frame';
+      direction: 'in' | 'out';
+      frame: Frame;
+      size: number;
+      rssi?: number;
+      retransmission: boolean;
+    }
+  | { type: 'defect'; defect: FrameDefect; size: number; rssi?: number }
+  | { type: 'reset-reply'; peer: number; epoch: number };
+
+/** Counters for frames that did not reach a stream. */
+export interface EndpointStats {
+  /** Frames heard, good or not. */
+  framesHeard: number;
+  /** Failed the CRC: never delivered. */
+  corrupted: number;
+  /** Passed the CRC but were no frame (too short, unknown kind, bad body). */
+  malformed: number;
+  /** Good frames addressed to someone else. */
+  notForUs: number;
+  /** Good frames for a stream we do not have (answered with RESET). */
+  unknownStream: number;
+}
+
+/** Options for a {@link RadioEndpoint}. */
+export interface EndpointOptions {
+  /** The radio this endpoint owns; `start()` opens it, `close()` closes it. */
+  radio: Radio;
+  /** This end's address, 0-254. */
+  address: number;
+  /** Retransmission, heartbeat and link timeouts (see `linkTiming()`). */
+  timing: LinkTiming;
+  /** Time for timers and round trips. Default the platform's (`performance.now()`, `setTimeout`). */
+  clock?: LinkClock;
+  /** [0, 1): jitter, nonces, epochs. Default Math.random. */
+  random?: () => number;
+  /** Gateway: a node asks for a stream. Default none: every OPEN is answered with RESET. */
+  onOpen?(request: OpenRequest): void;
+  /** Every frame in and out, and every defect. Default none. */
+  observe?(event: EndpointEvent): void;
+  /** The radio stopped for good (not called for `close()`). Default none. */
+  onRadioClosed?(error?: Error): void;
+}
+
+/** Options for `RadioEndpoint.close()`. */
+export interface EndpointCloseOptions {
+  /**
+   * Send every peer a RESET with this reason before the radio closes, so it
+   * sees the outage at once rather than after its link timeout. Default
+   * none: streams end without a word.
+   */
+  resetReason?: ResetReason;
+  /** How long to wait for those RESETs to go out (a duty cycle may hold them), in ms. Default 2,000. */
+  graceMs?: number;
+}
