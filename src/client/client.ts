@@ -45,44 +45,44 @@ export type { ClientEvents, ClientStats, PublishOptions, PublishResult, Subscrib
  */
 export class Client extends Emitter<ClientEvents> {
   readonly options: ClientOptions;
-  private readonly session: Session;
-  private readonly supervisor: Supervisor;
+  readonly #session: Session;
+  readonly #supervisor: Supervisor;
   /** Made on first subscribe (an idle or publish-only client never needs it). */
-  private activeSubscriptions: Set<Subscription> | undefined;
+  #activeSubscriptions: Set<Subscription> | undefined;
   /**
    * MQTT 5: the subscription identifier the broker holds for each filter. A new
    * subscription on a filter replaces the broker's (and its identifier), so every
    * Subscription on that filter is matched by the latest one.
    */
-  private identifierByFilter: Map<string, number> | undefined;
-  private nextSubscriptionId = 1;
-  private isUp = false;
-  private closedError: MqttError | undefined;
+  #identifierByFilter: Map<string, number> | undefined;
+  #nextSubscriptionId = 1;
+  #isUp = false;
+  #closedError: MqttError | undefined;
   /** cleanInit: the next connection starts clean; cleared when one is up. */
-  private cleanInitPending: boolean;
-  private readyWaiters: Deferred<void>[] = [];
+  #cleanInitPending: boolean;
+  #readyWaiters: Deferred<void>[] = [];
   /** Request/response helper, made on first use. */
-  private requester: Requester | undefined;
-  private readonly store: SessionStore;
-  private readonly addresses: BrokerAddress[];
-  private counters = { outages: 0, reconnects: 0, failedAttempts: 0, downtimeMs: 0 };
+  #requester: Requester | undefined;
+  readonly #store: SessionStore;
+  readonly #addresses: BrokerAddress[];
+  #counters = { outages: 0, reconnects: 0, failedAttempts: 0, downtimeMs: 0 };
   /** The topic the last `publish()` checked and found valid. */
-  private lastValidTopic: string | undefined;
+  #lastValidTopic: string | undefined;
   /** When the current outage began (supervisor clock); undefined while up or before the first up. */
-  private downSince: number | undefined;
+  #downSince: number | undefined;
 
   constructor(options: ClientOptions) {
     super();
     this.options = options;
-    this.addresses = brokerAddresses(options);
-    const links = options.link ? [options.link] : this.addresses.map((a) => makeLink(options, a));
+    this.#addresses = brokerAddresses(options);
+    const links = options.link ? [options.link] : this.#addresses.map((a) => makeLink(options, a));
     const version = options.protocolVersion ?? 5;
     const clean = options.clean ?? false;
-    this.cleanInitPending = !clean && (options.cleanInit ?? false);
+    this.#cleanInitPending = !clean && (options.cleanInit ?? false);
     if (options.store !== undefined && !(options.store instanceof MemoryStore) && !options.clientId) {
       throw localError('INVALID_ARGUMENT', 'a store that outlives the process needs a fixed clientId');
     }
-    this.store = options.store ?? new MemoryStore();
+    this.#store = options.store ?? new MemoryStore();
     let properties = options.properties;
     if (version === 5 && !clean && properties?.sessionExpiryInterval === undefined) {
       properties = { ...properties, sessionExpiryInterval: 0xffff_ffff };
@@ -93,7 +93,7 @@ export class Client extends Emitter<ClientEvents> {
       if (data) properties.authenticationData = data;
     }
     // Credentials in the (first) URL, when the options give none.
-    const fromUrl = this.addresses[0];
+    const fromUrl = this.#addresses[0];
     const username = options.username ?? fromUrl?.username;
     const password = options.password ?? fromUrl?.password;
     const sessionOptions: SessionOptions = {
@@ -103,7 +103,7 @@ export class Client extends Emitter<ClientEvents> {
       outboundTopicAliases: options.topicAliases ?? true,
       manualAck: options.manualAck ?? false,
       connectTimeout: options.connectTimeout ?? 30_000,
-      store: this.store,
+      store: this.#store,
       // A session started afresh (clean, or cleanInit's first connect) must not resume stale messages.
       resume: !clean && !(options.cleanInit ?? false),
       queueLimits: {
@@ -126,67 +126,67 @@ export class Client extends Emitter<ClientEvents> {
       };
       if (w.properties) sessionOptions.will.properties = w.properties;
     }
-    this.session = new Session(sessionOptions, {
-      send: (bytes) => this.supervisor.write(bytes),
-      emit: (event) => this.onSessionEvent(event),
+    this.#session = new Session(sessionOptions, {
+      send: (bytes) => this.#supervisor.write(bytes),
+      emit: (event) => this.#onSessionEvent(event),
     });
-    this.supervisor = new Supervisor(
-      this.session,
+    this.#supervisor = new Supervisor(
+      this.#session,
       {
         links,
-        clean: () => clean || this.cleanInitPending,
+        clean: () => clean || this.#cleanInitPending,
         reconnectPeriod: options.reconnectPeriod ?? 1000,
         reconnectPeriodMax: options.reconnectPeriodMax ?? 30_000,
         connectTimeout: options.connectTimeout ?? 30_000,
         quietPeriod: options.quietPeriod ?? 1000,
         writeTimeout: options.writeTimeout ?? defaultWriteTimeout(options),
-        store: this.store,
+        store: this.#store,
       },
       {
         down: (cause, wasUp) => {
-          this.isUp = false;
+          this.#isUp = false;
           if (wasUp) {
-            this.counters.outages++;
-            this.downSince = this.supervisor.now();
+            this.#counters.outages++;
+            this.#downSince = this.#supervisor.now();
           } else {
-            this.counters.failedAttempts++;
+            this.#counters.failedAttempts++;
           }
           this.emit('down', { cause, wasUp });
         },
-        fatal: (cause) => void this.shutdown(cause),
+        fatal: (cause) => void this.#shutdown(cause),
       },
     );
   }
 
   /** Starts connecting (and reconnecting). `connect()` calls this for you. */
   start(): this {
-    this.supervisor.start();
+    this.#supervisor.start();
     return this;
   }
 
   /** The client id in use (the broker may have assigned it). */
   get clientId(): string {
-    return this.session.clientId;
+    return this.#session.clientId;
   }
 
   /** True while connected. */
   get connected(): boolean {
-    return this.isUp;
+    return this.#isUp;
   }
 
   /** Counters: outages, reconnects, re-sent packets, time down, queue depth. */
   get stats(): ClientStats {
-    const down = this.downSince === undefined ? 0 : this.supervisor.now() - this.downSince;
+    const down = this.#downSince === undefined ? 0 : this.#supervisor.now() - this.#downSince;
     return {
-      ...this.counters,
-      downtimeMs: Math.round(this.counters.downtimeMs + down),
-      ...this.session.stats,
+      ...this.#counters,
+      downtimeMs: Math.round(this.#counters.downtimeMs + down),
+      ...this.#session.stats,
     };
   }
 
   /** What the broker said about itself in its last CONNACK. */
   get server(): ServerCapabilities | undefined {
-    return this.session.server;
+    return this.#session.server;
   }
 
   /**
@@ -195,10 +195,10 @@ export class Client extends Emitter<ClientEvents> {
    * or after `timeout` ms (with the last connection error as `cause`).
    */
   ready(timeout?: number): Promise<void> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    if (this.isUp) return Promise.resolve();
+    if (this.#closedError) return Promise.reject(this.#closedError);
+    if (this.#isUp) return Promise.resolve();
     const waiter = deferred<void>();
-    this.readyWaiters.push(waiter);
+    this.#readyWaiters.push(waiter);
     if (timeout === undefined) return waiter.promise;
     let lastCause: MqttError | undefined;
     const offDown = this.on('down', ({ cause }) => {
@@ -213,7 +213,7 @@ export class Client extends Emitter<ClientEvents> {
     return waiter.promise.finally(() => {
       clearTimeout(timer);
       offDown();
-      this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
+      this.#readyWaiters = this.#readyWaiters.filter((w) => w !== waiter);
     });
   }
 
@@ -224,16 +224,16 @@ export class Client extends Emitter<ClientEvents> {
    * size, an expired message, or a closed client.
    */
   publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
-    if (this.closedError) return Promise.reject(this.closedError);
+    if (this.#closedError) return Promise.reject(this.#closedError);
     // At once, even offline: a bad topic must never reach the queue. A stream on one topic
     // (the common case) checks it once.
-    if (topic !== this.lastValidTopic) {
+    if (topic !== this.#lastValidTopic) {
       try {
         validateTopicName(topic);
       } catch (error) {
         return Promise.reject(error);
       }
-      this.lastValidTopic = topic;
+      this.#lastValidTopic = topic;
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(aborted(signal));
@@ -245,12 +245,12 @@ export class Client extends Emitter<ClientEvents> {
       retain: options.retain ?? false,
     };
     if (options.properties !== undefined) message.properties = options.properties;
-    this.session.publish(message, done, this.supervisor.now());
-    this.supervisor.armTimer();
+    this.#session.publish(message, done, this.#supervisor.now());
+    this.#supervisor.armTimer();
     if (signal === undefined) return done.promise;
     const onAbort = () => {
       // Withdrawn if not sent yet; otherwise the flow completes without anyone waiting.
-      this.session.withdraw(done);
+      this.#session.withdraw(done);
       done.reject(aborted(signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -263,7 +263,7 @@ export class Client extends Emitter<ClientEvents> {
    * Rejects when the broker refuses every filter.
    */
   async subscribe(filters: string | string[], options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.closedError) throw this.closedError;
+    if (this.#closedError) throw this.#closedError;
     const list = Array.isArray(filters) ? filters : [filters];
     const specs: SubscriptionSpec[] = list.map((topic) => {
       const spec: SubscriptionSpec = { topic, qos: options.qos ?? 0 };
@@ -274,12 +274,12 @@ export class Client extends Emitter<ClientEvents> {
     });
     let properties = options.properties;
     let identifier: number | undefined;
-    if (this.session.version === 5 && this.session.server?.subscriptionIdentifiersAvailable !== false) {
-      identifier = this.nextSubscriptionId++;
+    if (this.#session.version === 5 && this.#session.server?.subscriptionIdentifiersAvailable !== false) {
+      identifier = this.#nextSubscriptionId++;
       properties = { ...properties, subscriptionIdentifier: identifier };
     }
     const done = deferred<SessionEvent & { type: 'subscribed' }>();
-    this.session.subscribe(specs, properties, done);
+    this.#session.subscribe(specs, properties, done);
     const event = await done.promise;
     const granted = event.suback.reasonCodes;
     if (granted.every((code) => code >= 0x80)) {
@@ -291,41 +291,41 @@ export class Client extends Emitter<ClientEvents> {
     if (identifier !== undefined) {
       list.forEach((filter, i) => {
         if (granted[i] < 0x80) {
-          this.identifierByFilter ??= new Map();
-          this.identifierByFilter.set(filter, identifier);
+          this.#identifierByFilter ??= new Map();
+          this.#identifierByFilter.set(filter, identifier);
         }
       });
     }
     const subscription = new Subscription(list, granted, identifier, options.onMessage, (s) =>
-      this.unsubscribeOne(s),
+      this.#unsubscribeOne(s),
     );
-    this.activeSubscriptions ??= new Set();
-    this.activeSubscriptions.add(subscription);
+    this.#activeSubscriptions ??= new Set();
+    this.#activeSubscriptions.add(subscription);
     return subscription;
   }
 
   /** Unsubscribes from topic filters (all subscriptions on them end). */
   async unsubscribe(filters: string | string[], properties?: Properties): Promise<number[]> {
-    if (this.closedError) throw this.closedError;
+    if (this.#closedError) throw this.#closedError;
     const list = Array.isArray(filters) ? filters : [filters];
-    for (const s of this.activeSubscriptions ?? []) {
+    for (const s of this.#activeSubscriptions ?? []) {
       if (s.filters.every((f) => list.includes(f))) {
         s.end();
-        this.activeSubscriptions?.delete(s);
+        this.#activeSubscriptions?.delete(s);
       }
     }
-    for (const filter of list) this.identifierByFilter?.delete(filter);
+    for (const filter of list) this.#identifierByFilter?.delete(filter);
     const done = deferred<SessionEvent & { type: 'unsubscribed' }>();
-    this.session.unsubscribe(list, properties, done);
+    this.#session.unsubscribe(list, properties, done);
     return (await done.promise).unsuback.reasonCodes;
   }
 
-  private async unsubscribeOne(subscription: Subscription): Promise<void> {
-    this.activeSubscriptions?.delete(subscription);
-    if (this.closedError) return;
+  async #unsubscribeOne(subscription: Subscription): Promise<void> {
+    this.#activeSubscriptions?.delete(subscription);
+    if (this.#closedError) return;
     // Filters still used by another subscription stay subscribed at the broker.
     const stillUsed = new Set<string>();
-    for (const s of this.activeSubscriptions ?? []) for (const f of s.filters) stillUsed.add(f);
+    for (const s of this.#activeSubscriptions ?? []) for (const f of s.filters) stillUsed.add(f);
     const filters = subscription.filters.filter((f) => !stillUsed.has(f));
     if (filters.length > 0) await this.unsubscribe(filters);
   }
@@ -339,8 +339,8 @@ export class Client extends Emitter<ClientEvents> {
     payload: string | Uint8Array,
     options: PublishOptions & { timeout?: number } = {},
   ): Promise<Message> {
-    this.requester ??= new Requester(this);
-    return this.requester.request(topic, payload, options);
+    this.#requester ??= new Requester(this);
+    return this.#requester.request(topic, payload, options);
   }
 
   /**
@@ -352,8 +352,8 @@ export class Client extends Emitter<ClientEvents> {
     handler: (request: Message) => string | Uint8Array | Promise<string | Uint8Array>,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
-    this.requester ??= new Requester(this);
-    return this.requester.respond(filter, handler, options);
+    this.#requester ??= new Requester(this);
+    return this.#requester.respond(filter, handler, options);
   }
 
   /**
@@ -362,52 +362,56 @@ export class Client extends Emitter<ClientEvents> {
    * what is still pending with CLIENT_CLOSED.
    */
   async end(reasonCode = 0, properties?: Properties): Promise<void> {
-    if (this.closedError) return;
-    if (this.isUp) this.session.disconnect(reasonCode, properties);
-    await this.shutdown(new MqttError('CLIENT_CLOSED', 'the client was closed'));
+    if (this.#closedError) return;
+    if (this.#isUp) this.#session.disconnect(reasonCode, properties);
+    await this.#shutdown(new MqttError('CLIENT_CLOSED', 'the client was closed'));
   }
 
-  private async shutdown(error: MqttError): Promise<void> {
-    if (this.closedError) return;
-    this.closedError = error;
-    await this.supervisor.stop();
-    this.isUp = false; // a stopped supervisor reports no 'down'
-    this.session.outbound.failAll(error);
-    this.store.close();
-    this.session.subscriptions.failAll(error);
-    for (const s of this.activeSubscriptions ?? []) s.end(error.code === 'CLIENT_CLOSED' ? undefined : error);
-    this.activeSubscriptions?.clear();
-    for (const w of this.readyWaiters.splice(0)) w.reject(error);
-    this.requester?.close(error);
+  async #shutdown(error: MqttError): Promise<void> {
+    if (this.#closedError) return;
+    this.#closedError = error;
+    await this.#supervisor.stop();
+    this.#isUp = false; // a stopped supervisor reports no 'down'
+    this.#session.outbound.failAll(error);
+    this.#store.close();
+    this.#session.subscriptions.failAll(error);
+    for (const s of this.#activeSubscriptions ?? [])
+      s.end(error.code === 'CLIENT_CLOSED' ? undefined : error);
+    this.#activeSubscriptions?.clear();
+    for (const w of this.#readyWaiters.splice(0)) w.reject(error);
+    this.#requester?.close(error);
   }
 
-  private onSessionEvent(event: SessionEvent): void {
+  #onSessionEvent(event: SessionEvent): void {
     switch (event.type) {
       case 'up': {
-        if (this.cleanInitPending) {
-          this.cleanInitPending = false;
-          if (this.session.version === 4) {
+        if (this.#cleanInitPending) {
+          this.#cleanInitPending = false;
+          if (this.#session.version === 4) {
             // A 3.1.1 clean session ends with its connection: this one only discarded the
             // stale session. Reconnect without clean to start one that lasts (mqtt_as's method).
-            this.session.disconnect();
-            this.supervisor.reconnectNow();
+            this.#session.disconnect();
+            this.#supervisor.reconnectNow();
             return;
           }
         }
-        this.isUp = true;
-        if (this.supervisor.markUp() > 1) this.counters.reconnects++;
-        const up: ClientEvents['up'] = { sessionPresent: event.sessionPresent, server: this.session.server! };
-        if (this.downSince !== undefined) {
-          up.outageMs = Math.round(this.supervisor.now() - this.downSince);
-          this.counters.downtimeMs += up.outageMs;
-          this.downSince = undefined;
+        this.#isUp = true;
+        if (this.#supervisor.markUp() > 1) this.#counters.reconnects++;
+        const up: ClientEvents['up'] = {
+          sessionPresent: event.sessionPresent,
+          server: this.#session.server!,
+        };
+        if (this.#downSince !== undefined) {
+          up.outageMs = Math.round(this.#supervisor.now() - this.#downSince);
+          this.#counters.downtimeMs += up.outageMs;
+          this.#downSince = undefined;
         }
         this.emit('up', up);
-        for (const w of this.readyWaiters.splice(0)) w.resolve();
+        for (const w of this.#readyWaiters.splice(0)) w.resolve();
         return;
       }
       case 'message':
-        return this.onMessage(event.message);
+        return this.#onMessage(event.message);
       case 'published': {
         // No token: a message restored from the store, published by an earlier process.
         if (event.token === undefined) return;
@@ -421,16 +425,16 @@ export class Client extends Emitter<ClientEvents> {
       case 'subscribe-failed':
         return (event.token as Deferred<unknown>).reject(event.error);
       case 'redirect':
-        return this.onRedirect(event.reference, event.permanent);
+        return this.#onRedirect(event.reference, event.permanent);
       case 'subscribed':
       case 'unsubscribed':
         return (event.token as Deferred<unknown>).resolve(event);
       case 'auth':
-        return void this.onAuth(event.auth.reasonCode ?? 0, event.auth.properties?.authenticationData);
+        return void this.#onAuth(event.auth.reasonCode ?? 0, event.auth.properties?.authenticationData);
       case 'server-disconnect':
         return;
       case 'close':
-        return this.supervisor.closeLink(event.error);
+        return this.#supervisor.closeLink(event.error);
       default: {
         const never: never = event;
         throw localError('INVALID_ARGUMENT', `unknown session event ${(never as SessionEvent).type}`);
@@ -439,48 +443,48 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /** MQTT 5 Server Reference: the next connection goes there (links made from URLs only). */
-  private onRedirect(reference: string, permanent: boolean): void {
+  #onRedirect(reference: string, permanent: boolean): void {
     if (this.options.link) return;
-    const i = this.supervisor.rotationIndex;
-    const address = serverReferenceAddress(reference, this.addresses[i]);
+    const i = this.#supervisor.rotationIndex;
+    const address = serverReferenceAddress(reference, this.#addresses[i]);
     if (address === undefined) return;
-    if (permanent) this.addresses[i] = address;
-    this.supervisor.redirect(makeLink(this.options, address), permanent);
+    if (permanent) this.#addresses[i] = address;
+    this.#supervisor.redirect(makeLink(this.options, address), permanent);
   }
 
-  private async onAuth(reasonCode: number, data: Uint8Array | undefined): Promise<void> {
+  async #onAuth(reasonCode: number, data: Uint8Array | undefined): Promise<void> {
     const auth = this.options.authenticator;
     if (auth === undefined) return;
     try {
       const answer = await auth.challenge(data, reasonCode);
-      this.session.auth(0x18, { authenticationMethod: auth.method, authenticationData: answer });
-      this.supervisor.armTimer();
+      this.#session.auth(0x18, { authenticationMethod: auth.method, authenticationData: answer });
+      this.#supervisor.armTimer();
     } catch (error) {
-      this.supervisor.closeLink(
+      this.#supervisor.closeLink(
         new MqttError('CONNECTION_REFUSED', 'authentication failed', { cause: error }),
       );
     }
   }
 
-  private onMessage(packet: import('../codec/types.ts').PublishPacket): void {
+  #onMessage(packet: import('../codec/types.ts').PublishPacket): void {
     const message = new Message(packet);
     if (this.options.manualAck && packet.qos > 0) {
-      const epoch = this.session.inbound.epoch;
+      const epoch = this.#session.inbound.epoch;
       const id = packet.packetId!;
       const qos = packet.qos as 1 | 2;
       message.ackHandler = (reasonCode) => {
-        const ok = this.session.acknowledge(id, qos, epoch, reasonCode);
-        this.supervisor.armTimer();
+        const ok = this.#session.acknowledge(id, qos, epoch, reasonCode);
+        this.#supervisor.armTimer();
         return ok;
       };
     }
     this.emit('message', message);
-    const subscriptions = this.activeSubscriptions;
+    const subscriptions = this.#activeSubscriptions;
     if (subscriptions === undefined || subscriptions.size === 0) return;
     // Read from the packet, not `message.subscriptionIdentifiers`, which makes a new array per call.
     const raw = packet.properties?.subscriptionIdentifier;
     const ids = raw === undefined ? NO_IDENTIFIERS : Array.isArray(raw) ? raw : [raw];
-    const byFilter = this.identifierByFilter ?? NO_FILTER_IDENTIFIERS;
+    const byFilter = this.#identifierByFilter ?? NO_FILTER_IDENTIFIERS;
     for (const s of subscriptions) {
       if (s.matches(message, ids, byFilter)) s.deliver(message);
     }

@@ -6,13 +6,13 @@
 type Listener<T> = (value: T) => void;
 
 export class Emitter<Events extends Record<string, unknown>> {
-  private readonly listeners: { [K in keyof Events]?: Listener<Events[K]>[] } = {};
+  readonly #listeners: { [K in keyof Events]?: Listener<Events[K]>[] } = {};
 
   /** Calls `listener` on every `event`; returns a function that removes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
-    const list = this.listeners[event] ?? [];
+    const list = this.#listeners[event] ?? [];
     list.push(listener);
-    this.listeners[event] = list;
+    this.#listeners[event] = list;
     return () => this.off(event, listener);
   }
 
@@ -27,7 +27,7 @@ export class Emitter<Events extends Record<string, unknown>> {
 
   /** Removes a listener added with `on` or `once`. */
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
-    const list = this.listeners[event];
+    const list = this.#listeners[event];
     if (list === undefined) return;
     const i = list.indexOf(listener);
     if (i >= 0) list.splice(i, 1);
@@ -35,11 +35,11 @@ export class Emitter<Events extends Record<string, unknown>> {
 
   /** How many listeners `event` has. */
   listenerCount<K extends keyof Events>(event: K): number {
-    return this.listeners[event]?.length ?? 0;
+    return this.#listeners[event]?.length ?? 0;
   }
 
   protected emit<K extends keyof Events>(event: K, value: Events[K]): void {
-    const list = this.listeners[event];
+    const list = this.#listeners[event];
     if (list === undefined || list.length === 0) return;
     for (const listener of list.length === 1 ? list : [...list]) {
       try {

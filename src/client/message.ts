@@ -13,8 +13,8 @@ export class Message {
   /** Set when the broker says this may be a re-delivery. */
   readonly dup: boolean;
   /** As received; undefined when there were none (the getter then makes `{}` once, on demand). */
-  private readonly received: Properties | undefined;
-  private empty: Properties | undefined;
+  readonly #received: Properties | undefined;
+  #empty: Properties | undefined;
   /** @internal */
   readonly packetId: number | undefined;
   /** @internal */
@@ -26,17 +26,17 @@ export class Message {
     this.qos = packet.qos;
     this.retain = packet.retain;
     this.dup = packet.dup;
-    this.received = packet.properties;
-    this.empty = undefined;
+    this.#received = packet.properties;
+    this.#empty = undefined;
     this.packetId = packet.packetId;
     this.ackHandler = undefined;
   }
 
   /** MQTT 5 properties as received (contentType, responseTopic, correlationData, userProperties, ...). */
   get properties(): Properties {
-    if (this.received !== undefined) return this.received;
-    this.empty ??= {};
-    return this.empty;
+    if (this.#received !== undefined) return this.#received;
+    this.#empty ??= {};
+    return this.#empty;
   }
 
   /** The payload decoded as UTF-8 text. */

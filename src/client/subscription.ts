@@ -20,12 +20,12 @@ export class Subscription implements AsyncIterable<Message> {
   readonly granted: number[];
   /** @internal the MQTT 5 subscription identifier, when the broker supports them. */
   readonly identifier: number | undefined;
-  private readonly buffer: Message[] = [];
-  private readonly waiters: Waiter[] = [];
-  private ended: MqttError | undefined;
-  private readonly onMessage: ((message: Message) => void) | undefined;
-  private readonly doUnsubscribe: (s: Subscription) => Promise<void>;
-  private closed = false;
+  readonly #buffer: Message[] = [];
+  readonly #waiters: Waiter[] = [];
+  #ended: MqttError | undefined;
+  readonly #onMessage: ((message: Message) => void) | undefined;
+  readonly #doUnsubscribe: (s: Subscription) => Promise<void>;
+  #closed = false;
 
   /** @internal */
   constructor(
@@ -38,8 +38,8 @@ export class Subscription implements AsyncIterable<Message> {
     this.filters = filters;
     this.granted = granted;
     this.identifier = identifier;
-    this.onMessage = onMessage;
-    this.doUnsubscribe = unsubscribe;
+    this.#onMessage = onMessage;
+    this.#doUnsubscribe = unsubscribe;
   }
 
   /**
@@ -60,49 +60,51 @@ export class Subscription implements AsyncIterable<Message> {
 
   /** @internal */
   deliver(message: Message): void {
-    if (this.closed) return;
-    if (this.onMessage !== undefined) {
-      this.onMessage(message);
+    if (this.#closed) return;
+    if (this.#onMessage !== undefined) {
+      this.#onMessage(message);
       return;
     }
-    const waiter = this.waiters.shift();
+    const waiter = this.#waiters.shift();
     if (waiter !== undefined) waiter.resolve({ value: message, done: false });
-    else this.buffer.push(message);
+    else this.#buffer.push(message);
   }
 
   /** @internal Ends iteration: normally on unsubscribe, with an error when the client closed. */
   end(error?: MqttError): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.ended = error;
-    for (const waiter of this.waiters.splice(0)) {
-      if (error && this.buffer.length === 0) waiter.reject(error);
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ended = error;
+    for (const waiter of this.#waiters.splice(0)) {
+      if (error && this.#buffer.length === 0) waiter.reject(error);
       else waiter.resolve({ value: undefined, done: true });
     }
   }
 
   /** Messages received and not yet taken by the iterator. */
   get pending(): number {
-    return this.buffer.length;
+    return this.#buffer.length;
   }
 
   /** Unsubscribes from the broker and ends the iteration. */
   async unsubscribe(): Promise<void> {
-    if (this.closed) return;
+    if (this.#closed) return;
     this.end();
-    await this.doUnsubscribe(this);
+    await this.#doUnsubscribe(this);
   }
 
   /** `for await (const message of subscription)`; leaving the loop early unsubscribes. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return {
       next: () => {
-        const message = this.buffer.shift();
+        const message = this.#buffer.shift();
         if (message !== undefined) return Promise.resolve({ value: message, done: false });
-        if (this.closed) {
-          return this.ended ? Promise.reject(this.ended) : Promise.resolve({ value: undefined, done: true });
+        if (this.#closed) {
+          return this.#ended
+            ? Promise.reject(this.#ended)
+            : Promise.resolve({ value: undefined, done: true });
         }
-        return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+        return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
       },
       // `break` out of a for-await loop unsubscribes.
       return: async () => {

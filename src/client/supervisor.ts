@@ -75,52 +75,52 @@ function isPermanentRefusal(error: MqttError, version: 4 | 5): boolean {
 }
 
 export class Supervisor {
-  private connection: Connection | undefined;
-  private endConnection: ((cause: MqttError) => void) | undefined;
-  private batch: Uint8Array[] = [];
-  private flushScheduled = false;
-  private timer: unknown;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private readonly stopper = new AbortController();
-  private reachedUp = false;
-  private established = 0;
-  private loopDone: Promise<void> | undefined;
+  #connection: Connection | undefined;
+  #endConnection: ((cause: MqttError) => void) | undefined;
+  #batch: Uint8Array[] = [];
+  #flushScheduled = false;
+  #timer: unknown;
+  #timerAt = Number.POSITIVE_INFINITY;
+  readonly #stopper = new AbortController();
+  #reachedUp = false;
+  #established = 0;
+  #loopDone: Promise<void> | undefined;
   /** The current connection is being ended on purpose, to open the next one at once. */
-  private quietReconnect = false;
+  #quietReconnect = false;
   /** Set by `stop()`: the loop ends and no new connection is opened. */
   stopped = false;
-  private readonly clock: SupervisorClock;
-  private readonly links: Link[];
+  readonly #clock: SupervisorClock;
+  readonly #links: Link[];
   /** Where the next attempt goes instead of the rotation (a server reference), once. */
-  private redirectTo: Link | undefined;
+  #redirectTo: Link | undefined;
   /** A server reference arrived: the next attempt follows it without backoff. */
-  private followReference = false;
-  private index = 0;
+  #followReference = false;
+  #index = 0;
   /** Write-progress watch: armed while the link has not drained. */
-  private drainTimer: unknown;
-  private drainBuffered = 0;
+  #drainTimer: unknown;
+  #drainBuffered = 0;
 
   constructor(
     private readonly session: Session,
     private readonly options: SupervisorOptions,
     private readonly hooks: SupervisorHooks,
   ) {
-    this.clock = options.clock ?? realClock;
-    this.links = [...options.links];
+    this.#clock = options.clock ?? realClock;
+    this.#links = [...options.links];
   }
 
   now(): number {
-    return this.clock.now();
+    return this.#clock.now();
   }
 
   /** Position in the rotation of servers of the link in use or the next one to be tried. */
   get rotationIndex(): number {
-    return this.index % this.links.length;
+    return this.#index % this.#links.length;
   }
 
   /** The link in use or the next one to be tried. */
   get currentLink(): Link {
-    return this.redirectTo ?? this.links[this.index % this.links.length];
+    return this.#redirectTo ?? this.#links[this.#index % this.#links.length];
   }
 
   /**
@@ -128,24 +128,24 @@ export class Supervisor {
    * move (0x9D) also replaces the current server in the rotation.
    */
   redirect(link: Link, permanent: boolean): void {
-    if (permanent) this.links[this.index % this.links.length] = link;
-    else this.redirectTo = link;
-    this.followReference = true;
+    if (permanent) this.#links[this.#index % this.#links.length] = link;
+    else this.#redirectTo = link;
+    this.#followReference = true;
   }
 
   start(): void {
-    this.loopDone ??= this.loop();
+    this.#loopDone ??= this.#loop();
   }
 
   /** The session reached CONNACK; returns how many connections have so far. */
   markUp(): number {
-    this.reachedUp = true;
-    return ++this.established;
+    this.#reachedUp = true;
+    return ++this.#established;
   }
 
   /** The session asks for the link to be closed (timeout, protocol error, refusal, server DISCONNECT). */
   closeLink(cause: MqttError): void {
-    this.endConnection?.(cause);
+    this.#endConnection?.(cause);
   }
 
   /**
@@ -153,27 +153,27 @@ export class Supervisor {
    * server, without reporting an outage (MQTT 3.1.1 cleanInit's clean connect).
    */
   reconnectNow(): void {
-    this.quietReconnect = true;
-    this.endConnection?.(new MqttError('CONNECTION_LOST', 'reconnecting'));
+    this.#quietReconnect = true;
+    this.#endConnection?.(new MqttError('CONNECTION_LOST', 'reconnecting'));
   }
 
   /** Bytes from the session: written in one batch at the end of this turn. */
   write(bytes: Uint8Array): void {
-    if (this.connection === undefined) return;
-    this.batch.push(bytes);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
+    if (this.#connection === undefined) return;
+    this.#batch.push(bytes);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
       deferFlush(this.flush);
     }
   }
 
   /** Writes now what is batched (before a close, so DISCONNECT goes out). */
   readonly flush = (): void => {
-    this.flushScheduled = false;
-    const batch = this.batch;
+    this.#flushScheduled = false;
+    const batch = this.#batch;
     if (batch.length === 0) return;
-    this.batch = [];
-    const connection = this.connection;
+    this.#batch = [];
+    const connection = this.#connection;
     if (connection === undefined) return;
     // The write barrier: nothing reaches the wire that the store could forget.
     this.options.store?.sync();
@@ -188,7 +188,7 @@ export class Supervisor {
         pos += b.length;
       }
     }
-    if (!connection.write(bytes)) this.watchDrain();
+    if (!connection.write(bytes)) this.#watchDrain();
   };
 
   /**
@@ -196,17 +196,17 @@ export class Supervisor {
    * progress; one whose buffer has not shrunk for `writeTimeout` is dead
    * (a stalled radio, a send window that never opens).
    */
-  private watchDrain(): void {
-    if (this.drainTimer !== undefined || this.connection === undefined) return;
-    this.drainBuffered = this.connection.bufferedAmount;
-    this.drainTimer = this.clock.setTimeout(this.onDrainTimer, this.options.writeTimeout);
+  #watchDrain(): void {
+    if (this.#drainTimer !== undefined || this.#connection === undefined) return;
+    this.#drainBuffered = this.#connection.bufferedAmount;
+    this.#drainTimer = this.#clock.setTimeout(this.#onDrainTimer, this.options.writeTimeout);
   }
 
-  private readonly onDrainTimer = (): void => {
-    this.drainTimer = undefined;
-    const connection = this.connection;
+  readonly #onDrainTimer = (): void => {
+    this.#drainTimer = undefined;
+    const connection = this.#connection;
     if (connection === undefined || connection.bufferedAmount === 0) return;
-    if (connection.bufferedAmount < this.drainBuffered) return this.watchDrain();
+    if (connection.bufferedAmount < this.#drainBuffered) return this.#watchDrain();
     this.closeLink(
       new MqttError(
         'TIMEOUT',
@@ -215,63 +215,63 @@ export class Supervisor {
     );
   };
 
-  private readonly onDrain = (): void => {
-    if (this.drainTimer === undefined) return;
-    this.clock.clearTimeout(this.drainTimer);
-    this.drainTimer = undefined;
+  readonly #onDrain = (): void => {
+    if (this.#drainTimer === undefined) return;
+    this.#clock.clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
   };
 
   /** Re-arms the timer for the session's next deadline; called after every input to the session. */
   armTimer(): void {
     const deadline = this.session.nextDeadline();
-    if (deadline === Number.POSITIVE_INFINITY || (this.timer !== undefined && this.timerAt <= deadline))
+    if (deadline === Number.POSITIVE_INFINITY || (this.#timer !== undefined && this.#timerAt <= deadline))
       return;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timerAt = deadline;
-    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, deadline - this.clock.now()));
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, deadline - this.#clock.now()));
   }
 
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    this.session.tick(this.clock.now());
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.session.tick(this.#clock.now());
     this.armTimer();
   };
 
   /** Ends the loop and closes the link; resolves when everything is down. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.stopper.abort();
+    this.#stopper.abort();
     this.flush();
-    this.endConnection?.(new MqttError('CLIENT_CLOSED', 'the client was closed'));
-    this.clearTimer();
-    await this.loopDone;
+    this.#endConnection?.(new MqttError('CLIENT_CLOSED', 'the client was closed'));
+    this.#clearTimer();
+    await this.#loopDone;
   }
 
-  private clearTimer(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
+  #clearTimer(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
   }
 
-  private async loop(): Promise<void> {
+  async #loop(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
       const link = this.currentLink;
-      const redirected = this.redirectTo !== undefined;
-      this.redirectTo = undefined;
-      this.reachedUp = false;
-      const { cause, opened } = await this.runConnection(link);
-      this.session.linkDown(this.clock.now());
-      this.clearTimer();
+      const redirected = this.#redirectTo !== undefined;
+      this.#redirectTo = undefined;
+      this.#reachedUp = false;
+      const { cause, opened } = await this.#runConnection(link);
+      this.session.linkDown(this.#clock.now());
+      this.#clearTimer();
       if (this.stopped) break;
-      if (this.quietReconnect) {
-        this.quietReconnect = false;
+      if (this.#quietReconnect) {
+        this.#quietReconnect = false;
         continue;
       }
-      const wasUp = this.reachedUp;
+      const wasUp = this.#reachedUp;
       this.hooks.down(cause, wasUp);
-      if (!wasUp && this.established === 0 && isPermanentRefusal(cause, this.session.version)) {
+      if (!wasUp && this.#established === 0 && isPermanentRefusal(cause, this.session.version)) {
         this.hooks.fatal(cause);
         break;
       }
@@ -280,27 +280,27 @@ export class Supervisor {
       } else {
         failures++;
         // Try the next server; a failed redirect falls back to the rotation where it was.
-        if (!redirected) this.index++;
+        if (!redirected) this.#index++;
       }
       // Stay down for the quiet period (resetting the link meanwhile), so every hop sees the
       // link die and the next attempt starts from a known state. Only once the link had opened:
       // a failed open left nothing behind.
-      if (opened) await this.quiet(link);
+      if (opened) await this.#quiet(link);
       // A server reference is followed once the quiet period is over; anything else backs off.
-      if (!this.followReference) await this.sleep(this.backoff(failures));
-      this.followReference = false;
+      if (!this.#followReference) await this.#sleep(this.backoff(failures));
+      this.#followReference = false;
     }
-    this.clearTimer();
+    this.#clearTimer();
   }
 
   /** The quiet period, with the link's own reset (bounded by connectTimeout) running meanwhile. */
-  private async quiet(link: Link): Promise<void> {
-    const waits = [this.sleep(this.options.quietPeriod)];
+  async #quiet(link: Link): Promise<void> {
+    const waits = [this.#sleep(this.options.quietPeriod)];
     if (link.reset !== undefined) {
-      const resetting = link.reset(this.stopper.signal).catch(() => {
+      const resetting = link.reset(this.#stopper.signal).catch(() => {
         // A reset that fails is followed by a normal attempt, whose failure is then reported.
       });
-      waits.push(Promise.race([resetting, this.sleep(this.options.connectTimeout)]));
+      waits.push(Promise.race([resetting, this.#sleep(this.options.connectTimeout)]));
     }
     await Promise.all(waits);
   }
@@ -309,15 +309,15 @@ export class Supervisor {
   backoff(failures: number): number {
     const { reconnectPeriod, reconnectPeriodMax } = this.options;
     const cap = Math.min(reconnectPeriodMax, reconnectPeriod * 2 ** Math.min(failures, 20));
-    return Math.max(10, this.clock.random() * cap);
+    return Math.max(10, this.#clock.random() * cap);
   }
 
-  private sleep(ms: number): Promise<void> {
+  #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
-      const clock = this.clock;
+      const clock = this.#clock;
       const timer = clock.setTimeout(done, ms);
-      const signal = this.stopper.signal;
+      const signal = this.#stopper.signal;
       function done() {
         clock.clearTimeout(timer);
         signal.removeEventListener('abort', done);
@@ -328,15 +328,15 @@ export class Supervisor {
   }
 
   /** One connection, from opening the link to its end; resolves with why it ended and whether the link had opened. */
-  private runConnection(link: Link): Promise<{ cause: MqttError; opened: boolean }> {
+  #runConnection(link: Link): Promise<{ cause: MqttError; opened: boolean }> {
     return new Promise((resolve) => {
       let ended = false;
       let connection: Connection | undefined;
       // Aborts the open on stop; dropped once open (from then on `stop` ends the connection itself).
       let opening: AbortController | undefined = new AbortController();
       const onStop = () => opening?.abort();
-      this.stopper.signal.addEventListener('abort', onStop);
-      const clock = this.clock;
+      this.#stopper.signal.addEventListener('abort', onStop);
+      const clock = this.#clock;
       // Dropped once cleared: `finish` lives as long as the connection and would keep it.
       let openTimer: unknown = clock.setTimeout(() => {
         finish(new MqttError('TIMEOUT', `could not open ${link.name} in time`));
@@ -346,19 +346,19 @@ export class Supervisor {
         ended = true;
         if (openTimer !== undefined) clock.clearTimeout(openTimer);
         openTimer = undefined;
-        this.stopper.signal.removeEventListener('abort', onStop);
+        this.#stopper.signal.removeEventListener('abort', onStop);
         this.flush();
-        if (this.drainTimer !== undefined) clock.clearTimeout(this.drainTimer);
-        this.drainTimer = undefined;
-        this.connection = undefined;
-        this.endConnection = undefined;
-        this.batch = [];
+        if (this.#drainTimer !== undefined) clock.clearTimeout(this.#drainTimer);
+        this.#drainTimer = undefined;
+        this.#connection = undefined;
+        this.#endConnection = undefined;
+        this.#batch = [];
         opening?.abort();
         opening = undefined;
         connection?.close();
         resolve({ cause, opened: connection !== undefined });
       };
-      this.endConnection = finish;
+      this.#endConnection = finish;
       if (this.stopped) return finish(new MqttError('CLIENT_CLOSED', 'the client was closed'));
       link
         .open(
@@ -368,7 +368,7 @@ export class Supervisor {
               this.session.received(chunk, clock.now());
               this.armTimer();
             },
-            drain: this.onDrain,
+            drain: this.#onDrain,
             close: (error) =>
               finish(
                 new MqttError('CONNECTION_LOST', `${link.name} closed${error ? `: ${error.message}` : ''}`, {
@@ -386,11 +386,11 @@ export class Supervisor {
             }
             clock.clearTimeout(openTimer);
             openTimer = undefined;
-            this.stopper.signal.removeEventListener('abort', onStop);
+            this.#stopper.signal.removeEventListener('abort', onStop);
             opening = undefined;
             connection = opened;
-            this.connection = opened;
-            this.session.linkUp(clock.now(), this.options.clean({ established: this.established }));
+            this.#connection = opened;
+            this.session.linkUp(clock.now(), this.options.clean({ established: this.#established }));
             this.armTimer();
           },
           (error: unknown) => {

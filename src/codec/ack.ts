@@ -10,7 +10,7 @@ import { propertiesSize, readProperties, writeProperties } from './properties.ts
 import type { AckPacket, AuthPacket, DisconnectPacket, ProtocolVersion } from './types.ts';
 import { checkPacketId, type Reader, readPacketId, varintSize, writeU16 } from './wire.ts';
 
-type AckType = 'puback' | 'pubrec' | 'pubrel' | 'pubcomp';
+export type AckType = 'puback' | 'pubrec' | 'pubrel' | 'pubcomp';
 const TYPE_NUMBER = PACKET_TYPE_NUMBER;
 
 let propsSize = 0;

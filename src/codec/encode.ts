@@ -3,7 +3,7 @@
  * Uint8Array (or the caller's buffer). No intermediate arrays.
  */
 import { localError } from '../errors.ts';
-import { ackSize, disconnectSize, writeAck, writeDisconnect } from './ack.ts';
+import { type AckType, ackSize, disconnectSize, writeAck, writeDisconnect } from './ack.ts';
 import { connackSize, connectSize, writeConnack, writeConnect } from './connect.ts';
 import { PACKET_TYPE_NUMBER } from './constants.ts';
 import { publishFlags, publishSize, writePublish } from './publish.ts';
@@ -15,80 +15,83 @@ import {
   writeSubscribe,
   writeUnsubscribe,
 } from './subscribe.ts';
-import type { Packet, ProtocolVersion } from './types.ts';
+import type {
+  AckPacket,
+  AuthPacket,
+  DisconnectPacket,
+  Packet,
+  ProtocolVersion,
+  SubackPacket,
+  UnsubackPacket,
+} from './types.ts';
 import { MAX_VARINT, varintSize, writeVarint } from './wire.ts';
 
-function unreachable(p: never): never {
-  throw localError('INVALID_ARGUMENT', `unknown packet type ${(p as { type: string }).type}`);
+/** Measures and writes the body of one packet type (everything after the fixed header). */
+export interface PacketWriter<P extends Packet> {
+  size(p: P, version: ProtocolVersion): number;
+  write(buf: Uint8Array, pos: number, p: P, version: ProtocolVersion): number;
 }
 
-/** The size of everything after the fixed header (the Remaining Length). */
-function bodySize(p: Packet, version: ProtocolVersion): number {
-  switch (p.type) {
-    case 'publish':
-      return publishSize(p, version);
-    case 'puback':
-    case 'pubrec':
-    case 'pubrel':
-    case 'pubcomp':
-      return ackSize(p, version);
-    case 'connect':
-      return connectSize(p);
-    case 'connack':
-      return connackSize(p, version);
-    case 'subscribe':
-      return subscribeSize(p, version);
-    case 'suback':
-    case 'unsuback':
-      return subackSize(p, version);
-    case 'unsubscribe':
-      return unsubscribeSize(p, version);
-    case 'pingreq':
-    case 'pingresp':
-      return 0;
-    case 'disconnect':
-    case 'auth':
-      return disconnectSize(p, version);
-    default:
-      return unreachable(p);
-  }
-}
+/**
+ * A writer per packet type. The client's own table (client-role.ts) leaves
+ * out the packets only a broker sends, so a client bundle does not carry
+ * their encoding; `encode` below has them all.
+ */
+export type PacketWriters = { readonly [T in Packet['type']]?: PacketWriter<Extract<Packet, { type: T }>> };
 
-function writeBody(buf: Uint8Array, pos: number, p: Packet, version: ProtocolVersion): number {
-  switch (p.type) {
-    case 'publish':
-      return writePublish(buf, pos, p, version);
-    case 'puback':
-    case 'pubrec':
-    case 'pubrel':
-    case 'pubcomp':
-      return writeAck(buf, pos, p, version);
-    case 'connect':
-      return writeConnect(buf, pos, p);
-    case 'connack':
-      return writeConnack(buf, pos, p, version);
-    case 'subscribe':
-      return writeSubscribe(buf, pos, p, version);
-    case 'suback':
-    case 'unsuback':
-      return writeSuback(buf, pos, p, version);
-    case 'unsubscribe':
-      return writeUnsubscribe(buf, pos, p, version);
-    case 'pingreq':
-    case 'pingresp':
-      return pos;
-    case 'disconnect':
-    case 'auth':
-      return writeDisconnect(buf, pos, p, version);
-    default:
-      return unreachable(p);
-  }
+const ACK: PacketWriter<AckPacket<AckType>> = { size: ackSize, write: writeAck };
+const EMPTY_BODY: PacketWriter<Packet> = { size: () => 0, write: (_buf, pos) => pos };
+const DISCONNECT: PacketWriter<DisconnectPacket | AuthPacket> = {
+  size: disconnectSize,
+  write: writeDisconnect,
+};
+
+/** The writers for the packets a client sends: what client-role.ts encodes with. */
+export const CLIENT_WRITERS: PacketWriters = {
+  connect: { size: connectSize, write: writeConnect },
+  publish: { size: publishSize, write: writePublish },
+  puback: ACK,
+  pubrec: ACK,
+  pubrel: ACK,
+  pubcomp: ACK,
+  subscribe: { size: subscribeSize, write: writeSubscribe },
+  unsubscribe: { size: unsubscribeSize, write: writeUnsubscribe },
+  pingreq: EMPTY_BODY,
+  disconnect: DISCONNECT,
+  auth: DISCONNECT,
+};
+
+const SUBACK: PacketWriter<SubackPacket | UnsubackPacket> = { size: subackSize, write: writeSuback };
+
+/** Every packet, a broker's too. */
+const ALL_WRITERS: PacketWriters = {
+  connect: { size: connectSize, write: writeConnect },
+  connack: { size: connackSize, write: writeConnack },
+  publish: { size: publishSize, write: writePublish },
+  puback: ACK,
+  pubrec: ACK,
+  pubrel: ACK,
+  pubcomp: ACK,
+  subscribe: { size: subscribeSize, write: writeSubscribe },
+  suback: SUBACK,
+  unsubscribe: { size: unsubscribeSize, write: writeUnsubscribe },
+  unsuback: SUBACK,
+  pingreq: EMPTY_BODY,
+  pingresp: EMPTY_BODY,
+  disconnect: DISCONNECT,
+  auth: DISCONNECT,
+};
+
+function writerFor(p: Packet, writers: PacketWriters): PacketWriter<Packet> {
+  // Object.hasOwn: a type such as 'toString' must not find Object.prototype's.
+  const writer = Object.hasOwn(writers, p.type) ? writers[p.type] : undefined;
+  if (writer === undefined) throw localError('INVALID_ARGUMENT', `unknown packet type ${p.type}`);
+  return writer as PacketWriter<Packet>;
 }
 
 /** The first byte: packet type in the high nibble, flags in the low one. */
 function firstByte(p: Packet): number {
-  const type = PACKET_TYPE_NUMBER[p.type];
-  if (type === undefined) throw localError('INVALID_ARGUMENT', `unknown packet type ${p.type}`);
+  const type = PACKET_TYPE_NUMBER[p.type]; // known: writerFor has checked the type
   if (p.type === 'publish') return (type << 4) | publishFlags(p);
   // PUBREL, SUBSCRIBE and UNSUBSCRIBE have reserved flags 0010 [MQTT-2.2.2-1].
   if (p.type === 'pubrel' || p.type === 'subscribe' || p.type === 'unsubscribe') return (type << 4) | 0x02;
@@ -102,8 +105,8 @@ function versionOf(p: Packet, version: ProtocolVersion): ProtocolVersion {
   return v;
 }
 
-function measure(p: Packet, version: ProtocolVersion): number {
-  const body = bodySize(p, version);
+function measure(p: Packet, version: ProtocolVersion, writer: PacketWriter<Packet>): number {
+  const body = writer.size(p, version);
   if (body > MAX_VARINT)
     throw localError('PACKET_TOO_LARGE', `packet body of ${body} bytes exceeds MQTT's limit`);
   return body;
@@ -111,7 +114,7 @@ function measure(p: Packet, version: ProtocolVersion): number {
 
 /** The number of bytes `packet` encodes to, fixed header included. */
 export function encodedLength(packet: Packet, version: ProtocolVersion): number {
-  const body = measure(packet, versionOf(packet, version));
+  const body = measure(packet, versionOf(packet, version), writerFor(packet, ALL_WRITERS));
   return 1 + varintSize(body) + body;
 }
 
@@ -143,10 +146,16 @@ function allocate(size: number): Uint8Array {
  * Uint8Array (a packet of up to 4 KiB is a view into a shared slab).
  */
 export function encode(packet: Packet, version: ProtocolVersion): Uint8Array {
+  return encodeWith(ALL_WRITERS, packet, version);
+}
+
+/** `encode` with a given table of writers: a packet type missing from it is INVALID_ARGUMENT. */
+export function encodeWith(writers: PacketWriters, packet: Packet, version: ProtocolVersion): Uint8Array {
+  const writer = writerFor(packet, writers);
   const v = versionOf(packet, version);
-  const body = measure(packet, v);
+  const body = measure(packet, v, writer);
   const buf = allocate(1 + varintSize(body) + body);
-  write(buf, 0, packet, v, body);
+  write(buf, 0, packet, v, body, writer);
   return buf;
 }
 
@@ -156,8 +165,9 @@ export function encode(packet: Packet, version: ProtocolVersion): Uint8Array {
  * packet does not fit, writing nothing.
  */
 export function encodeInto(packet: Packet, version: ProtocolVersion, target: Uint8Array, offset = 0): number {
+  const writer = writerFor(packet, ALL_WRITERS);
   const v = versionOf(packet, version);
-  const body = measure(packet, v);
+  const body = measure(packet, v, writer);
   const total = 1 + varintSize(body) + body;
   if (offset < 0 || offset + total > target.length) {
     throw localError(
@@ -165,14 +175,21 @@ export function encodeInto(packet: Packet, version: ProtocolVersion, target: Uin
       `packet of ${total} bytes does not fit the target at offset ${offset}`,
     );
   }
-  write(target, offset, packet, v, body);
+  write(target, offset, packet, v, body, writer);
   return total;
 }
 
-function write(buf: Uint8Array, pos: number, p: Packet, version: ProtocolVersion, body: number): void {
+function write(
+  buf: Uint8Array,
+  pos: number,
+  p: Packet,
+  version: ProtocolVersion,
+  body: number,
+  writer: PacketWriter<Packet>,
+): void {
   buf[pos] = firstByte(p);
   const start = writeVarint(buf, pos + 1, body);
-  const end = writeBody(buf, start, p, version);
+  const end = writer.write(buf, start, p, version);
   // Cheap insurance: a size bug would otherwise put a corrupt packet on the wire.
   if (end - start !== body)
     throw new Error(`steadfast-mqtt bug: ${p.type} measured ${body} bytes, wrote ${end - start}`);

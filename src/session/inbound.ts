@@ -8,7 +8,7 @@
  * delivered again.
  */
 
-import { encode } from '../codec/encode.ts';
+import { encodeFromClient } from '../codec/client-role.ts';
 import type { AckPacket, ProtocolVersion, PublishPacket } from '../codec/types.ts';
 import { isWellFormedUtf8 } from '../codec/utf8.ts';
 import { MqttError } from '../errors.ts';
@@ -27,25 +27,25 @@ type Qos2State = InboundQos2State;
 export class Inbound {
   /** QoS 2 packet ids between PUBLISH and PUBREL. Part of the session: survives reconnects. */
   get qos2(): Map<number, Qos2State> {
-    this.qos2Map ??= new Map();
-    return this.qos2Map;
+    this.#qos2Map ??= new Map();
+    return this.#qos2Map;
   }
   /** Made on first use (~200 bytes): most clients never receive QoS 2. */
-  private qos2Map: Map<number, Qos2State> | undefined;
+  #qos2Map: Map<number, Qos2State> | undefined;
   /** QoS 1 ids delivered on this connection and not yet acknowledged (manual ack). */
-  private qos1Pending: Set<number> | undefined;
+  #qos1Pending: Set<number> | undefined;
   /**
    * QoS 2 ids held whose PUBLISH came on this connection: what counts against
    * our Receive Maximum, which applies per connection (5.0 section 4.9). Ids
    * held from an earlier connection await only a PUBREL, which the broker's
    * restarted send quota does not count.
    */
-  private qos2ThisConnection: Set<number> | undefined;
+  #qos2ThisConnection: Set<number> | undefined;
   readonly aliases = new InboundAliases();
-  private version: ProtocolVersion = 5;
+  #version: ProtocolVersion = 5;
   /** Counts connections, so that a manual ack for a message of an earlier connection is dropped. */
   epoch = 0;
-  private connected = false;
+  #connected = false;
 
   constructor(
     private readonly io: InboundIo,
@@ -66,22 +66,22 @@ export class Inbound {
   }
 
   up(version: ProtocolVersion, topicAliasMaximum: number, sessionPresent: boolean): void {
-    this.connected = true;
-    this.version = version;
+    this.#connected = true;
+    this.#version = version;
     this.epoch++;
     // Both made on first use, as most clients never receive QoS 1/2 (or never ack by hand).
-    this.qos1Pending?.clear();
-    this.qos2ThisConnection?.clear();
+    this.#qos1Pending?.clear();
+    this.#qos2ThisConnection?.clear();
     this.aliases.reset(topicAliasMaximum);
     // A broker without our session will not send PUBREL for ids we hold.
-    if (!sessionPresent && this.qos2Map !== undefined && this.qos2Map.size > 0) {
-      this.qos2Map.clear();
+    if (!sessionPresent && this.#qos2Map !== undefined && this.#qos2Map.size > 0) {
+      this.#qos2Map.clear();
       this.store?.clearInbound();
     }
   }
 
   down(): void {
-    this.connected = false;
+    this.#connected = false;
   }
 
   onPublish(p: PublishPacket): void {
@@ -91,7 +91,7 @@ export class Inbound {
       // Flagged as UTF-8 but is not: refuse it with 0x99 Payload format invalid, never deliver it [MQTT-3.3.2-4].
       if (p.qos > 0) {
         const type = p.qos === 1 ? 'puback' : 'pubrec';
-        this.io.send(encode({ type, packetId: p.packetId!, reasonCode: 0x99 }, this.version));
+        this.io.send(encodeFromClient({ type, packetId: p.packetId!, reasonCode: 0x99 }, this.#version));
       }
       return;
     }
@@ -101,25 +101,25 @@ export class Inbound {
     }
     const id = p.packetId!;
     if (p.qos === 1) {
-      this.checkQuota(this.qos1Pending?.has(id) ? 0 : 1);
+      this.#checkQuota(this.#qos1Pending?.has(id) ? 0 : 1);
       if (this.manualAck) {
-        this.qos1Pending ??= new Set();
-        this.qos1Pending.add(id);
+        this.#qos1Pending ??= new Set();
+        this.#qos1Pending.add(id);
       }
       this.io.emit({ type: 'message', message: p });
-      if (!this.manualAck) this.io.send(encode({ type: 'puback', packetId: id }, this.version));
+      if (!this.manualAck) this.io.send(encodeFromClient({ type: 'puback', packetId: id }, this.#version));
       return;
     }
-    this.qos2ThisConnection ??= new Set();
-    const thisConnection = this.qos2ThisConnection;
+    this.#qos2ThisConnection ??= new Set();
+    const thisConnection = this.#qos2ThisConnection;
     if (!thisConnection.has(id)) {
-      this.checkQuota(1);
+      this.#checkQuota(1);
       thisConnection.add(id);
     }
     const state = this.qos2.get(id);
     if (state !== undefined) {
       // Already delivered: never again. Repeat PUBREC if it went out; otherwise the app still owes its ack.
-      if (state === 'acked') this.io.send(encode({ type: 'pubrec', packetId: id }, this.version));
+      if (state === 'acked') this.io.send(encodeFromClient({ type: 'pubrec', packetId: id }, this.#version));
       return;
     }
     this.qos2.set(id, 'delivered');
@@ -132,24 +132,24 @@ export class Inbound {
       this.store.sync();
     }
     this.io.emit({ type: 'message', message: p });
-    if (!this.manualAck) this.ackQos2(id, 0);
+    if (!this.manualAck) this.#ackQos2(id, 0);
   }
 
-  private ackQos2(id: number, reasonCode: number): void {
+  #ackQos2(id: number, reasonCode: number): void {
     if (reasonCode >= 0x80) {
       // A refused QoS 2 message ends here: the broker sends no PUBREL for it.
       this.qos2.delete(id);
-      this.qos2ThisConnection?.delete(id);
+      this.#qos2ThisConnection?.delete(id);
       this.store?.removeInbound(id);
     } else {
       if (this.manualAck && this.qos2.get(id) === 'delivered') this.store?.setInbound(id, 'acked');
       this.qos2.set(id, 'acked');
     }
-    this.io.send(encode({ type: 'pubrec', packetId: id, reasonCode }, this.version));
+    this.io.send(encodeFromClient({ type: 'pubrec', packetId: id, reasonCode }, this.#version));
   }
 
-  private checkQuota(adding: number): void {
-    const held = (this.qos1Pending?.size ?? 0) + (this.qos2ThisConnection?.size ?? 0) + adding;
+  #checkQuota(adding: number): void {
+    const held = (this.#qos1Pending?.size ?? 0) + (this.#qos2ThisConnection?.size ?? 0) + adding;
     if (held > this.receiveMaximum) {
       throw new MqttError(
         'PROTOCOL_ERROR',
@@ -165,10 +165,10 @@ export class Inbound {
   onPubrel(p: AckPacket<'pubrel'>): void {
     const known = this.qos2.delete(p.packetId);
     if (known) this.store?.removeInbound(p.packetId);
-    this.qos2ThisConnection?.delete(p.packetId);
+    this.#qos2ThisConnection?.delete(p.packetId);
     // Unknown id: we released it already (a repeated PUBREL); still complete the broker's flow.
-    const reasonCode = known || this.version === 4 ? 0 : 0x92;
-    this.io.send(encode({ type: 'pubcomp', packetId: p.packetId, reasonCode }, this.version));
+    const reasonCode = known || this.#version === 4 ? 0 : 0x92;
+    this.io.send(encodeFromClient({ type: 'pubcomp', packetId: p.packetId, reasonCode }, this.#version));
   }
 
   /**
@@ -178,14 +178,14 @@ export class Inbound {
    */
   acknowledge(packetId: number, qos: 1 | 2, epoch: number, reasonCode = 0): boolean {
     if (qos === 1) {
-      if (epoch !== this.epoch || !this.connected || !this.qos1Pending?.delete(packetId)) return false;
-      this.io.send(encode({ type: 'puback', packetId, reasonCode }, this.version));
+      if (epoch !== this.epoch || !this.#connected || !this.#qos1Pending?.delete(packetId)) return false;
+      this.io.send(encodeFromClient({ type: 'puback', packetId, reasonCode }, this.#version));
       return true;
     }
     // QoS 2 state belongs to the session, not the connection: the ack counts whenever it comes.
     if (this.qos2.get(packetId) !== 'delivered') return false;
-    if (this.connected) {
-      this.ackQos2(packetId, reasonCode);
+    if (this.#connected) {
+      this.#ackQos2(packetId, reasonCode);
     } else if (reasonCode >= 0x80) {
       this.qos2.delete(packetId);
       this.store?.removeInbound(packetId);

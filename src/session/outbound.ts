@@ -8,7 +8,7 @@
  * number of reconnects.
  */
 
-import { encode } from '../codec/encode.ts';
+import { encodeFromClient } from '../codec/client-role.ts';
 import { reasonCodeName } from '../codec/reason-codes.ts';
 import type { AckPacket, Properties, ProtocolVersion, PublishPacket, QoS } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
@@ -36,24 +36,24 @@ interface OutboundIo {
 
 export class Outbound {
   /** Made on first use (~200 bytes): an idle client never needs it. */
-  private inflightMap: Map<number, OutboundRecord> | undefined;
+  #inflightMap: Map<number, OutboundRecord> | undefined;
 
   /** QoS 1/2 messages sent and not finished, by packet id, in the order they were first sent. */
   get inflight(): Map<number, OutboundRecord> {
-    this.inflightMap ??= new Map();
-    return this.inflightMap;
+    this.#inflightMap ??= new Map();
+    return this.#inflightMap;
   }
   /** Messages not sent yet, in publish order, with the bounds on what the client holds. */
   readonly queue: PublishQueue;
   /** In-flight messages to send again on this connection, in order (after a reconnect). */
-  private resend: OutboundRecord[] = [];
-  private resendNext = 0;
-  private limits: BrokerLimits | undefined;
-  private nextKey = 1;
+  #resend: OutboundRecord[] = [];
+  #resendNext = 0;
+  #limits: BrokerLimits | undefined;
+  #nextKey = 1;
   /** PUBLISH and PUBREL packets sent again after a reconnect, since the session began. */
   resent = 0;
   /** `{ topicAlias: n }` by n, shared by every PUBLISH that has no other property; never modified. */
-  private readonly aliasOnly: Properties[] = [];
+  readonly #aliasOnly: Properties[] = [];
 
   constructor(
     private readonly io: OutboundIo,
@@ -65,7 +65,7 @@ export class Outbound {
     this.queue = new PublishQueue(
       queueLimits,
       (dropped) =>
-        this.fail(dropped, new MqttError('QUEUE_FULL', 'dropped from a full queue to make room (QoS 0)')),
+        this.#fail(dropped, new MqttError('QUEUE_FULL', 'dropped from a full queue to make room (QoS 0)')),
       (accepted) => {
         if (accepted.message.qos > 0) this.store?.addOutbound(accepted);
       },
@@ -80,7 +80,7 @@ export class Outbound {
   /** Accepts a publication; it goes out now if the link is up and the quota allows. */
   publish(message: OutboundMessage, token: unknown, now: number): void {
     const record: OutboundRecord = {
-      key: this.nextKey++,
+      key: this.#nextKey++,
       message,
       packetId: 0,
       state: 'queued',
@@ -88,14 +88,14 @@ export class Outbound {
       token,
     };
     if (this.queue.offer(record) === 'rejected') {
-      return this.fail(record, new MqttError('QUEUE_FULL', 'the outbound queue is full'));
+      return this.#fail(record, new MqttError('QUEUE_FULL', 'the outbound queue is full'));
     }
-    if (this.limits !== undefined) this.pump(now);
+    if (this.#limits !== undefined) this.pump(now);
   }
 
   /** Puts back a record restored from a store: in flight when it has a packet id, else queued. */
   restore(record: OutboundRecord): void {
-    this.nextKey = Math.max(this.nextKey, record.key + 1);
+    this.#nextKey = Math.max(this.#nextKey, record.key + 1);
     if (record.state === 'queued') {
       this.queue.restore(record, true);
     } else {
@@ -112,31 +112,31 @@ export class Outbound {
    * [MQTT-3.2.2-5], and re-sending its PUBLISH could only duplicate it.
    */
   up(limits: BrokerLimits, now: number, sessionPresent = true): void {
-    this.limits = limits;
+    this.#limits = limits;
     if (!sessionPresent) {
-      for (const record of this.inflightMap === undefined ? [] : [...this.inflightMap.values()]) {
-        if (record.state === 'received') this.complete(record, 0, undefined);
+      for (const record of this.#inflightMap === undefined ? [] : [...this.#inflightMap.values()]) {
+        if (record.state === 'received') this.#complete(record, 0, undefined);
       }
     }
-    this.resend = this.inflightMap === undefined ? [] : [...this.inflightMap.values()];
-    this.resendNext = 0;
+    this.#resend = this.#inflightMap === undefined ? [] : [...this.#inflightMap.values()];
+    this.#resendNext = 0;
     this.pump(now);
   }
 
   down(): void {
-    this.limits = undefined;
-    this.resend = [];
-    this.resendNext = 0;
+    this.#limits = undefined;
+    this.#resend = [];
+    this.#resendNext = 0;
   }
 
   /** Sends as much as the broker's quota allows: re-sends first, in order, then new messages. */
   pump(now: number): void {
-    const limits = this.limits;
-    while (limits !== undefined && this.limits === limits) {
-      const active = (this.inflightMap?.size ?? 0) - (this.resend.length - this.resendNext);
-      if (this.resendNext < this.resend.length) {
+    const limits = this.#limits;
+    while (limits !== undefined && this.#limits === limits) {
+      const active = (this.#inflightMap?.size ?? 0) - (this.#resend.length - this.#resendNext);
+      if (this.#resendNext < this.#resend.length) {
         if (active >= limits.sendQuota) return;
-        this.sendAgain(this.resend[this.resendNext++]);
+        this.#sendAgain(this.#resend[this.#resendNext++]);
         continue;
       }
       const next = this.queue.peek();
@@ -145,30 +145,30 @@ export class Outbound {
         return;
       }
       if (next.message.qos > 0 && active >= limits.sendQuota) return;
-      this.sendFirst(this.queue.shift(), limits, now);
+      this.#sendFirst(this.queue.shift(), limits, now);
     }
   }
 
   /** Ends a publication that was not accepted, or that left the queue and never went out. */
-  private fail(record: OutboundRecord, error: MqttError): void {
+  #fail(record: OutboundRecord, error: MqttError): void {
     this.io.emit({ type: 'publish-failed', token: record.token, error });
   }
 
   /** A held message leaves the client for good: out of the store, its room freed. */
-  private drop(record: OutboundRecord): void {
+  #drop(record: OutboundRecord): void {
     if (record.message.qos > 0) this.store?.removeOutbound(record);
     this.queue.release(record);
   }
 
-  private sendFirst(record: OutboundRecord, limits: BrokerLimits, now: number): void {
+  #sendFirst(record: OutboundRecord, limits: BrokerLimits, now: number): void {
     const m = record.message;
     if (m.qos > limits.maximumQoS) {
-      this.drop(record);
-      return this.fail(record, refusal(0x9b, `the broker supports QoS up to ${limits.maximumQoS}`));
+      this.#drop(record);
+      return this.#fail(record, refusal(0x9b, `the broker supports QoS up to ${limits.maximumQoS}`));
     }
     if (m.retain && !limits.retainAvailable) {
-      this.drop(record);
-      return this.fail(record, refusal(0x9a, 'the broker does not support retained messages'));
+      this.#drop(record);
+      return this.#fail(record, refusal(0x9a, 'the broker does not support retained messages'));
     }
     let properties = m.properties;
     const expiry = properties?.messageExpiryInterval;
@@ -176,8 +176,8 @@ export class Outbound {
       // The time spent queued counts against the message's lifetime [MQTT-3.3.2-6].
       const left = expiry - Math.floor((now - record.acceptedAt) / 1000);
       if (left <= 0) {
-        this.drop(record);
-        return this.fail(record, new MqttError('TIMEOUT', 'the message expired before it could be sent'));
+        this.#drop(record);
+        return this.#fail(record, new MqttError('TIMEOUT', 'the message expired before it could be sent'));
       }
       if (left !== expiry) properties = { ...properties, messageExpiryInterval: left };
     }
@@ -185,16 +185,16 @@ export class Outbound {
       const id = this.ids.take();
       if (id === undefined) {
         // Cannot happen while the quota is below 65,535; kept as a clear error rather than a hang.
-        this.drop(record);
-        return this.fail(record, localError('INVALID_ARGUMENT', 'all 65,535 packet identifiers are in use'));
+        this.#drop(record);
+        return this.#fail(record, localError('INVALID_ARGUMENT', 'all 65,535 packet identifiers are in use'));
       }
       record.packetId = id;
     }
-    const bytes = this.encodePublish(record, properties, false, limits);
+    const bytes = this.#encodePublish(record, properties, false, limits);
     if (bytes === undefined) {
       if (m.qos > 0) this.ids.release(record.packetId);
       record.packetId = 0;
-      this.drop(record);
+      this.#drop(record);
       return;
     }
     if (m.qos > 0) {
@@ -209,25 +209,25 @@ export class Outbound {
     if (m.qos === 0) this.io.emit({ type: 'published', token: record.token, reasonCode: 0 });
   }
 
-  private sendAgain(record: OutboundRecord): void {
-    const limits = this.limits!;
+  #sendAgain(record: OutboundRecord): void {
+    const limits = this.#limits!;
     this.resent++;
     if (record.state === 'received') {
-      this.io.send(encode({ type: 'pubrel', packetId: record.packetId }, limits.version));
+      this.io.send(encodeFromClient({ type: 'pubrel', packetId: record.packetId }, limits.version));
       return;
     }
-    const bytes = this.encodePublish(record, record.message.properties, true, limits);
+    const bytes = this.#encodePublish(record, record.message.properties, true, limits);
     if (bytes === undefined) {
       this.inflight.delete(record.packetId);
       this.ids.release(record.packetId);
-      this.drop(record);
+      this.#drop(record);
       return;
     }
     this.io.send(bytes);
   }
 
   /** Encodes a PUBLISH, with a topic alias when the broker allows them; fails the record if it is too large. */
-  private encodePublish(
+  #encodePublish(
     record: OutboundRecord,
     properties: Properties | undefined,
     dup: boolean,
@@ -242,8 +242,8 @@ export class Outbound {
     if (alias !== undefined) {
       // Without other properties (the common case) the alias-only object is made once per alias.
       if (properties === undefined) {
-        this.aliasOnly[alias.alias] ??= { topicAlias: alias.alias };
-        properties = this.aliasOnly[alias.alias];
+        this.#aliasOnly[alias.alias] ??= { topicAlias: alias.alias };
+        properties = this.#aliasOnly[alias.alias];
       } else {
         properties = { ...properties, topicAlias: alias.alias };
       }
@@ -261,13 +261,13 @@ export class Outbound {
     if (properties !== undefined) packet.properties = properties;
     let bytes: Uint8Array;
     try {
-      bytes = encode(packet, limits.version);
+      bytes = encodeFromClient(packet, limits.version);
     } catch (error) {
-      this.fail(record, error as MqttError);
+      this.#fail(record, error as MqttError);
       return undefined;
     }
     if (bytes.length > limits.maximumPacketSize) {
-      this.fail(
+      this.#fail(
         record,
         localError(
           'PACKET_TOO_LARGE',
@@ -280,22 +280,17 @@ export class Outbound {
     return bytes;
   }
 
-  private finish(
-    record: OutboundRecord,
-    reasonCode: number,
-    properties: Properties | undefined,
-    now: number,
-  ): void {
-    this.complete(record, reasonCode, properties);
+  #finish(record: OutboundRecord, reasonCode: number, properties: Properties | undefined, now: number): void {
+    this.#complete(record, reasonCode, properties);
     this.pump(now);
   }
 
-  private complete(record: OutboundRecord, reasonCode: number, properties: Properties | undefined): void {
+  #complete(record: OutboundRecord, reasonCode: number, properties: Properties | undefined): void {
     this.inflight.delete(record.packetId);
     this.ids.release(record.packetId);
-    this.drop(record);
+    this.#drop(record);
     if (reasonCode >= 0x80) {
-      this.fail(record, refusal(reasonCode, properties?.reasonString));
+      this.#fail(record, refusal(reasonCode, properties?.reasonString));
     } else {
       const event: SessionEvent = { type: 'published', token: record.token, reasonCode };
       if (properties !== undefined) event.properties = properties;
@@ -307,27 +302,30 @@ export class Outbound {
     const record = this.inflight.get(p.packetId);
     // An ack for an id we do not have in flight is a late duplicate: nothing to do.
     if (record === undefined || record.message.qos !== 1) return;
-    this.finish(record, p.reasonCode ?? 0, p.properties, now);
+    this.#finish(record, p.reasonCode ?? 0, p.properties, now);
   }
 
   onPubrec(p: AckPacket<'pubrec'>, now: number): void {
-    const version = this.limits?.version ?? 5;
+    const version = this.#limits?.version ?? 5;
     const record = this.inflight.get(p.packetId);
     if (record === undefined || record.message.qos !== 2) {
       // The broker still holds a flow we finished: release its id so it can complete [MQTT-4.3.3].
       this.io.send(
-        encode({ type: 'pubrel', packetId: p.packetId, reasonCode: version === 5 ? 0x92 : 0 }, version),
+        encodeFromClient(
+          { type: 'pubrel', packetId: p.packetId, reasonCode: version === 5 ? 0x92 : 0 },
+          version,
+        ),
       );
       return;
     }
     const code = p.reasonCode ?? 0;
-    if (code >= 0x80) return this.finish(record, code, p.properties, now);
+    if (code >= 0x80) return this.#finish(record, code, p.properties, now);
     if (record.state !== 'received') {
       record.state = 'received';
       // Stored before the PUBREL is written: a restart then re-sends PUBREL, never the PUBLISH.
       this.store?.updateOutbound(record);
     }
-    this.io.send(encode({ type: 'pubrel', packetId: p.packetId }, version));
+    this.io.send(encodeFromClient({ type: 'pubrel', packetId: p.packetId }, version));
   }
 
   onPubcomp(p: AckPacket<'pubcomp'>, now: number): void {
@@ -336,24 +334,24 @@ export class Outbound {
     // 0x92 "is not an error during recovery" (MQTT 5 3.7.2.1): the broker released the id and its
     // PUBCOMP was lost in an outage. The message was accepted at PUBREC, so this completes it.
     const code = p.reasonCode === 0x92 ? 0 : (p.reasonCode ?? 0);
-    this.finish(record, code, p.properties, now);
+    this.#finish(record, code, p.properties, now);
   }
 
   /** Ends every publication with `error` (the client is closing for good): nothing stays stored. */
   failAll(error: MqttError): void {
-    const records = this.inflightMap === undefined ? [] : [...this.inflightMap.values()];
-    this.inflightMap?.clear();
-    this.resend = [];
-    this.resendNext = 0;
+    const records = this.#inflightMap === undefined ? [] : [...this.#inflightMap.values()];
+    this.#inflightMap?.clear();
+    this.#resend = [];
+    this.#resendNext = 0;
     for (const record of records) {
       this.ids.release(record.packetId);
-      this.drop(record);
+      this.#drop(record);
     }
     const { queued, parked } = this.queue.clear();
     for (const record of queued) {
       if (record.message.qos > 0) this.store?.removeOutbound(record);
     }
-    for (const record of [...records, ...queued, ...parked]) this.fail(record, error);
+    for (const record of [...records, ...queued, ...parked]) this.#fail(record, error);
   }
 
   /**

@@ -4,41 +4,41 @@
  * broker remembers them as part of the session.
  */
 export class PacketIds {
-  private next = 1;
+  #next = 1;
   /** Made on first use: an idle client (most of a fleet) never needs one (~200 bytes each). */
-  private inUse: Set<number> | undefined;
+  #inUse: Set<number> | undefined;
 
   /** Takes a free id; undefined when all 65,535 are in use. */
   take(): number | undefined {
-    this.inUse ??= new Set();
-    const inUse = this.inUse;
+    this.#inUse ??= new Set();
+    const inUse = this.#inUse;
     if (inUse.size >= 65_535) return undefined;
-    let id = this.next;
+    let id = this.#next;
     while (inUse.has(id)) id = id === 65_535 ? 1 : id + 1;
     inUse.add(id);
-    this.next = id === 65_535 ? 1 : id + 1;
+    this.#next = id === 65_535 ? 1 : id + 1;
     return id;
   }
 
   /** Marks an id as in use (a flow restored from a store). */
   claim(id: number): void {
-    this.inUse ??= new Set();
-    this.inUse.add(id);
+    this.#inUse ??= new Set();
+    this.#inUse.add(id);
   }
 
   release(id: number): void {
-    this.inUse?.delete(id);
+    this.#inUse?.delete(id);
   }
 
   has(id: number): boolean {
-    return this.inUse?.has(id) ?? false;
+    return this.#inUse?.has(id) ?? false;
   }
 
   get size(): number {
-    return this.inUse?.size ?? 0;
+    return this.#inUse?.size ?? 0;
   }
 
   clear(): void {
-    this.inUse?.clear();
+    this.#inUse?.clear();
   }
 }

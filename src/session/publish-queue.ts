@@ -36,10 +36,10 @@ function sizeOf(record: OutboundRecord): number {
 
 export class PublishQueue {
   /** Accepted, not sent yet, oldest first; `head` saves shifting the array on every send. */
-  private items: OutboundRecord[] = [];
-  private head = 0;
+  #items: OutboundRecord[] = [];
+  #head = 0;
   /** Parked by the 'wait' policy, oldest first; not yet accepted (so not stored either). */
-  private waiting: OutboundRecord[] = [];
+  #waiting: OutboundRecord[] = [];
   /** Messages held: queued plus in flight. */
   heldMessages = 0;
   heldBytes = 0;
@@ -56,37 +56,37 @@ export class PublishQueue {
 
   /** Messages queued (accepted, not sent). */
   get length(): number {
-    return this.items.length - this.head;
+    return this.#items.length - this.#head;
   }
 
   /** Messages parked by the 'wait' policy. */
   get waitingCount(): number {
-    return this.waiting.length;
+    return this.#waiting.length;
   }
 
   peek(): OutboundRecord | undefined {
-    return this.head < this.items.length ? this.items[this.head] : undefined;
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
   }
 
   /** Takes the oldest queued message out (it stays held until `release`). */
   shift(): OutboundRecord {
-    const record = this.items[this.head];
-    this.items[this.head++] = undefined as unknown as OutboundRecord; // let it be collected
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
+    const record = this.#items[this.#head];
+    this.#items[this.#head++] = undefined as unknown as OutboundRecord; // let it be collected
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
     }
     return record;
   }
 
   /** A new message from `publish()`. */
   offer(record: OutboundRecord): OfferResult {
-    if (this.waiting.length === 0 && this.makeRoom(record)) {
-      this.accept(record);
+    if (this.#waiting.length === 0 && this.#makeRoom(record)) {
+      this.#accept(record);
       return 'accepted';
     }
     if (this.limits.whenFull === 'reject') return 'rejected';
-    this.waiting.push(record);
+    this.#waiting.push(record);
     return 'waiting';
   }
 
@@ -94,7 +94,7 @@ export class PublishQueue {
   restore(record: OutboundRecord, queued: boolean): void {
     this.heldMessages++;
     this.heldBytes += sizeOf(record);
-    if (queued) this.items.push(record);
+    if (queued) this.#items.push(record);
   }
 
   /** A held message left the client (completed, failed, or a QoS 0 written): its room frees up. */
@@ -106,8 +106,8 @@ export class PublishQueue {
   /** Accepts parked messages that fit now, in order; returns how many. */
   admit(): number {
     let admitted = 0;
-    while (this.waiting.length > 0 && this.makeRoom(this.waiting[0])) {
-      this.accept(this.waiting.shift()!);
+    while (this.#waiting.length > 0 && this.#makeRoom(this.#waiting[0])) {
+      this.#accept(this.#waiting.shift()!);
       admitted++;
     }
     return admitted;
@@ -115,11 +115,11 @@ export class PublishQueue {
 
   /** Takes a queued or parked message out by its token; undefined when it is not here (it left). */
   remove(token: unknown): OutboundRecord | undefined {
-    const parked = this.waiting.findIndex((r) => r.token === token);
-    if (parked >= 0) return this.waiting.splice(parked, 1)[0];
-    for (let i = this.head; i < this.items.length; i++) {
-      if (this.items[i].token === token) {
-        const record = this.items.splice(i, 1)[0];
+    const parked = this.#waiting.findIndex((r) => r.token === token);
+    if (parked >= 0) return this.#waiting.splice(parked, 1)[0];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      if (this.#items[i].token === token) {
+        const record = this.#items.splice(i, 1)[0];
         this.release(record);
         return record;
       }
@@ -129,24 +129,24 @@ export class PublishQueue {
 
   /** Empties the queue and the parking; returns what was there. */
   clear(): { queued: OutboundRecord[]; parked: OutboundRecord[] } {
-    const queued = this.items.slice(this.head);
-    const parked = this.waiting;
+    const queued = this.#items.slice(this.#head);
+    const parked = this.#waiting;
     for (const r of queued) this.release(r);
-    this.items = [];
-    this.head = 0;
-    this.waiting = [];
+    this.#items = [];
+    this.#head = 0;
+    this.#waiting = [];
     return { queued, parked };
   }
 
-  private accept(record: OutboundRecord): void {
+  #accept(record: OutboundRecord): void {
     this.heldMessages++;
     this.heldBytes += sizeOf(record);
-    this.items.push(record);
+    this.#items.push(record);
     this.onAccept(record);
   }
 
   /** True when `record` fits, after dropping the oldest queued QoS 0 messages if need be. */
-  private makeRoom(record: OutboundRecord): boolean {
+  #makeRoom(record: OutboundRecord): boolean {
     const size = sizeOf(record);
     const limits = this.limits;
     // An empty client always takes one message, however large, or it would wait forever.
@@ -155,16 +155,16 @@ export class PublishQueue {
       this.heldMessages !== 0 &&
       (this.heldMessages >= limits.maxMessages || this.heldBytes + size > limits.maxBytes)
     ) {
-      if (!this.dropOldestQos0()) return false;
+      if (!this.#dropOldestQos0()) return false;
     }
     return true;
   }
 
-  private dropOldestQos0(): boolean {
-    for (let i = this.head; i < this.items.length; i++) {
-      const record = this.items[i];
+  #dropOldestQos0(): boolean {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const record = this.#items[i];
       if (record.message.qos === 0) {
-        this.items.splice(i, 1);
+        this.#items.splice(i, 1);
         this.release(record);
         this.dropped++;
         this.onDrop(record);

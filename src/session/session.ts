@@ -12,10 +12,10 @@
  * session ignores further input ("closing").
  */
 
+import { clientDecoder, encodeFromClient } from '../codec/client-role.ts';
 import { MAX_PACKET_SIZE } from '../codec/constants.ts';
-import { PacketDecoder } from '../codec/decoder.ts';
-import { encode } from '../codec/encode.ts';
 import { reasonCodeName } from '../codec/reason-codes.ts';
+import type { StreamDecoder } from '../codec/stream-decoder.ts';
 import type {
   ConnackPacket,
   ConnectPacket,
@@ -83,56 +83,56 @@ export class Session {
   state: SessionState = 'down';
   server: ServerCapabilities | undefined;
 
-  private readonly options: SessionOptions;
-  private readonly decoder: PacketDecoder;
-  private readonly ids = new PacketIds();
-  private readonly outboundAliases = new OutboundAliases();
+  readonly #options: SessionOptions;
+  readonly #decoder: StreamDecoder;
+  readonly #ids = new PacketIds();
+  readonly #outboundAliases = new OutboundAliases();
   readonly outbound: Outbound;
   readonly inbound: Inbound;
   readonly subscriptions: Subscriptions;
-  private readonly host: SessionHost;
+  readonly #host: SessionHost;
 
-  private keepaliveMs: number;
-  private lastSent = 0;
-  private lastReceived = 0;
+  #keepaliveMs: number;
+  #lastSent = 0;
+  #lastReceived = 0;
   /**
    * The latest time the host gave us. Commands without a `now` (subscribe,
    * acknowledge, ...) send at this time: never later than the truth, so a
    * ping can only come early, never late.
    */
-  private now = 0;
-  private pingSentAt: number | undefined;
-  private connackDeadline = Number.POSITIVE_INFINITY;
+  #now = 0;
+  #pingSentAt: number | undefined;
+  #connackDeadline = Number.POSITIVE_INFINITY;
   /** When the current CONNECT asked for a clean start. */
-  private cleanStart = false;
+  #cleanStart = false;
 
   constructor(options: SessionOptions, host: SessionHost) {
-    this.options = options;
+    this.#options = options;
     this.version = options.protocolVersion ?? 5;
     this.clientId = options.clientId ?? '';
-    this.keepaliveMs = (options.keepalive ?? 60) * 1000;
+    this.#keepaliveMs = (options.keepalive ?? 60) * 1000;
     const props = this.version === 5 ? options.properties : undefined;
-    this.decoder = new PacketDecoder({
+    this.#decoder = clientDecoder({
       protocolVersion: this.version,
       maximumPacketSize: props?.maximumPacketSize ?? MAX_PACKET_SIZE,
     });
     // Bytes go through here so that keepalive knows when we last sent.
     const io = {
-      send: (bytes: Uint8Array) => this.send(bytes),
+      send: (bytes: Uint8Array) => this.#send(bytes),
       emit: (event: SessionEvent) => host.emit(event),
     };
-    this.host = host;
+    this.#host = host;
     const store = options.store;
     this.outbound = new Outbound(
       io,
-      this.ids,
-      this.outboundAliases,
+      this.#ids,
+      this.#outboundAliases,
       store,
       options.queueLimits ?? DEFAULT_QUEUE_LIMITS,
     );
     this.inbound = new Inbound(io, props?.receiveMaximum ?? 65_535, options.manualAck ?? false, store);
-    this.subscriptions = new Subscriptions(io, this.ids, this.version);
-    if (store !== undefined) this.load(store, options.resume ?? true);
+    this.subscriptions = new Subscriptions(io, this.#ids, this.version);
+    if (store !== undefined) this.#load(store, options.resume ?? true);
   }
 
   /**
@@ -140,14 +140,14 @@ export class Session {
    * or empties it when the session starts afresh. Restored messages have no
    * token: nobody in this process awaits them. Their expiry counts from now.
    */
-  private load(store: SessionStore, resume: boolean): void {
+  #load(store: SessionStore, resume: boolean): void {
     const stored = store.load();
     for (const r of stored.outbound) {
       if (!resume) {
         store.removeOutbound(r);
         continue;
       }
-      const record = { ...r, acceptedAt: this.now, token: undefined };
+      const record = { ...r, acceptedAt: this.#now, token: undefined };
       this.outbound.restore(record);
     }
     if (!resume) store.clearInbound();
@@ -165,13 +165,13 @@ export class Session {
     };
   }
 
-  private send(bytes: Uint8Array): void {
-    this.lastSent = this.now;
-    this.host.send(bytes);
+  #send(bytes: Uint8Array): void {
+    this.#lastSent = this.#now;
+    this.#host.send(bytes);
   }
 
-  private sendPacket(packet: Packet): void {
-    this.send(encode(packet, this.version));
+  #sendPacket(packet: Packet): void {
+    this.#send(encodeFromClient(packet, this.version));
   }
 
   // ---- link events ----
@@ -183,15 +183,15 @@ export class Session {
    */
   linkUp(now: number, clean: boolean): void {
     if (this.state !== 'down') this.linkDown(now);
-    this.now = now;
-    this.decoder.reset();
-    this.cleanStart = clean;
+    this.#now = now;
+    this.#decoder.reset();
+    this.#cleanStart = clean;
     this.state = 'connecting';
-    this.lastSent = now;
-    this.lastReceived = now;
-    this.pingSentAt = undefined;
-    this.connackDeadline = now + (this.options.connectTimeout ?? 30_000);
-    const o = this.options;
+    this.#lastSent = now;
+    this.#lastReceived = now;
+    this.#pingSentAt = undefined;
+    this.#connackDeadline = now + (this.#options.connectTimeout ?? 30_000);
+    const o = this.#options;
     const connect: ConnectPacket = {
       type: 'connect',
       protocolVersion: this.version,
@@ -203,14 +203,14 @@ export class Session {
     if (o.password !== undefined) connect.password = o.password;
     if (o.will !== undefined) connect.will = o.will;
     if (this.version === 5 && o.properties !== undefined) connect.properties = o.properties;
-    this.sendPacket(connect);
+    this.#sendPacket(connect);
   }
 
   /** The link went down, for any reason. In-flight state is kept for the next connection. */
   linkDown(_now: number): void {
     this.state = 'down';
-    this.connackDeadline = Number.POSITIVE_INFINITY;
-    this.pingSentAt = undefined;
+    this.#connackDeadline = Number.POSITIVE_INFINITY;
+    this.#pingSentAt = undefined;
     this.outbound.down();
     this.inbound.down();
   }
@@ -218,13 +218,13 @@ export class Session {
   /** Bytes from the link. */
   received(chunk: Uint8Array, now: number): void {
     if (this.state === 'down' || this.state === 'closing') return;
-    this.now = now;
-    this.lastReceived = now;
-    this.pingSentAt = undefined; // anything from the broker proves the link is alive
+    this.#now = now;
+    this.#lastReceived = now;
+    this.#pingSentAt = undefined; // anything from the broker proves the link is alive
     if (this.state === 'connecting' && this.version === 5 && isMqtt3Refusal(chunk)) {
       // A 3.1.1-only broker answers our 5.0 CONNECT with its own CONNACK, "unacceptable protocol
       // version", which is not a well-formed 5.0 CONNACK: read it as the refusal it is.
-      return this.close(
+      return this.#close(
         new MqttErrorClass(
           'CONNECTION_REFUSED',
           'the broker refused the connection: it does not speak MQTT 5',
@@ -235,48 +235,50 @@ export class Session {
         ),
       );
     }
-    this.decoder.push(chunk);
+    this.#decoder.push(chunk);
     try {
-      for (let packet = this.decoder.next(); packet !== undefined; packet = this.decoder.next()) {
-        this.handle(packet, now);
+      for (let packet = this.#decoder.next(); packet !== undefined; packet = this.#decoder.next()) {
+        this.#handle(packet, now);
         // handle() may have closed the session (state changes behind TypeScript's narrowing).
         if ((this.state as SessionState) !== 'up' && (this.state as SessionState) !== 'connecting') return;
       }
     } catch (error) {
       if (!(error instanceof MqttErrorClass)) throw error;
-      this.protocolFailure(error);
+      this.#protocolFailure(error);
     }
   }
 
   /** Advances time: keepalive pings, ping and CONNACK timeouts. */
   tick(now: number): void {
-    this.now = now;
-    if (this.state === 'connecting' && now >= this.connackDeadline) {
-      return this.close(new MqttErrorClass('TIMEOUT', 'no CONNACK from the broker in time'));
+    this.#now = now;
+    if (this.state === 'connecting' && now >= this.#connackDeadline) {
+      return this.#close(new MqttErrorClass('TIMEOUT', 'no CONNACK from the broker in time'));
     }
-    if (this.state !== 'up' || this.keepaliveMs === 0) return;
-    if (this.pingSentAt !== undefined) {
-      if (now >= this.pingSentAt + this.responseTimeout()) {
-        this.close(new MqttErrorClass('TIMEOUT', 'no response from the broker to PINGREQ: the link is dead'));
+    if (this.state !== 'up' || this.#keepaliveMs === 0) return;
+    if (this.#pingSentAt !== undefined) {
+      if (now >= this.#pingSentAt + this.#responseTimeout()) {
+        this.#close(
+          new MqttErrorClass('TIMEOUT', 'no response from the broker to PINGREQ: the link is dead'),
+        );
       }
       return;
     }
-    if (now >= this.pingDue()) {
-      this.pingSentAt = now;
-      this.sendPacket({ type: 'pingreq' });
+    if (now >= this.#pingDue()) {
+      this.#pingSentAt = now;
+      this.#sendPacket({ type: 'pingreq' });
     }
   }
 
   /** The time `tick` must next be called (ms on the host's clock); Infinity when nothing is pending. */
   nextDeadline(): number {
-    if (this.state === 'connecting') return this.connackDeadline;
-    if (this.state !== 'up' || this.keepaliveMs === 0) return Number.POSITIVE_INFINITY;
-    if (this.pingSentAt !== undefined) return this.pingSentAt + this.responseTimeout();
-    return this.pingDue();
+    if (this.state === 'connecting') return this.#connackDeadline;
+    if (this.state !== 'up' || this.#keepaliveMs === 0) return Number.POSITIVE_INFINITY;
+    if (this.#pingSentAt !== undefined) return this.#pingSentAt + this.#responseTimeout();
+    return this.#pingDue();
   }
 
-  private responseTimeout(): number {
-    return this.options.responseTimeout ?? this.keepaliveMs * 1.5;
+  #responseTimeout(): number {
+    return this.#options.responseTimeout ?? this.#keepaliveMs * 1.5;
   }
 
   /**
@@ -284,15 +286,15 @@ export class Session {
    * period. Pinging on silence from the broker too is what finds a half-open
    * connection while we are still busy publishing into it.
    */
-  private pingDue(): number {
-    return Math.min(this.lastSent, this.lastReceived) + this.keepaliveMs;
+  #pingDue(): number {
+    return Math.min(this.#lastSent, this.#lastReceived) + this.#keepaliveMs;
   }
 
   // ---- commands ----
 
   /** Accepts a publication; `token` comes back in its `published` / `publish-failed` event. */
   publish(message: OutboundMessage, token: unknown, now: number): void {
-    this.now = now;
+    this.#now = now;
     this.outbound.publish(message, token, now);
   }
 
@@ -323,7 +325,7 @@ export class Session {
   auth(reasonCode: number, properties?: Properties): void {
     const packet: Packet = { type: 'auth', reasonCode };
     if (properties !== undefined) packet.properties = properties;
-    this.sendPacket(packet);
+    this.#sendPacket(packet);
   }
 
   /** Sends DISCONNECT; the host then closes the link. */
@@ -331,17 +333,17 @@ export class Session {
     if (this.state === 'up' || this.state === 'connecting') {
       const packet: Packet = { type: 'disconnect', reasonCode };
       if (properties !== undefined) packet.properties = properties;
-      this.sendPacket(packet);
+      this.#sendPacket(packet);
     }
-    this.closing();
+    this.#closing();
   }
 
   // ---- inbound packets ----
 
-  private handle(packet: Packet, now: number): void {
+  #handle(packet: Packet, now: number): void {
     if (this.state === 'connecting') {
-      if (packet.type === 'connack') return this.onConnack(packet, now);
-      if (packet.type === 'auth') return this.host.emit({ type: 'auth', auth: packet });
+      if (packet.type === 'connack') return this.#onConnack(packet, now);
+      if (packet.type === 'auth') return this.#host.emit({ type: 'auth', auth: packet });
       throw remoteError('PROTOCOL_ERROR', `expected CONNACK, got ${packet.type.toUpperCase()}`);
     }
     switch (packet.type) {
@@ -362,13 +364,13 @@ export class Session {
       case 'pingresp':
         return;
       case 'disconnect': {
-        this.host.emit({ type: 'server-disconnect', disconnect: packet });
+        this.#host.emit({ type: 'server-disconnect', disconnect: packet });
         const code = packet.reasonCode ?? 0;
-        this.redirect(code, packet.properties?.serverReference);
+        this.#redirect(code, packet.properties?.serverReference);
         const reason = packet.properties?.reasonString;
         const name = reasonCodeName(code, 'disconnect');
-        this.closing();
-        this.host.emit({
+        this.#closing();
+        this.#host.emit({
           type: 'close',
           error: new MqttErrorClass(
             'CONNECTION_LOST',
@@ -382,7 +384,7 @@ export class Session {
         return;
       }
       case 'auth':
-        return this.host.emit({ type: 'auth', auth: packet });
+        return this.#host.emit({ type: 'auth', auth: packet });
       case 'connack':
       case 'connect':
       case 'subscribe':
@@ -399,12 +401,12 @@ export class Session {
     }
   }
 
-  private onConnack(connack: ConnackPacket, now: number): void {
+  #onConnack(connack: ConnackPacket, now: number): void {
     if (connack.reasonCode !== 0) {
-      this.redirect(connack.reasonCode, connack.properties?.serverReference);
+      this.#redirect(connack.reasonCode, connack.properties?.serverReference);
       const name = reasonCodeName(connack.reasonCode, 'connack', this.version);
       const detail = connack.properties?.reasonString;
-      return this.close(
+      return this.#close(
         new MqttErrorClass(
           'CONNECTION_REFUSED',
           `the broker refused the connection: ${name}${detail ? ` (${detail})` : ''}`,
@@ -425,23 +427,23 @@ export class Session {
       wildcardSubscriptionAvailable: p.wildcardSubscriptionAvailable ?? true,
       subscriptionIdentifiersAvailable: p.subscriptionIdentifiersAvailable ?? true,
       sharedSubscriptionAvailable: p.sharedSubscriptionAvailable ?? true,
-      keepalive: p.serverKeepAlive ?? this.options.keepalive ?? 60,
+      keepalive: p.serverKeepAlive ?? this.#options.keepalive ?? 60,
     };
     if (p.responseInformation !== undefined) server.responseInformation = p.responseInformation;
     if (p.serverReference !== undefined) server.serverReference = p.serverReference;
     this.server = server;
     if (p.assignedClientIdentifier !== undefined) this.clientId = p.assignedClientIdentifier;
-    this.keepaliveMs = server.keepalive * 1000;
+    this.#keepaliveMs = server.keepalive * 1000;
     this.state = 'up';
-    this.connackDeadline = Number.POSITIVE_INFINITY;
+    this.#connackDeadline = Number.POSITIVE_INFINITY;
     // A session can only be present if we asked to keep it [MQTT-3.2.2-4].
-    const sessionPresent = connack.sessionPresent && !this.cleanStart;
-    const ourAliasMaximum = this.version === 5 ? (this.options.properties?.topicAliasMaximum ?? 0) : 0;
+    const sessionPresent = connack.sessionPresent && !this.#cleanStart;
+    const ourAliasMaximum = this.version === 5 ? (this.#options.properties?.topicAliasMaximum ?? 0) : 0;
     this.inbound.up(this.version, ourAliasMaximum, sessionPresent);
-    const useAliases = this.version === 5 && (this.options.outboundTopicAliases ?? true);
-    this.outboundAliases.reset(useAliases ? server.topicAliasMaximum : 0);
+    const useAliases = this.version === 5 && (this.#options.outboundTopicAliases ?? true);
+    this.#outboundAliases.reset(useAliases ? server.topicAliasMaximum : 0);
     const resubscribe = !sessionPresent && this.subscriptions.size > 0;
-    this.host.emit({ type: 'up', connack, sessionPresent, resubscribe });
+    this.#host.emit({ type: 'up', connack, sessionPresent, resubscribe });
     if (this.state !== 'up') return; // the host closed us from its event handler
     this.subscriptions.up(resubscribe);
     this.outbound.up(
@@ -458,22 +460,22 @@ export class Session {
   }
 
   /** 0x9C Use another server / 0x9D Server moved, with a Server Reference: tell the host where to go. */
-  private redirect(reasonCode: number, reference: string | undefined): void {
+  #redirect(reasonCode: number, reference: string | undefined): void {
     if (reference === undefined || (reasonCode !== 0x9c && reasonCode !== 0x9d)) return;
-    this.host.emit({ type: 'redirect', reference, permanent: reasonCode === 0x9d });
+    this.#host.emit({ type: 'redirect', reference, permanent: reasonCode === 0x9d });
   }
 
   /** The broker broke the protocol: tell it why (MQTT 5), then ask for the link to be closed. */
-  private protocolFailure(error: MqttError): void {
+  #protocolFailure(error: MqttError): void {
     if (this.version === 5 && this.state === 'up' && error.reasonCode !== undefined) {
-      this.sendPacket({ type: 'disconnect', reasonCode: error.reasonCode });
+      this.#sendPacket({ type: 'disconnect', reasonCode: error.reasonCode });
     }
-    this.close(error);
+    this.#close(error);
   }
 
-  private close(error: MqttError): void {
-    this.closing();
-    this.host.emit({ type: 'close', error });
+  #close(error: MqttError): void {
+    this.#closing();
+    this.#host.emit({ type: 'close', error });
   }
 
   /**
@@ -481,9 +483,9 @@ export class Session {
    * written, so publications and acks wait for the next connection instead
    * of going into a link the host is closing.
    */
-  private closing(): void {
+  #closing(): void {
     this.state = 'closing';
-    this.pingSentAt = undefined;
+    this.#pingSentAt = undefined;
     this.outbound.down();
     this.inbound.down();
   }

@@ -73,49 +73,49 @@ export interface SessionStore {
  */
 export class MemoryStore implements SessionStore {
   // Made on first write: an idle client (most of a fleet) holds no state (~200 bytes per Map).
-  private outboundMap: Map<number, StoredOutbound> | undefined;
-  private inboundMap: Map<number, InboundQos2State> | undefined;
+  #outboundMap: Map<number, StoredOutbound> | undefined;
+  #inboundMap: Map<number, InboundQos2State> | undefined;
 
-  private get outbound(): Map<number, StoredOutbound> {
-    this.outboundMap ??= new Map();
-    return this.outboundMap;
+  get #outbound(): Map<number, StoredOutbound> {
+    this.#outboundMap ??= new Map();
+    return this.#outboundMap;
   }
 
-  private get inbound(): Map<number, InboundQos2State> {
-    this.inboundMap ??= new Map();
-    return this.inboundMap;
+  get #inbound(): Map<number, InboundQos2State> {
+    this.#inboundMap ??= new Map();
+    return this.#inboundMap;
   }
 
   load(): StoredSession {
-    const outbound = [...this.outbound.values()]
+    const outbound = [...this.#outbound.values()]
       .sort((a, b) => a.key - b.key)
       .map((r) => ({ key: r.key, message: r.message, packetId: r.packetId, state: r.state }));
-    return { outbound, inbound: [...this.inbound] };
+    return { outbound, inbound: [...this.#inbound] };
   }
 
   addOutbound(record: StoredOutbound): void {
-    this.outbound.set(record.key, record);
+    this.#outbound.set(record.key, record);
   }
 
   updateOutbound(record: StoredOutbound): void {
     // The map holds the session's own record object: its fields are already current.
-    this.outbound.set(record.key, record);
+    this.#outbound.set(record.key, record);
   }
 
   removeOutbound(record: StoredOutbound): void {
-    this.outboundMap?.delete(record.key);
+    this.#outboundMap?.delete(record.key);
   }
 
   setInbound(packetId: number, state: InboundQos2State): void {
-    this.inbound.set(packetId, state);
+    this.#inbound.set(packetId, state);
   }
 
   removeInbound(packetId: number): void {
-    this.inboundMap?.delete(packetId);
+    this.#inboundMap?.delete(packetId);
   }
 
   clearInbound(): void {
-    this.inboundMap?.clear();
+    this.#inboundMap?.clear();
   }
 
   sync(): void {}
@@ -124,6 +124,6 @@ export class MemoryStore implements SessionStore {
 
   /** Messages and QoS 2 ids held: for tests and status. */
   get size(): { outbound: number; inbound: number } {
-    return { outbound: this.outboundMap?.size ?? 0, inbound: this.inboundMap?.size ?? 0 };
+    return { outbound: this.#outboundMap?.size ?? 0, inbound: this.#inboundMap?.size ?? 0 };
   }
 }

@@ -4,7 +4,7 @@
  * without our session.
  */
 
-import { encode } from '../codec/encode.ts';
+import { encodeFromClient } from '../codec/client-role.ts';
 import type {
   Properties,
   ProtocolVersion,
@@ -35,17 +35,17 @@ interface Pending {
 export class Subscriptions {
   /** Granted subscriptions by topic filter, with the properties (subscription id) they were made with. */
   // Both made on first use (~200 bytes each): a publish-only or idle client never needs them.
-  private grantedMap: Map<string, { subscription: Subscription; properties?: Properties }> | undefined;
-  private pendingMap: Map<number, Pending> | undefined;
+  #grantedMap: Map<string, { subscription: Subscription; properties?: Properties }> | undefined;
+  #pendingMap: Map<number, Pending> | undefined;
 
-  private get granted(): Map<string, { subscription: Subscription; properties?: Properties }> {
-    this.grantedMap ??= new Map();
-    return this.grantedMap;
+  get #granted(): Map<string, { subscription: Subscription; properties?: Properties }> {
+    this.#grantedMap ??= new Map();
+    return this.#grantedMap;
   }
 
-  private get pending(): Map<number, Pending> {
-    this.pendingMap ??= new Map();
-    return this.pendingMap;
+  get #pending(): Map<number, Pending> {
+    this.#pendingMap ??= new Map();
+    return this.#pendingMap;
   }
 
   constructor(
@@ -55,15 +55,15 @@ export class Subscriptions {
   ) {}
 
   get size(): number {
-    return this.grantedMap?.size ?? 0;
+    return this.#grantedMap?.size ?? 0;
   }
 
   /** The granted subscriptions, for a store snapshot or a status page. */
   list(): { subscription: Subscription; properties?: Properties }[] {
-    return this.grantedMap === undefined ? [] : [...this.grantedMap.values()];
+    return this.#grantedMap === undefined ? [] : [...this.#grantedMap.values()];
   }
 
-  private request(
+  #request(
     packet: SubscribePacket | UnsubscribePacket,
     token: unknown,
     connected: boolean,
@@ -71,17 +71,17 @@ export class Subscriptions {
   ): void {
     let bytes: Uint8Array;
     try {
-      bytes = encode(packet, this.version);
+      bytes = encodeFromClient(packet, this.version);
     } catch (error) {
       this.ids.release(packet.packetId);
       this.io.emit({ type: 'subscribe-failed', token, error: error as MqttError });
       return;
     }
-    this.pending.set(packet.packetId, { packet, bytes, token, internal });
+    this.#pending.set(packet.packetId, { packet, bytes, token, internal });
     if (connected) this.io.send(bytes);
   }
 
-  private takeId(token: unknown): number | undefined {
+  #takeId(token: unknown): number | undefined {
     const id = this.ids.take();
     if (id === undefined) {
       const error = new MqttErrorClass('INVALID_ARGUMENT', 'all 65,535 packet identifiers are in use');
@@ -96,19 +96,19 @@ export class Subscriptions {
     token: unknown,
     connected: boolean,
   ) {
-    const packetId = this.takeId(token);
+    const packetId = this.#takeId(token);
     if (packetId === undefined) return;
     const packet: SubscribePacket = { type: 'subscribe', packetId, subscriptions };
     if (properties !== undefined && this.version === 5) packet.properties = properties;
-    this.request(packet, token, connected);
+    this.#request(packet, token, connected);
   }
 
   unsubscribe(topics: string[], properties: Properties | undefined, token: unknown, connected: boolean) {
-    const packetId = this.takeId(token);
+    const packetId = this.#takeId(token);
     if (packetId === undefined) return;
     const packet: UnsubscribePacket = { type: 'unsubscribe', packetId, topics };
     if (properties !== undefined && this.version === 5) packet.properties = properties;
-    this.request(packet, token, connected);
+    this.#request(packet, token, connected);
   }
 
   /**
@@ -117,10 +117,10 @@ export class Subscriptions {
    * is made again first, grouped by the properties it was made with.
    */
   up(resubscribe: boolean): void {
-    const waiting = this.pendingMap === undefined ? [] : [...this.pendingMap.values()];
+    const waiting = this.#pendingMap === undefined ? [] : [...this.#pendingMap.values()];
     if (resubscribe) {
       const groups = new Map<string, { subscriptions: Subscription[]; properties?: Properties }>();
-      for (const { subscription, properties } of this.granted.values()) {
+      for (const { subscription, properties } of this.#granted.values()) {
         const key = String(properties?.subscriptionIdentifier ?? '');
         let group = groups.get(key);
         if (group === undefined) {
@@ -135,16 +135,16 @@ export class Subscriptions {
         if (packetId === undefined) break;
         const packet: SubscribePacket = { type: 'subscribe', packetId, subscriptions: group.subscriptions };
         if (group.properties !== undefined) packet.properties = group.properties;
-        this.request(packet, undefined, true, true);
+        this.#request(packet, undefined, true, true);
       }
     }
     for (const p of waiting) this.io.send(p.bytes);
   }
 
   onSuback(suback: SubackPacket): void {
-    const pending = this.pending.get(suback.packetId);
+    const pending = this.#pending.get(suback.packetId);
     if (pending === undefined || pending.packet.type !== 'subscribe') return;
-    this.pending.delete(suback.packetId);
+    this.#pending.delete(suback.packetId);
     this.ids.release(suback.packetId);
     const packet = pending.packet;
     packet.subscriptions.forEach((subscription, i) => {
@@ -152,30 +152,30 @@ export class Subscriptions {
       if (code < 0x80) {
         const entry: { subscription: Subscription; properties?: Properties } = { subscription };
         if (packet.properties !== undefined) entry.properties = packet.properties;
-        this.granted.set(subscription.topic, entry);
+        this.#granted.set(subscription.topic, entry);
       } else if (pending.internal) {
         // The broker now refuses a subscription it granted before: forget it rather than retry forever.
-        this.granted.delete(subscription.topic);
+        this.#granted.delete(subscription.topic);
       }
     });
     if (!pending.internal) this.io.emit({ type: 'subscribed', token: pending.token, suback });
   }
 
   onUnsuback(unsuback: UnsubackPacket): void {
-    const pending = this.pending.get(unsuback.packetId);
+    const pending = this.#pending.get(unsuback.packetId);
     if (pending === undefined || pending.packet.type !== 'unsubscribe') return;
-    this.pending.delete(unsuback.packetId);
+    this.#pending.delete(unsuback.packetId);
     this.ids.release(unsuback.packetId);
-    for (const topic of pending.packet.topics) this.granted.delete(topic);
+    for (const topic of pending.packet.topics) this.#granted.delete(topic);
     this.io.emit({ type: 'unsubscribed', token: pending.token, unsuback });
   }
 
   /** Ends every unanswered request with `error` (the client is closing for good). */
   failAll(error: MqttError): void {
-    for (const [id, p] of this.pending) {
+    for (const [id, p] of this.#pending) {
       this.ids.release(id);
       if (!p.internal) this.io.emit({ type: 'subscribe-failed', token: p.token, error });
     }
-    this.pending.clear();
+    this.#pending.clear();
   }
 }
