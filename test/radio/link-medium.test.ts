@@ -97,6 +97,17 @@ async function until(condition: () => boolean, what: string, ms = 90_000): Promi
   }
 }
 
+/** A random source whose first draw (the endpoint's first epoch) is 0, the rest (nonces, jitter) seeded. */
+function epochZero(seed: number): () => number {
+  const rest = prng(seed);
+  let first = true;
+  return () => {
+    if (!first) return rest();
+    first = false;
+    return 0;
+  };
+}
+
 /** `size` seeded bytes, written in chunks of 1..200 bytes as an MQTT client would. */
 function writeStream(connection: Connection, size: number, seed: number): Uint8Array {
   const random = prng(seed);
@@ -248,6 +259,36 @@ describe('radio link over the simulated medium', () => {
       assert.ok(Date.now() - started < 20_000);
       assert.ok(opened.closes[0] instanceof MqttError);
       assert.match(String(opened.closes[0]?.message), /reset by the peer/);
+    },
+  );
+
+  it(
+    'a node restarted without a word, on the same epoch: its new stream is accepted, not reset',
+    TEST,
+    async (t) => {
+      // A fresh endpoint picks its first epoch at random from 16: a restarted node can reuse the
+      // epoch of the stream the gateway still holds. The gateway must end that stream silently;
+      // a RESET for it would match the new stream and refuse it.
+      const p = await pair(t, { profile: nrf24() });
+      const firstRadio = p.medium.attach({ name: 'node-a', position: { x: 10, y: 0 } });
+      const first = radioLink({ radio: firstRadio, address: 7, random: epochZero(21) });
+      const before = await open(first);
+      before.connection.write(Uint8Array.of(1, 2));
+      await until(() => before.received.length === 2, 'the first echo');
+      // The node crashes: its radio goes away, nothing is said to the gateway.
+      await firstRadio.close();
+      const second = radioLink({
+        radio: p.medium.attach({ name: 'node-b', position: { x: 10, y: 0 } }),
+        address: 7,
+        random: epochZero(22),
+      });
+      t.after(() => second.close());
+      const after = await open(second);
+      after.connection.write(Uint8Array.of(3, 4, 5));
+      await until(() => after.received.length === 3, 'the echo on the new stream');
+      assert.deepEqual(after.received, [3, 4, 5]);
+      await sleep(200);
+      assert.deepEqual(after.closes, [], 'the new stream was not reset');
     },
   );
 

@@ -290,8 +290,8 @@ export class RadioEndpoint {
       this.replyReset(frame);
       return;
     }
-    // A new stream from this node: whatever it had before is over.
-    this.table.retire(frame.src, ResetReason.CLOSED);
+    // A new stream from this node: whatever it had before is over, and the node knows it.
+    this.table.supersede(frame.src, 'the node opened a new stream');
     const entry = this.add(frame.src, 'responder', frame.epoch, body.nonce, undefined, body.mtu);
     entry.stream.peerTimeoutMs = body.linkTimeoutMs;
     entry.stream.receive(frame, now);

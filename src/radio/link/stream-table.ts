@@ -66,6 +66,23 @@ export class StreamTable {
     if (!entry.stream.finished) this.retiring.push(entry);
   }
 
+  /**
+   * Ends every stream with `peer` without a RESET: the peer opened a new
+   * stream, so it has left the old ones already. A RESET for an old stream
+   * could even hit the new one, when a restarted peer happened to pick the
+   * same epoch (4 bits, random at start).
+   */
+  supersede(peer: number, message: string): void {
+    for (const entry of this.all()) {
+      if (entry.stream.config.peer !== peer) continue;
+      entry.request?.abort();
+      entry.stream.fail(message);
+      this.dispatch(entry);
+    }
+    this.current.delete(peer);
+    this.retiring = this.retiring.filter((e) => e.stream.config.peer !== peer);
+  }
+
   /** Aborts every retiring stream to `peer` that has not ended yet, so each owes its RESET now. */
   abortRetiring(peer: number, reason: number): void {
     for (const entry of this.retiring) {
