@@ -21,7 +21,7 @@ import { type LinkClock, realClock } from '../radio/link/clock.ts';
 import { RadioEndpoint } from '../radio/link/endpoint.ts';
 import type { EndpointEvent, OpenRequest, StreamHandle } from '../radio/link/endpoint-types.ts';
 import { FrameKind, kindName, MAX_ADDRESS, ResetReason, resetReasonText } from '../radio/link/frame.ts';
-import type { StreamEnd, StreamStats } from '../radio/link/stream.ts';
+import { type StreamEnd, type StreamStats, zeroStreamStats } from '../radio/link/stream.ts';
 import { type LinkTiming, type LinkTimingOptions, linkTiming } from '../radio/link/timing.ts';
 import type { Radio } from '../radio/types.ts';
 import type { GatewayLogger, GatewayLogLevel, GatewayStatus, NodeStatus } from './log.ts';
@@ -81,16 +81,6 @@ interface NodeRecord {
   stream: OpenRequest['stream'] | undefined;
   broker: Connection | undefined;
 }
-
-const zeroStats = (): StreamStats => ({
-  framesSent: 0,
-  framesReceived: 0,
-  retransmissions: 0,
-  duplicates: 0,
-  bytesSent: 0,
-  bytesReceived: 0,
-  heartbeats: 0,
-});
 
 export class Gateway {
   private readonly endpoint: RadioEndpoint;
@@ -163,7 +153,7 @@ export class Gateway {
       nodes: [...this.nodes.values()]
         .sort((a, b) => a.node - b.node)
         .map((record) => {
-          const live = record.stream?.stats ?? zeroStats();
+          const live = record.stream?.stats ?? zeroStreamStats();
           return {
             node: record.node,
             state: record.state,
@@ -211,7 +201,7 @@ export class Gateway {
         framesIn: 0,
         framesOut: 0,
         retransmissions: 0,
-        done: zeroStats(),
+        done: zeroStreamStats(),
         stream: undefined,
         broker: undefined,
       };

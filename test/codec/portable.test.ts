@@ -5,24 +5,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build } from 'esbuild';
+import { bundleForBrowser } from '../helpers/portable.ts';
 
 const PORTABLE_ENTRIES = ['src/codec/index.ts', 'src/session/index.ts'];
 
 for (const entry of PORTABLE_ENTRIES) {
   test(`${entry} bundles for the browser with no Node built-in`, async () => {
-    const result = await build({
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const inputs = Object.keys(result.metafile.inputs);
+    const { inputs, code } = await bundleForBrowser(entry);
     const foreign = inputs.filter((path) => !/^src\/(codec|session)\/|^src\/errors\.ts$/.test(path));
     assert.deepEqual(foreign, [], 'the portable core imports only itself');
-    const code = result.outputFiles[0].text;
     for (const nodeism of ['node:', 'require(', 'Buffer', 'process.', 'setTimeout', 'setInterval']) {
       assert.ok(!code.includes(nodeism), `bundle mentions ${nodeism}`);
     }

@@ -15,6 +15,7 @@ import {
   SimulatedMedium,
   uartModem,
 } from '../../src/radio/medium/index.ts';
+import { bundleForBrowser } from '../helpers/portable.ts';
 
 const close = (actual: number, expected: number, tolerance = 1e-9) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not ${expected}`);
@@ -119,16 +120,7 @@ const PORTABLE_ENTRIES: [entry: string, allowed: RegExp][] = [
 
 for (const [entry, allowed] of PORTABLE_ENTRIES) {
   test(`${entry} bundles for the browser with no Node built-in`, async () => {
-    const result = await build({
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const inputs = Object.keys(result.metafile.inputs);
+    const { inputs, code } = await bundleForBrowser(entry);
     assert.deepEqual(
       inputs.filter((path) => !allowed.test(path)),
       [],
@@ -137,7 +129,6 @@ for (const [entry, allowed] of PORTABLE_ENTRIES) {
       for (const file of ['link/stream.ts', 'link/endpoint.ts', 'link/radio-link.ts', 'medium/medium.ts'])
         assert.ok(inputs.includes(`src/radio/${file}`), `${file} is in the bundle`);
     }
-    const code = result.outputFiles[0].text;
     assert.doesNotMatch(code, /(from|import)\s*\(?\s*["']node:/, 'imports a node: module');
     for (const nodeism of ['require(', 'Buffer', 'process.']) {
       assert.ok(!code.includes(nodeism), `bundle mentions ${nodeism}`);

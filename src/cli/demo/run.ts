@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NodeClientOptions } from '../../node.ts';
+import { prng } from '../../radio/medium/random.ts';
 import { UsageError } from '../args.ts';
 import { CliFailure, describeError, EXIT } from '../exit.ts';
 import { type DemoBroker, externalBroker, startAedes } from './brokers.ts';
@@ -40,18 +41,6 @@ export interface DemoRun {
   faults: FaultRecord[];
   events: Traffic['events'];
   notes: string[];
-}
-
-/** A small fast PRNG (mulberry32), so a seed repeats the loss burst. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function openBroker(options: DemoOptions): Promise<DemoBroker> {
@@ -98,7 +87,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     const link = await FaultyLink.start({
       targetHost: broker.host,
       targetPort: broker.port,
-      random: seeded(options.seed),
+      random: prng(options.seed),
       // Only plain MQTT can be read on the wire (not TLS, not WebSocket frames).
       ...(broker.protocol === 'mqtt'
         ? {

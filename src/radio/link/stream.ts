@@ -83,15 +83,7 @@ export interface StreamConfig {
 /** One stream's state machine, sans-IO (see the module comment); the endpoint drives it with a clock and a radio. */
 export class Stream {
   state: StreamState;
-  readonly stats: StreamStats = {
-    framesSent: 0,
-    framesReceived: 0,
-    retransmissions: 0,
-    duplicates: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-    heartbeats: 0,
-  };
+  readonly stats: StreamStats = zeroStreamStats();
   /** The RESET has gone out (or needs none): the endpoint may forget this stream. */
   finished = false;
   private events: StreamEvent[] = [];
@@ -489,4 +481,17 @@ export class Stream {
       deadline = Math.min(deadline, this.holdUntil);
     return deadline;
   }
+}
+
+/** Stream counters at zero (a new stream's, or a total to add streams into). */
+export function zeroStreamStats(): StreamStats {
+  return {
+    framesSent: 0,
+    framesReceived: 0,
+    retransmissions: 0,
+    duplicates: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    heartbeats: 0,
+  };
 }
