@@ -92,8 +92,8 @@ function clustering(lost: boolean[]) {
       if (lost[i]) both++;
     }
   }
-  const rate = lost.filter(Boolean).length / lost.length;
-  return { rate, afterLoss: pairs === 0 ? 0 : both / pairs };
+  const losses = lost.filter(Boolean).length;
+  return { losses, rate: losses / lost.length, afterLoss: pairs === 0 ? 0 : both / pairs };
 }
 
 /** Sends frames until `durationMs` of modelled time has passed; returns, in order, whether each was lost. */
@@ -115,10 +115,12 @@ test('Gilbert-Elliott bursts cluster losses; independent loss at a similar rate 
   // Bad 20% of the time in the long run (mean burst 100 ms, mean gap 400 ms of modelled time). The burst
   // schedule is fixed by the seed; frames go out every few modelled ms, so each burst takes many consecutive frames.
   const bursty = clustering(
-    await lostFlags({ seed: 11, timeScale: 10, burst: { meanGoodMs: 400, meanBadMs: 100 } }, 3000),
+    await lostFlags({ seed: 11, timeScale: 10, burst: { meanGoodMs: 400, meanBadMs: 100 } }, 6000),
   );
   const independent = clustering(await lostFlags({ seed: 11, loss: 0.2 }, 1000));
-  assert.ok(bursty.rate > 0.05, `bursty loss rate ${bursty.rate}`);
+  // Bursts lose frames. Not a bound on the rate: modelled time follows the wall clock, so on a loaded
+  // machine a stall can skip across bursts and leave fewer frames in them (a CI run once saw 2.8%).
+  assert.ok(bursty.losses >= 20, `bursts lost ${bursty.losses} frames (rate ${bursty.rate})`);
   // After a loss in a burst the next frame is very likely lost too; with independent loss it is as likely as any.
   assert.ok(bursty.afterLoss > 0.7, `P(loss | loss) = ${bursty.afterLoss}`);
   assert.ok(independent.afterLoss < 0.35, `independent P(loss | loss) = ${independent.afterLoss}`);
