@@ -8,12 +8,14 @@
  */
 
 import type { WebSocketConstructor } from './links/websocket.ts';
-import { LiteClient, type LiteOptions } from './lite/client.ts';
+import { LiteClient } from './lite/client.ts';
+import type { LiteOptions } from './lite/message.ts';
 import { liteWebsocketLink } from './lite/websocket.ts';
 
 export { type ErrorSide, MqttError, type MqttErrorCode } from './errors.ts';
 export type { Connection, Link, LinkHandlers } from './links/types.ts';
-export { LiteClient, type LiteEvents, LiteMessage, type LiteOptions } from './lite/client.ts';
+export { LiteClient } from './lite/client.ts';
+export { type LiteEvents, LiteMessage, type LiteOptions } from './lite/message.ts';
 export { liteWebsocketLink } from './lite/websocket.ts';
 
 /**

@@ -9,10 +9,9 @@ import { validateTopicName } from '../codec/topic.ts';
 import type { Properties, Subscription as SubscriptionSpec } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
 import { type BrokerAddress, serverReferenceAddress } from '../links/url.ts';
-import { DEFAULT_QUEUE_LIMITS } from '../session/publish-queue.ts';
 import { type ServerCapabilities, Session } from '../session/session.ts';
 import { MemoryStore, type SessionStore } from '../session/store.ts';
-import type { OutboundMessage, SessionEvent, SessionOptions } from '../session/types.ts';
+import type { OutboundMessage, SessionEvent } from '../session/types.ts';
 import {
   type ClientEvents,
   type ClientStats,
@@ -29,7 +28,7 @@ import {
   type ClientOptions,
   defaultWriteTimeout,
   makeLink,
-  randomClientId,
+  sessionOptionsFrom,
   toBytes,
 } from './options.ts';
 import { Requester } from './request.ts';
@@ -76,56 +75,13 @@ export class Client extends Emitter<ClientEvents> {
     this.options = options;
     this.#addresses = brokerAddresses(options);
     const links = options.link ? [options.link] : this.#addresses.map((a) => makeLink(options, a));
-    const version = options.protocolVersion ?? 5;
     const clean = options.clean ?? false;
     this.#cleanInitPending = !clean && (options.cleanInit ?? false);
     if (options.store !== undefined && !(options.store instanceof MemoryStore) && !options.clientId) {
       throw localError('INVALID_ARGUMENT', 'a store that outlives the process needs a fixed clientId');
     }
     this.#store = options.store ?? new MemoryStore();
-    let properties = options.properties;
-    if (version === 5 && !clean && properties?.sessionExpiryInterval === undefined) {
-      properties = { ...properties, sessionExpiryInterval: 0xffff_ffff };
-    }
-    if (options.authenticator) {
-      const data = options.authenticator.initialData?.();
-      properties = { ...properties, authenticationMethod: options.authenticator.method };
-      if (data) properties.authenticationData = data;
-    }
-    // Credentials in the (first) URL, when the options give none.
-    const fromUrl = this.#addresses[0];
-    const username = options.username ?? fromUrl?.username;
-    const password = options.password ?? fromUrl?.password;
-    const sessionOptions: SessionOptions = {
-      protocolVersion: version,
-      clientId: options.clientId ?? randomClientId(),
-      keepalive: options.keepalive ?? 60,
-      outboundTopicAliases: options.topicAliases ?? true,
-      manualAck: options.manualAck ?? false,
-      connectTimeout: options.connectTimeout ?? 30_000,
-      store: this.#store,
-      // A session started afresh (clean, or cleanInit's first connect) must not resume stale messages.
-      resume: !clean && !(options.cleanInit ?? false),
-      queueLimits: {
-        maxMessages: options.maxQueuedMessages ?? DEFAULT_QUEUE_LIMITS.maxMessages,
-        maxBytes: options.maxQueuedBytes ?? DEFAULT_QUEUE_LIMITS.maxBytes,
-        whenFull: options.queueFullPolicy ?? DEFAULT_QUEUE_LIMITS.whenFull,
-      },
-    };
-    if (options.responseTimeout !== undefined) sessionOptions.responseTimeout = options.responseTimeout;
-    if (username !== undefined) sessionOptions.username = username;
-    if (password !== undefined) sessionOptions.password = toBytes(password);
-    if (properties !== undefined) sessionOptions.properties = properties;
-    if (options.will) {
-      const w = options.will;
-      sessionOptions.will = {
-        topic: w.topic,
-        payload: toBytes(w.payload),
-        qos: w.qos ?? 0,
-        retain: w.retain ?? false,
-      };
-      if (w.properties) sessionOptions.will.properties = w.properties;
-    }
+    const sessionOptions = sessionOptionsFrom(options, this.#store, this.#addresses[0]);
     this.#session = new Session(sessionOptions, {
       send: (bytes) => this.#supervisor.write(bytes),
       emit: (event) => this.#onSessionEvent(event),

@@ -6,7 +6,9 @@ import type { Properties, QoS } from '../codec/types.ts';
 import { localError } from '../errors.ts';
 import type { Link } from '../links/types.ts';
 import { type BrokerAddress, parseBrokerUrl } from '../links/url.ts';
+import { DEFAULT_QUEUE_LIMITS } from '../session/publish-queue.ts';
 import type { SessionStore } from '../session/store.ts';
+import type { SessionOptions } from '../session/types.ts';
 
 /** Makes the link for a broker address; the Node entry point supplies TCP, TLS and WebSocket. */
 export type LinkFactory = (address: BrokerAddress) => Link;
@@ -164,4 +166,61 @@ export function defaultWriteTimeout(options: ClientOptions): number {
   if (options.responseTimeout !== undefined) return options.responseTimeout;
   const keepalive = options.keepalive ?? 60;
   return keepalive > 0 ? keepalive * 1500 : 30_000;
+}
+
+/**
+ * The Session's options from the Client's: defaults applied, MQTT 5 session
+ * expiry "never" unless the session is clean, the authenticator's method and
+ * first data, credentials from the first URL when the options give none.
+ */
+export function sessionOptionsFrom(
+  options: ClientOptions,
+  store: SessionStore,
+  fromUrl: BrokerAddress | undefined,
+): SessionOptions {
+  const version = options.protocolVersion ?? 5;
+  const clean = options.clean ?? false;
+  let properties = options.properties;
+  if (version === 5 && !clean && properties?.sessionExpiryInterval === undefined) {
+    properties = { ...properties, sessionExpiryInterval: 0xffff_ffff };
+  }
+  if (options.authenticator) {
+    const data = options.authenticator.initialData?.();
+    properties = { ...properties, authenticationMethod: options.authenticator.method };
+    if (data) properties.authenticationData = data;
+  }
+  // Credentials in the (first) URL, when the options give none.
+  const username = options.username ?? fromUrl?.username;
+  const password = options.password ?? fromUrl?.password;
+  const sessionOptions: SessionOptions = {
+    protocolVersion: version,
+    clientId: options.clientId ?? randomClientId(),
+    keepalive: options.keepalive ?? 60,
+    outboundTopicAliases: options.topicAliases ?? true,
+    manualAck: options.manualAck ?? false,
+    connectTimeout: options.connectTimeout ?? 30_000,
+    store,
+    // A session started afresh (clean, or cleanInit's first connect) must not resume stale messages.
+    resume: !clean && !(options.cleanInit ?? false),
+    queueLimits: {
+      maxMessages: options.maxQueuedMessages ?? DEFAULT_QUEUE_LIMITS.maxMessages,
+      maxBytes: options.maxQueuedBytes ?? DEFAULT_QUEUE_LIMITS.maxBytes,
+      whenFull: options.queueFullPolicy ?? DEFAULT_QUEUE_LIMITS.whenFull,
+    },
+  };
+  if (options.responseTimeout !== undefined) sessionOptions.responseTimeout = options.responseTimeout;
+  if (username !== undefined) sessionOptions.username = username;
+  if (password !== undefined) sessionOptions.password = toBytes(password);
+  if (properties !== undefined) sessionOptions.properties = properties;
+  if (options.will) {
+    const w = options.will;
+    sessionOptions.will = {
+      topic: w.topic,
+      payload: toBytes(w.payload),
+      qos: w.qos ?? 0,
+      retain: w.retain ?? false,
+    };
+    if (w.properties) sessionOptions.will.properties = w.properties;
+  }
+  return sessionOptions;
 }
