@@ -25,6 +25,8 @@ export type MqttErrorCode =
   | 'INVALID_ARGUMENT'
   /** A URL could not be understood (scheme, host or port). */
   | 'INVALID_URL'
+  /** The peer answered, but not as an MQTT broker (its first bytes are not a CONNACK): wrong port or service. */
+  | 'NOT_MQTT'
   /** The link could not be opened or failed (refused, unreachable, TLS failure, ...); `cause` has the details. */
   | 'LINK_ERROR'
   /** The connection ended while the operation was in progress. */
@@ -82,6 +84,7 @@ const DEFAULT_REASON: Record<MqttErrorCode, number | undefined> = {
   UNSUPPORTED_PROTOCOL_VERSION: 0x84,
   INVALID_ARGUMENT: undefined,
   INVALID_URL: undefined,
+  NOT_MQTT: undefined,
   LINK_ERROR: undefined,
   CONNECTION_LOST: undefined,
   TIMEOUT: undefined,

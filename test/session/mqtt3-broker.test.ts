@@ -34,3 +34,45 @@ test('the same bytes once connected are not mistaken for it', () => {
   assert.equal(last.type, 'close');
   if (last.type === 'close') assert.equal(last.error.code, 'MALFORMED_PACKET');
 });
+
+function firstAnswer(chunks: number[][], version: 4 | 5 = 5): SessionEvent[] {
+  const events: SessionEvent[] = [];
+  const session = new Session(
+    { protocolVersion: version, clientId: 'c' },
+    { send: () => {}, emit: (e) => events.push(e) },
+  );
+  session.linkUp(0, false);
+  for (const chunk of chunks) session.received(Uint8Array.from(chunk), 1);
+  return events;
+}
+
+test('the refusal read one byte at a time (a serial line) is still the refusal, not a malformed packet', () => {
+  const events = firstAnswer([[0x20], [0x02], [0x00], [0x01]]);
+  assert.equal(events.length, 1);
+  const [event] = events;
+  if (event.type !== 'close') return assert.fail(`expected close, got ${event.type}`);
+  assert.equal(event.error.code, 'CONNECTION_REFUSED');
+  assert.equal(event.error.reasonCode, 0x84);
+});
+
+test('a 5.0 CONNACK one byte at a time is accepted', () => {
+  const events = firstAnswer([[0x20], [0x03], [0x00], [0x00], [0x00]]);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['up'],
+  );
+});
+
+for (const version of [4, 5] as const) {
+  test(`MQTT ${version}: a server that is not a broker (HTTP) -> close NOT_MQTT, in one chunk or byte by byte`, () => {
+    const http = [...new TextEncoder().encode('HTTP/1.1 400 Bad Request\r\n\r\n')];
+    for (const chunks of [[http], http.map((b) => [b])]) {
+      const events = firstAnswer(chunks, version);
+      assert.equal(events.length, 1);
+      const [event] = events;
+      if (event.type !== 'close') return assert.fail(`expected close, got ${event.type}`);
+      assert.equal(event.error.code, 'NOT_MQTT');
+      assert.equal(event.error.side, 'remote');
+    }
+  });
+}
