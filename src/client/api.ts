@@ -5,6 +5,8 @@
 import type { Properties, QoS } from '../codec/types.ts';
 import type { MqttError } from '../errors.ts';
 import type { ServerCapabilities, SessionStats } from '../session/session.ts';
+import type { OutboundState } from '../session/types.ts';
+import type { DeliveryStats } from './delivery.ts';
 import type { Message } from './message.ts';
 
 /** Options for `Client.publish`. */
@@ -43,14 +45,24 @@ export interface SubscribeOptions {
   retainAsPublished?: boolean;
   /** MQTT 5: 0 send retained messages, 1 only for a new subscription, 2 never. Default 0. */
   retainHandling?: 0 | 1 | 2;
-  /** MQTT 5 SUBSCRIBE properties (user properties). The subscription identifier is managed by the client. Default none. */
+  /**
+   * MQTT 5 SUBSCRIBE properties (user properties, subscription identifier).
+   * A `subscriptionIdentifier` given here is used as is; otherwise the client
+   * picks one (see the `subscriptionIdentifiers` client option). Default none.
+   */
   properties?: Properties;
-  /** Receive messages by callback instead of iterating the subscription. Default none: iterate it. */
-  onMessage?: (message: Message) => void;
+  /**
+   * Receive messages by callback instead of iterating the subscription, one at
+   * a time: the next comes once this one returned, or the promise it returned
+   * settled, and only then is the message acknowledged. A callback that throws
+   * or rejects still counts as done (the error goes to the `handlerError`
+   * event). Default none: iterate the subscription.
+   */
+  onMessage?: (message: Message) => unknown;
 }
 
 /** Counters for status displays and monitoring; see `Client.stats`. */
-export interface ClientStats extends SessionStats {
+export interface ClientStats extends SessionStats, DeliveryStats {
   /** Connections that were up and went down. */
   outages: number;
   /** Connections that came up after the first one. */
@@ -70,8 +82,30 @@ export interface ClientEvents extends Record<string, unknown> {
   up: { sessionPresent: boolean; server: ServerCapabilities; outageMs?: number };
   /** The connection ended; the client reconnects unless it was closed. */
   down: { cause: MqttError; wasUp: boolean };
-  /** Every inbound message, whichever subscription it matched. */
+  /**
+   * Every inbound message, whichever subscription it matched. A message no
+   * subscription matches counts as taken (and is acknowledged) once the
+   * `message` listeners have returned; with none, it waits for a subscription
+   * (see `unclaimedTimeout`), and a listener added later gets it.
+   */
   message: Message;
+  /** An `onMessage` callback threw or rejected; the message counted as done. Without a listener the error is thrown uncaught. */
+  handlerError: { error: unknown; message: Message };
+}
+
+/** A QoS 1/2 publication not finished yet, as `Client.pending()` lists it. */
+export interface PendingPublication {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly qos: 1 | 2;
+  readonly retain: boolean;
+  readonly properties?: Properties;
+  /** queued: not sent yet; sent: PUBLISH sent, no ack yet; received: PUBREC received (QoS 2), PUBREL sent. Live. */
+  readonly state: OutboundState;
+  /** Restored from the store: published by an earlier process. */
+  readonly restored: boolean;
+  /** Settles as `publish()`'s promise does: on PUBACK / PUBCOMP, or a refusal. */
+  readonly result: Promise<PublishResult>;
 }
 
 export interface Deferred<T> {

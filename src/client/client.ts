@@ -5,28 +5,31 @@
  * Session, links and time in the Supervisor.
  */
 
-import { validateTopicName } from '../codec/topic.ts';
-import type { Properties, Subscription as SubscriptionSpec } from '../codec/types.ts';
+import { validateTopicFilter, validateTopicName } from '../codec/topic.ts';
+import type { Properties, PublishPacket, Subscription as SubscriptionSpec } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
 import { type BrokerAddress, serverReferenceAddress } from '../links/url.ts';
 import { type ServerCapabilities, Session } from '../session/session.ts';
 import { MemoryStore, type SessionStore } from '../session/store.ts';
-import type { OutboundMessage, SessionEvent } from '../session/types.ts';
+import type { OutboundMessage, OutboundRecord, SessionEvent } from '../session/types.ts';
 import {
   type ClientEvents,
   type ClientStats,
   type Deferred,
   deferred,
+  type PendingPublication,
   type PublishOptions,
   type PublishResult,
   type SubscribeOptions,
 } from './api.ts';
+import { type Claimant, Delivery } from './delivery.ts';
 import { Emitter } from './emitter.ts';
 import { Message } from './message.ts';
 import {
   brokerAddresses,
   type ClientOptions,
   defaultWriteTimeout,
+  deliveryLimitsFrom,
   makeLink,
   sessionOptionsFrom,
   toBytes,
@@ -35,7 +38,14 @@ import { Requester } from './request.ts';
 import { Subscription } from './subscription.ts';
 import { Supervisor } from './supervisor.ts';
 
-export type { ClientEvents, ClientStats, PublishOptions, PublishResult, SubscribeOptions } from './api.ts';
+export type {
+  ClientEvents,
+  ClientStats,
+  PendingPublication,
+  PublishOptions,
+  PublishResult,
+  SubscribeOptions,
+} from './api.ts';
 
 /**
  * An MQTT client that stays connected: it reconnects after any outage and resumes the session,
@@ -54,7 +64,15 @@ export class Client extends Emitter<ClientEvents> {
    * Subscription on that filter is matched by the latest one.
    */
   #identifierByFilter: Map<string, number> | undefined;
-  #nextSubscriptionId = 1;
+  /** The identifiers in `#identifierByFilter`: a message carrying none of them is routed by topic. */
+  #ourIdentifiers: Set<number> | undefined;
+  /**
+   * Starts at random, so that identifiers an earlier process gave the same session
+   * (still on messages the broker queued for it) are unlikely to be taken for ours.
+   */
+  #nextSubscriptionId = 1 + Math.floor(Math.random() * SUBSCRIPTION_ID_START_RANGE);
+  /** Messages on their way to the application: buffered, routed, acknowledged when taken. */
+  readonly #delivery: Delivery;
   #isUp = false;
   #closedError: MqttError | undefined;
   /** cleanInit: the next connection starts clean; cleared when one is up. */
@@ -86,6 +104,13 @@ export class Client extends Emitter<ClientEvents> {
       send: (bytes) => this.#supervisor.write(bytes),
       emit: (event) => this.#onSessionEvent(event),
     });
+    // Publications restored from the store (an earlier process's) get a promise like publish()'s.
+    for (const record of this.#session.outbound.records()) {
+      if (record.token !== undefined) continue;
+      const done = Object.assign(deferred<PublishResult>(), { restored: true });
+      done.promise.catch(() => {}); // nobody may await it: its rejection is not unhandled
+      record.token = done;
+    }
     this.#supervisor = new Supervisor(
       this.#session,
       {
@@ -112,6 +137,22 @@ export class Client extends Emitter<ClientEvents> {
         fatal: (cause) => void this.#shutdown(cause),
       },
     );
+    this.#delivery = new Delivery(deliveryLimitsFrom(options), this.#supervisor.clock, !options.manualAck);
+  }
+
+  /**
+   * Adds a listener. A `message` listener also takes the messages no
+   * subscription has claimed yet (see `unclaimedTimeout`).
+   */
+  override on<K extends keyof ClientEvents>(
+    event: K,
+    listener: (value: ClientEvents[K]) => void,
+  ): () => void {
+    const off = super.on(event, listener);
+    if (event === 'message' && this.#delivery.stats.unclaimed > 0) {
+      queueMicrotask(() => this.#delivery.drainUnclaimed((m) => this.emit('message', m)));
+    }
+    return off;
   }
 
   /** Starts connecting (and reconnecting). `connect()` calls this for you. */
@@ -137,7 +178,21 @@ export class Client extends Emitter<ClientEvents> {
       ...this.#counters,
       downtimeMs: Math.round(this.#counters.downtimeMs + down),
       ...this.#session.stats,
+      ...this.#delivery.stats,
     };
+  }
+
+  /**
+   * QoS 1/2 publications not finished yet, oldest first: those of this process
+   * and those a store restored from an earlier one (`restored`), each with the
+   * promise of its outcome. After a restart, await these instead of publishing
+   * again: a second publish would be a second message.
+   */
+  pending(): PendingPublication[] {
+    return this.#session.outbound
+      .records()
+      .filter((r) => r.message.qos > 0)
+      .map((r) => pendingPublication(r));
   }
 
   /** What the broker said about itself in its last CONNACK. */
@@ -216,11 +271,15 @@ export class Client extends Emitter<ClientEvents> {
   /**
    * Subscribes to one or more topic filters. The returned Subscription is an
    * async iterator of its messages; `onMessage` delivers by callback instead.
-   * Rejects when the broker refuses every filter.
+   * It takes messages from the moment of the call, also before `start()` (the
+   * SUBSCRIBE then goes out with the first connection), so a resumed session's
+   * queued messages find it. Resolves once the broker granted at least one
+   * filter; rejects when it refuses every filter.
    */
   async subscribe(filters: string | string[], options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.#closedError) throw this.#closedError;
     const list = Array.isArray(filters) ? filters : [filters];
+    for (const filter of list) validateTopicFilter(filter);
     const specs: SubscriptionSpec[] = list.map((topic) => {
       const spec: SubscriptionSpec = { topic, qos: options.qos ?? 0 };
       if (options.noLocal !== undefined) spec.noLocal = options.noLocal;
@@ -229,35 +288,97 @@ export class Client extends Emitter<ClientEvents> {
       return spec;
     });
     let properties = options.properties;
-    let identifier: number | undefined;
-    if (this.#session.version === 5 && this.#session.server?.subscriptionIdentifiersAvailable !== false) {
-      identifier = this.#nextSubscriptionId++;
+    const identifier = this.#identifierFor(properties);
+    if (identifier !== undefined) {
       properties = { ...properties, subscriptionIdentifier: identifier };
+      this.#identifierByFilter ??= new Map();
+      for (const filter of list) this.#identifierByFilter.set(filter, identifier);
+      this.#refreshIdentifiers();
     }
+    const subscription = new Subscription(list, identifier, options.onMessage, this.#subscriptionHost);
+    this.#activeSubscriptions ??= new Set();
+    this.#activeSubscriptions.add(subscription);
+    this.#delivery.offerUnclaimed(this.#claimant(subscription));
     const done = deferred<SessionEvent & { type: 'subscribed' }>();
     this.#session.subscribe(specs, properties, done);
-    const event = await done.promise;
-    const granted = event.suback.reasonCodes;
+    this.#supervisor.armTimer();
+    let granted: number[];
+    try {
+      granted = (await done.promise).suback.reasonCodes;
+    } catch (error) {
+      this.#dropSubscription(subscription);
+      throw error;
+    }
+    subscription.granted = granted;
+    list.forEach((filter, i) => {
+      if (granted[i] >= 0x80 && this.#identifierByFilter?.get(filter) === identifier) {
+        this.#identifierByFilter?.delete(filter);
+      }
+    });
+    this.#refreshIdentifiers();
     if (granted.every((code) => code >= 0x80)) {
+      this.#dropSubscription(subscription);
       throw new MqttError('REFUSED', `the broker refused the subscription to ${list.join(', ')}`, {
         reasonCode: granted[0],
         side: 'remote',
       });
     }
-    if (identifier !== undefined) {
-      list.forEach((filter, i) => {
-        if (granted[i] < 0x80) {
-          this.#identifierByFilter ??= new Map();
-          this.#identifierByFilter.set(filter, identifier);
-        }
-      });
-    }
-    const subscription = new Subscription(list, granted, identifier, options.onMessage, (s) =>
-      this.#unsubscribeOne(s),
-    );
-    this.#activeSubscriptions ??= new Set();
-    this.#activeSubscriptions.add(subscription);
     return subscription;
+  }
+
+  /** The subscription identifier to send: the user's, ours, or none (3.1.1, or switched off). */
+  #identifierFor(properties: Properties | undefined): number | undefined {
+    if (this.#session.version !== 5) return undefined;
+    const chosen = properties?.subscriptionIdentifier;
+    if (typeof chosen === 'number') return chosen;
+    if (this.options.subscriptionIdentifiers === false) return undefined;
+    if (this.#session.server?.subscriptionIdentifiersAvailable === false) return undefined;
+    const id = this.#nextSubscriptionId++;
+    if (this.#nextSubscriptionId > MAX_SUBSCRIPTION_ID) this.#nextSubscriptionId = 1;
+    return id;
+  }
+
+  #refreshIdentifiers(): void {
+    this.#ourIdentifiers = new Set(this.#identifierByFilter?.values() ?? []);
+  }
+
+  #dropSubscription(subscription: Subscription): void {
+    subscription.end();
+    this.#activeSubscriptions?.delete(subscription);
+  }
+
+  readonly #subscriptionHost = {
+    unsubscribe: (s: Subscription) => this.#unsubscribeOne(s),
+    handlerFailed: (error: unknown, message: Message) => {
+      if (this.listenerCount('handlerError') > 0) this.emit('handlerError', { error, message });
+      else
+        queueMicrotask(() => {
+          throw error;
+        }); // not swallowed: reported as an uncaught error of the application's
+    },
+  };
+
+  /** A subscription as Delivery sees it, for unclaimed messages (which arrive one at a time, rarely). */
+  #claimant(subscription: Subscription): Claimant {
+    return {
+      claims: (message) => {
+        const ids = message.subscriptionIdentifiers;
+        return subscription.matches(
+          message,
+          ids,
+          this.#identifierByFilter ?? NO_FILTER_IDENTIFIERS,
+          this.#isOurs(ids),
+        );
+      },
+      deliver: (item) => subscription.deliver(item),
+    };
+  }
+
+  #isOurs(ids: number[]): boolean {
+    const ours = this.#ourIdentifiers;
+    if (ours === undefined || ids.length === 0) return false;
+    for (const id of ids) if (ours.has(id)) return true;
+    return false;
   }
 
   /** Unsubscribes from topic filters (all subscriptions on them end). */
@@ -265,14 +386,13 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#closedError) throw this.#closedError;
     const list = Array.isArray(filters) ? filters : [filters];
     for (const s of this.#activeSubscriptions ?? []) {
-      if (s.filters.every((f) => list.includes(f))) {
-        s.end();
-        this.#activeSubscriptions?.delete(s);
-      }
+      if (s.filters.every((f) => list.includes(f))) this.#dropSubscription(s);
     }
     for (const filter of list) this.#identifierByFilter?.delete(filter);
+    this.#refreshIdentifiers();
     const done = deferred<SessionEvent & { type: 'unsubscribed' }>();
     this.#session.unsubscribe(list, properties, done);
+    this.#supervisor.armTimer();
     return (await done.promise).unsuback.reasonCodes;
   }
 
@@ -332,8 +452,9 @@ export class Client extends Emitter<ClientEvents> {
     this.#store.close();
     this.#session.subscriptions.failAll(error);
     for (const s of this.#activeSubscriptions ?? [])
-      s.end(error.code === 'CLIENT_CLOSED' ? undefined : error);
+      s.end(error.code === 'CLIENT_CLOSED' ? undefined : error, true);
     this.#activeSubscriptions?.clear();
+    this.#delivery.close();
     for (const w of this.#readyWaiters.splice(0)) w.reject(error);
     this.#requester?.close(error);
   }
@@ -422,33 +543,70 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 
-  #onMessage(packet: import('../codec/types.ts').PublishPacket): void {
+  #onMessage(packet: PublishPacket): void {
     const message = new Message(packet);
-    if (this.options.manualAck && packet.qos > 0) {
-      const epoch = this.#session.inbound.epoch;
+    let ack: (() => void) | undefined;
+    if (packet.qos > 0) {
+      const generation = this.#session.inbound.generation;
       const id = packet.packetId!;
       const qos = packet.qos as 1 | 2;
-      message.ackHandler = (reasonCode) => {
-        const ok = this.#session.acknowledge(id, qos, epoch, reasonCode);
+      const acknowledge = (reasonCode: number) => {
+        const ok = this.#session.acknowledge(id, qos, generation, reasonCode);
         this.#supervisor.armTimer();
         return ok;
       };
+      if (this.options.manualAck) message.ackHandler = acknowledge;
+      ack = () => void acknowledge(0);
     }
-    this.emit('message', message);
+    const listening = this.listenerCount('message') > 0;
+    if (listening) this.emit('message', message);
+    this.#delivery.arrive(message, ack, this.#claimantsOf(packet, message), listening);
+  }
+
+  /** The subscriptions a message belongs to. */
+  #claimantsOf(packet: PublishPacket, message: Message): Subscription[] {
     const subscriptions = this.#activeSubscriptions;
-    if (subscriptions === undefined || subscriptions.size === 0) return;
+    if (subscriptions === undefined || subscriptions.size === 0) return NO_CLAIMANTS;
     // Read from the packet, not `message.subscriptionIdentifiers`, which makes a new array per call.
     const raw = packet.properties?.subscriptionIdentifier;
     const ids = raw === undefined ? NO_IDENTIFIERS : Array.isArray(raw) ? raw : [raw];
     const byFilter = this.#identifierByFilter ?? NO_FILTER_IDENTIFIERS;
+    const ours = this.#isOurs(ids);
+    let claimants: Subscription[] | undefined;
     for (const s of subscriptions) {
-      if (s.matches(message, ids, byFilter)) s.deliver(message);
+      if (s.matches(message, ids, byFilter, ours)) (claimants ??= []).push(s);
     }
+    return claimants ?? NO_CLAIMANTS;
   }
 }
 
 const NO_IDENTIFIERS: number[] = [];
+const NO_CLAIMANTS: Subscription[] = [];
 const NO_FILTER_IDENTIFIERS: ReadonlyMap<string, number> = new Map();
+/** MQTT 5 subscription identifiers are a variable byte integer: 1 to 268,435,455. */
+const MAX_SUBSCRIPTION_ID = 268_435_455;
+/** Where a client's identifiers start: at random in 1..2^20 (3 bytes on the wire at most). */
+const SUBSCRIPTION_ID_START_RANGE = 1 << 20;
+
+/** A publication as `pending()` shows it: read-only, its state live. */
+function pendingPublication(record: OutboundRecord): PendingPublication {
+  const m = record.message;
+  const view: { -readonly [K in keyof PendingPublication]: PendingPublication[K] } = {
+    topic: m.topic,
+    payload: m.payload,
+    qos: m.qos as 1 | 2,
+    retain: m.retain,
+    get state() {
+      return record.state;
+    },
+    restored: (record.token as RestoredToken).restored === true,
+    result: (record.token as Deferred<PublishResult> & { promise: Promise<PublishResult> }).promise,
+  };
+  if (m.properties !== undefined) view.properties = m.properties;
+  return view;
+}
+
+type RestoredToken = { restored?: boolean };
 
 function aborted(signal: AbortSignal): MqttError {
   return new MqttError('ABORTED', 'the publication was aborted', { cause: signal.reason });

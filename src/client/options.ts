@@ -7,6 +7,12 @@ import { localError } from '../errors.ts';
 import type { Link } from '../links/types.ts';
 import { type BrokerAddress, parseBrokerUrl } from '../links/url.ts';
 import { DEFAULT_QUEUE_LIMITS } from '../session/publish-queue.ts';
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_BUFFERED_MESSAGES,
+  DEFAULT_UNCLAIMED_TIMEOUT,
+  type DeliveryLimits,
+} from './delivery.ts';
 import type { SessionStore } from '../session/store.ts';
 import type { SessionOptions } from '../session/types.ts';
 
@@ -74,9 +80,13 @@ export interface ClientOptions {
   /** A message the broker publishes if the client vanishes without DISCONNECT. Default none. */
   will?: WillOptions;
   /**
-   * MQTT 5 CONNECT properties. Default `{ sessionExpiryInterval: 0xFFFFFFFF }`
-   * unless `clean` is set, since a session that expires at disconnect could
-   * not be resumed after an outage.
+   * MQTT 5 CONNECT properties. Defaults: `sessionExpiryInterval` 0xFFFFFFFF
+   * unless `clean` is set (a session that expires at disconnect could not be
+   * resumed after an outage); `receiveMaximum` 64 (QoS 1/2 messages the broker
+   * may send before we acknowledge one: what bounds a slow consumer's memory,
+   * since we acknowledge only what the application has taken);
+   * `maximumPacketSize` 1 MiB (a broker must not send us a larger packet; it
+   * drops such a message for us instead, so raise it if you receive larger ones).
    */
   properties?: Properties;
   /** Milliseconds to wait for the link to open and CONNACK to arrive. Default 30,000. */
@@ -125,13 +135,48 @@ export interface ClientOptions {
   queueFullPolicy?: 'wait' | 'reject';
   /** Use MQTT 5 topic aliases for outbound messages when the broker allows them. Default true. */
   topicAliases?: boolean;
-  /** Acknowledge inbound QoS 1 and 2 messages only when `message.ack()` is called. Default false. */
+  /**
+   * Acknowledge inbound QoS 1 and 2 messages only when `message.ack()` is
+   * called. Default false: a message is acknowledged once the application has
+   * taken it (its callback returned, or the `for await` body came back for the
+   * next), never on arrival.
+   */
   manualAck?: boolean;
+  /**
+   * Messages held for the application at once (received, not yet taken),
+   * across all subscriptions. QoS 0 messages beyond it are dropped and
+   * counted (`stats.droppedInbound`); QoS 1/2 ones are bounded by
+   * `receiveMaximum` (MQTT 5) or the broker's in-flight window (3.1.1),
+   * since we acknowledge them only once taken. Default 1,000.
+   */
+  maxBufferedMessages?: number;
+  /** Bytes (topic + payload) held for the application at once; QoS 0 beyond it is dropped. Default 16 MiB. */
+  maxBufferedBytes?: number;
+  /**
+   * Milliseconds a message that no subscription matches waits for one (a
+   * resumed session's queued messages arrive right after CONNACK, maybe before
+   * `subscribe()`); a `message` listener takes it at once. After that it is
+   * acknowledged and dropped (`stats.unclaimedDropped`), so that it cannot
+   * hold the broker's window forever. Infinity waits for good. Default 30,000.
+   */
+  unclaimedTimeout?: number;
+  /**
+   * MQTT 5: send a subscription identifier with each `subscribe()` and route
+   * messages by it (a `subscriptionIdentifier` in `subscribe()`'s properties is
+   * always used as given). Some brokers mishandle them: false sends none and
+   * routes by topic. Default true.
+   */
+  subscriptionIdentifiers?: boolean;
   /** MQTT 5 extended authentication. Default none. */
   authenticator?: Authenticator;
   /** Makes links from URLs. Default: the entry point's (Node: TCP, TLS, WebSocket; browser: WebSocket). */
   linkFactory?: LinkFactory;
 }
+
+/** MQTT 5: QoS 1/2 messages the broker may send before we acknowledge one (see `properties`). */
+export const DEFAULT_RECEIVE_MAXIMUM = 64;
+/** MQTT 5: the largest packet we accept, 1 MiB (see `properties`). */
+export const DEFAULT_MAXIMUM_PACKET_SIZE = 1024 * 1024;
 
 /** Makes payloads and passwords bytes: strings are sent as UTF-8. */
 export function toBytes(value: string | Uint8Array): Uint8Array {
@@ -184,6 +229,13 @@ export function sessionOptionsFrom(
   if (version === 5 && !clean && properties?.sessionExpiryInterval === undefined) {
     properties = { ...properties, sessionExpiryInterval: 0xffff_ffff };
   }
+  if (version === 5) {
+    properties = {
+      receiveMaximum: DEFAULT_RECEIVE_MAXIMUM,
+      maximumPacketSize: DEFAULT_MAXIMUM_PACKET_SIZE,
+      ...properties,
+    };
+  }
   if (options.authenticator) {
     const data = options.authenticator.initialData?.();
     properties = { ...properties, authenticationMethod: options.authenticator.method };
@@ -197,7 +249,8 @@ export function sessionOptionsFrom(
     clientId: options.clientId ?? randomClientId(),
     keepalive: options.keepalive ?? 60,
     outboundTopicAliases: options.topicAliases ?? true,
-    manualAck: options.manualAck ?? false,
+    // The client acknowledges each message when the application has taken it (delivery.ts).
+    manualAck: true,
     connectTimeout: options.connectTimeout ?? 30_000,
     store,
     // A session started afresh (clean, or cleanInit's first connect) must not resume stale messages.
@@ -223,4 +276,13 @@ export function sessionOptionsFrom(
     if (w.properties) sessionOptions.will.properties = w.properties;
   }
   return sessionOptions;
+}
+
+/** The bounds of what the client holds for the application. */
+export function deliveryLimitsFrom(options: ClientOptions): DeliveryLimits {
+  return {
+    maxBufferedMessages: options.maxBufferedMessages ?? DEFAULT_MAX_BUFFERED_MESSAGES,
+    maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+    unclaimedTimeout: options.unclaimedTimeout ?? DEFAULT_UNCLAIMED_TIMEOUT,
+  };
 }

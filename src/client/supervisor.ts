@@ -113,6 +113,11 @@ export class Supervisor {
     return this.#clock.now();
   }
 
+  /** The clock it runs on, for the client's other timers. */
+  get clock(): SupervisorClock {
+    return this.#clock;
+  }
+
   /** Position in the rotation of servers of the link in use or the next one to be tried. */
   get rotationIndex(): number {
     return this.#index % this.#links.length;

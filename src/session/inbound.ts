@@ -6,6 +6,16 @@
  * arrives, and its packet id is remembered until PUBREL, so a duplicate PUBLISH
  * in between (after a reconnect, with DUP set) is acknowledged but never
  * delivered again.
+ *
+ * With `manualAck` (what the Client always uses) the host acknowledges each
+ * QoS 1/2 message once the application has taken it. Until then its id is
+ * "delivered": a PUBLISH the broker re-sends with that id (after a reconnect)
+ * is the same message, since a sender may not reuse an id before its ack, so it
+ * is not delivered again and the host's later ack answers it. An ack made
+ * while the link is down is "owed" and answers the broker's re-send. Only the
+ * final QoS 2 state ('acked', PUBREC sent) goes to the store: a process that
+ * ends while the application holds a message has not acknowledged it, so the
+ * broker delivers it again to the next process, as it should.
  */
 
 import { encodeFromClient } from '../codec/client-role.ts';
@@ -32,19 +42,26 @@ export class Inbound {
   }
   /** Made on first use (~200 bytes): most clients never receive QoS 2. */
   #qos2Map: Map<number, Qos2State> | undefined;
-  /** QoS 1 ids delivered on this connection and not yet acknowledged (manual ack). */
-  #qos1Pending: Set<number> | undefined;
+  /** Manual ack: QoS 1 ids the application holds, not acknowledged yet. Session state, like `qos2`. */
+  #qos1Delivered: Set<number> | undefined;
+  /** Manual ack: QoS 1 acks made while the link was down, by id: the reason code for the broker's re-send. */
+  #qos1Owed: Map<number, number> | undefined;
   /**
-   * QoS 2 ids held whose PUBLISH came on this connection: what counts against
-   * our Receive Maximum, which applies per connection (5.0 section 4.9). Ids
-   * held from an earlier connection await only a PUBREL, which the broker's
+   * QoS 1/2 ids whose PUBLISH came on this connection and is not answered yet
+   * (PUBACK, PUBCOMP, or a refusing PUBREC): what counts against our Receive
+   * Maximum, which applies per connection (5.0 section 4.9). QoS 2 ids held
+   * from an earlier connection await only a PUBREL, which the broker's
    * restarted send quota does not count.
    */
-  #qos2ThisConnection: Set<number> | undefined;
+  #thisConnection: Set<number> | undefined;
   readonly aliases = new InboundAliases();
   #version: ProtocolVersion = 5;
-  /** Counts connections, so that a manual ack for a message of an earlier connection is dropped. */
-  epoch = 0;
+  /**
+   * Counts sessions: it changes when a connection comes up without our session
+   * (the broker lost it), so that a manual ack for a message of the old session,
+   * whose id may now name another message, is dropped.
+   */
+  generation = 0;
   #connected = false;
 
   constructor(
@@ -54,10 +71,17 @@ export class Inbound {
     private readonly store?: SessionStore,
   ) {}
 
+  /** Messages the application holds and has not acknowledged (manual ack). */
+  get unacknowledged(): number {
+    let n = this.#qos1Delivered?.size ?? 0;
+    for (const state of this.#qos2Map?.values() ?? []) if (state === 'delivered') n++;
+    return n;
+  }
+
   /**
    * Takes back a QoS 2 id from the store. An 'acked' one was delivered: a
-   * re-sent PUBLISH is answered, never delivered again. A 'delivered' one was
-   * never acknowledged by the application (manual ack) before the process
+   * re-sent PUBLISH is answered, never delivered again. A 'delivered' one (an
+   * older store) was never acknowledged by the application before the process
    * ended, so it is forgotten: the broker's re-send delivers it again.
    */
   restore(packetId: number, state: Qos2State): void {
@@ -68,13 +92,14 @@ export class Inbound {
   up(version: ProtocolVersion, topicAliasMaximum: number, sessionPresent: boolean): void {
     this.#connected = true;
     this.#version = version;
-    this.epoch++;
-    // Both made on first use, as most clients never receive QoS 1/2 (or never ack by hand).
-    this.#qos1Pending?.clear();
-    this.#qos2ThisConnection?.clear();
+    this.#thisConnection?.clear();
     this.aliases.reset(topicAliasMaximum);
-    // A broker without our session will not send PUBREL for ids we hold.
-    if (!sessionPresent && this.#qos2Map !== undefined && this.#qos2Map.size > 0) {
+    if (sessionPresent) return;
+    // A broker without our session will not re-send or release ids we hold: they are void.
+    this.generation++;
+    this.#qos1Delivered?.clear();
+    this.#qos1Owed?.clear();
+    if (this.#qos2Map !== undefined && this.#qos2Map.size > 0) {
       this.#qos2Map.clear();
       this.store?.clearInbound();
     }
@@ -100,22 +125,8 @@ export class Inbound {
       return;
     }
     const id = p.packetId!;
-    if (p.qos === 1) {
-      this.#checkQuota(this.#qos1Pending?.has(id) ? 0 : 1);
-      if (this.manualAck) {
-        this.#qos1Pending ??= new Set();
-        this.#qos1Pending.add(id);
-      }
-      this.io.emit({ type: 'message', message: p });
-      if (!this.manualAck) this.io.send(encodeFromClient({ type: 'puback', packetId: id }, this.#version));
-      return;
-    }
-    this.#qos2ThisConnection ??= new Set();
-    const thisConnection = this.#qos2ThisConnection;
-    if (!thisConnection.has(id)) {
-      this.#checkQuota(1);
-      thisConnection.add(id);
-    }
+    this.#countAgainstQuota(id);
+    if (p.qos === 1) return this.#onQos1(p, id);
     const state = this.qos2.get(id);
     if (state !== undefined) {
       // Already delivered: never again. Repeat PUBREC if it went out; otherwise the app still owes its ack.
@@ -123,34 +134,66 @@ export class Inbound {
       return;
     }
     this.qos2.set(id, 'delivered');
-    // Stored before delivery, so that after a crash a re-sent PUBLISH is never delivered twice.
-    // Without manual ack the PUBREC follows at once: store the final state in one write.
+    if (this.manualAck) {
+      this.io.emit({ type: 'message', message: p });
+      return;
+    }
+    // Acknowledged on arrival: the PUBREC follows at once, so the final state is stored, durably
+    // before delivery: a power loss right after the application saw the message must not let the
+    // broker's re-send deliver it again.
     if (this.store !== undefined) {
-      this.store.setInbound(id, this.manualAck ? 'delivered' : 'acked');
-      // Durable before delivery, not just before the next write: a power loss right after the
-      // application saw the message must not let the broker's re-send deliver it again.
+      this.store.setInbound(id, 'acked');
       this.store.sync();
     }
     this.io.emit({ type: 'message', message: p });
-    if (!this.manualAck) this.#ackQos2(id, 0);
+    this.#ackQos2(id, 0);
+  }
+
+  #onQos1(p: PublishPacket, id: number): void {
+    if (!this.manualAck) {
+      this.io.emit({ type: 'message', message: p });
+      this.#sendPuback(id, 0);
+      return;
+    }
+    if (this.#qos1Delivered?.has(id)) return; // re-sent while the application holds it
+    const owed = this.#qos1Owed?.get(id);
+    if (owed !== undefined) {
+      this.#qos1Owed!.delete(id);
+      this.#sendPuback(id, owed);
+      return;
+    }
+    this.#qos1Delivered ??= new Set();
+    this.#qos1Delivered.add(id);
+    this.io.emit({ type: 'message', message: p });
+  }
+
+  #sendPuback(id: number, reasonCode: number): void {
+    this.#thisConnection?.delete(id);
+    const packet =
+      reasonCode === 0
+        ? { type: 'puback' as const, packetId: id }
+        : { type: 'puback' as const, packetId: id, reasonCode };
+    this.io.send(encodeFromClient(packet, this.#version));
   }
 
   #ackQos2(id: number, reasonCode: number): void {
     if (reasonCode >= 0x80) {
       // A refused QoS 2 message ends here: the broker sends no PUBREL for it.
       this.qos2.delete(id);
-      this.#qos2ThisConnection?.delete(id);
+      this.#thisConnection?.delete(id);
       this.store?.removeInbound(id);
     } else {
-      if (this.manualAck && this.qos2.get(id) === 'delivered') this.store?.setInbound(id, 'acked');
       this.qos2.set(id, 'acked');
     }
     this.io.send(encodeFromClient({ type: 'pubrec', packetId: id, reasonCode }, this.#version));
   }
 
-  #checkQuota(adding: number): void {
-    const held = (this.#qos1Pending?.size ?? 0) + (this.#qos2ThisConnection?.size ?? 0) + adding;
-    if (held > this.receiveMaximum) {
+  /** A QoS 1/2 PUBLISH arrived on this connection: it counts against our Receive Maximum until answered. */
+  #countAgainstQuota(id: number): void {
+    this.#thisConnection ??= new Set();
+    const held = this.#thisConnection;
+    if (held.has(id)) return;
+    if (held.size + 1 > this.receiveMaximum) {
       throw new MqttError(
         'PROTOCOL_ERROR',
         `the broker exceeded our Receive Maximum of ${this.receiveMaximum}`,
@@ -160,39 +203,51 @@ export class Inbound {
         },
       );
     }
+    held.add(id);
   }
 
   onPubrel(p: AckPacket<'pubrel'>): void {
+    const state = this.qos2.get(p.packetId);
+    if (state === 'delivered') {
+      // A PUBREL before our PUBREC breaks the broker's side of the flow; the application still has the
+      // message, so completing it now could only lose it after a crash. Answer nothing: the ack will.
+      return;
+    }
     const known = this.qos2.delete(p.packetId);
     if (known) this.store?.removeInbound(p.packetId);
-    this.#qos2ThisConnection?.delete(p.packetId);
+    this.#thisConnection?.delete(p.packetId);
     // Unknown id: we released it already (a repeated PUBREL); still complete the broker's flow.
     const reasonCode = known || this.#version === 4 ? 0 : 0x92;
     this.io.send(encodeFromClient({ type: 'pubcomp', packetId: p.packetId, reasonCode }, this.#version));
   }
 
   /**
-   * The application has processed a message (manual ack). `epoch` is the one
-   * the message arrived in: after a reconnect the broker re-sends unacknowledged
-   * messages itself, so an ack for the old connection is dropped.
+   * The application has taken a message (manual ack). `generation` is the one
+   * it arrived in: after the broker lost our session its ids mean nothing, and
+   * the ack is dropped (returns false). Returns false too when the message was
+   * acknowledged already.
    */
-  acknowledge(packetId: number, qos: 1 | 2, epoch: number, reasonCode = 0): boolean {
+  acknowledge(packetId: number, qos: 1 | 2, generation: number, reasonCode = 0): boolean {
+    if (generation !== this.generation) return false;
     if (qos === 1) {
-      if (epoch !== this.epoch || !this.#connected || !this.#qos1Pending?.delete(packetId)) return false;
-      this.io.send(encodeFromClient({ type: 'puback', packetId, reasonCode }, this.#version));
+      if (!this.#qos1Delivered?.delete(packetId)) return false;
+      if (this.#connected) {
+        this.#sendPuback(packetId, reasonCode);
+      } else {
+        this.#qos1Owed ??= new Map();
+        this.#qos1Owed.set(packetId, reasonCode);
+      }
       return true;
     }
-    // QoS 2 state belongs to the session, not the connection: the ack counts whenever it comes.
     if (this.qos2.get(packetId) !== 'delivered') return false;
+    if (reasonCode < 0x80) this.store?.setInbound(packetId, 'acked');
     if (this.#connected) {
       this.#ackQos2(packetId, reasonCode);
     } else if (reasonCode >= 0x80) {
       this.qos2.delete(packetId);
-      this.store?.removeInbound(packetId);
     } else {
       // PUBREC goes out when the broker re-sends the PUBLISH after the reconnect.
       this.qos2.set(packetId, 'acked');
-      this.store?.setInbound(packetId, 'acked');
     }
     return true;
   }

@@ -77,6 +77,12 @@ export class Outbound {
     return this.queue.length;
   }
 
+  /** Every publication not finished yet (in flight, queued, parked), oldest first. */
+  records(): OutboundRecord[] {
+    const inflight = this.#inflightMap === undefined ? [] : [...this.#inflightMap.values()];
+    return [...inflight, ...this.queue.records()].sort((a, b) => a.key - b.key);
+  }
+
   /** Accepts a publication; it goes out now if the link is up and the quota allows. */
   publish(message: OutboundMessage, token: unknown, now: number): void {
     const record: OutboundRecord = {

@@ -113,6 +113,11 @@ export class PublishQueue {
     return admitted;
   }
 
+  /** Queued and parked messages, oldest first (a copy, for status displays). */
+  records(): OutboundRecord[] {
+    return [...this.#items.slice(this.#head), ...this.#waiting];
+  }
+
   /** Takes a queued or parked message out by its token; undefined when it is not here (it left). */
   remove(token: unknown): OutboundRecord | undefined {
     const parked = this.#waiting.findIndex((r) => r.token === token);

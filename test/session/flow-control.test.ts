@@ -149,7 +149,7 @@ describe('our Receive Maximum', () => {
     const m = up({}, { properties: { receiveMaximum: 2 }, manualAck: true });
     m.deliver(inbound('t', 1, 1));
     m.deliver(inbound('t', 1, 2));
-    m.session.acknowledge(1, 1, m.session.inbound.epoch);
+    m.session.acknowledge(1, 1, m.session.inbound.generation);
     m.deliver(inbound('t', 1, 3));
     assert.deepEqual(m.sentBrief(), ['PUBACK #1']);
     m.deliver(inbound('t', 1, 4));

@@ -286,16 +286,16 @@ export const step = {
     (ms: number): Step =>
     (h) =>
       h.advance(ms),
-  /** Manual ack of an inbound message received `epochsAgo` connections ago; checks what it returns. */
+  /** Manual ack of an inbound message received `generationsAgo` sessions ago (the broker lost one since); checks what it returns. */
   acknowledge:
     (
       packetId: number,
       qos: 1 | 2,
-      options: { epochsAgo?: number; reasonCode?: number; accepted?: boolean } = {},
+      options: { generationsAgo?: number; reasonCode?: number; accepted?: boolean } = {},
     ): Step =>
     (h) => {
-      const epoch = h.session.inbound.epoch - (options.epochsAgo ?? 0);
-      const accepted = h.session.acknowledge(packetId, qos, epoch, options.reasonCode);
+      const generation = h.session.inbound.generation - (options.generationsAgo ?? 0);
+      const accepted = h.session.acknowledge(packetId, qos, generation, options.reasonCode);
       assert.equal(
         accepted,
         options.accepted ?? true,

@@ -228,16 +228,15 @@ describe('the store hears of every change before the bytes that depend on it', (
     ]);
   });
 
-  it('manual ack: stored as delivered, then acked when the application acknowledges', () => {
+  it('manual ack: nothing stored until the application acknowledges, then acked before PUBREC', () => {
     const { trace, session } = traced({ manualAck: true });
     session.linkUp(0, false);
     session.received(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0 }), 0);
     trace.length = 0;
     const publish = { type: 'publish', topic: 't', qos: 2, packetId: 7, dup: false, retain: false } as const;
     session.received(encodePacket({ ...publish, payload: new Uint8Array(1) }), 0);
-    session.acknowledge(7, 2, session.inbound.epoch);
+    session.acknowledge(7, 2, session.inbound.generation);
     assert.deepEqual(trace, [
-      'store in #7 delivered',
       'event message t #7',
       'store in #7 acked',
       'send PUBREC #7',
