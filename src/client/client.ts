@@ -574,7 +574,9 @@ export class Client extends Emitter<ClientEvents> {
     const ours = this.#isOurs(ids);
     let claimants: Subscription[] | undefined;
     for (const s of subscriptions) {
-      if (s.matches(message, ids, byFilter, ours)) (claimants ??= []).push(s);
+      if (!s.matches(message, ids, byFilter, ours)) continue;
+      claimants ??= [];
+      claimants.push(s);
     }
     return claimants ?? NO_CLAIMANTS;
   }

@@ -188,7 +188,7 @@ export class Delivery {
       }
       return true;
     }
-    for (const c of claimants) item.claim();
+    for (let i = 0; i < claimants.length; i++) item.claim();
     for (const c of claimants) c.deliver(item);
     return true;
   }

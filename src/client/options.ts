@@ -7,14 +7,14 @@ import { localError } from '../errors.ts';
 import type { Link } from '../links/types.ts';
 import { type BrokerAddress, parseBrokerUrl } from '../links/url.ts';
 import { DEFAULT_QUEUE_LIMITS } from '../session/publish-queue.ts';
+import type { SessionStore } from '../session/store.ts';
+import type { SessionOptions } from '../session/types.ts';
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_BUFFERED_MESSAGES,
   DEFAULT_UNCLAIMED_TIMEOUT,
   type DeliveryLimits,
 } from './delivery.ts';
-import type { SessionStore } from '../session/store.ts';
-import type { SessionOptions } from '../session/types.ts';
 
 /** Makes the link for a broker address; the Node entry point supplies TCP, TLS and WebSocket. */
 export type LinkFactory = (address: BrokerAddress) => Link;

@@ -276,10 +276,14 @@ export class Session {
       // version", which is not a well-formed 5.0 CONNACK: read it as the refusal it is.
       this.#connectPrefix = undefined;
       this.#close(
-        new MqttErrorClass('CONNECTION_REFUSED', 'the broker refused the connection: it does not speak MQTT 5', {
-          reasonCode: 0x84,
-          side: 'remote',
-        }),
+        new MqttErrorClass(
+          'CONNECTION_REFUSED',
+          'the broker refused the connection: it does not speak MQTT 5',
+          {
+            reasonCode: 0x84,
+            side: 'remote',
+          },
+        ),
       );
       return undefined;
     }

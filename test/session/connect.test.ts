@@ -328,9 +328,23 @@ describe('CONNACK', () => {
         [1, 5],
         [2, 6],
       ] as const) {
-        h.deliver({ type: 'publish', topic: 't', qos, packetId, dup: true, retain: false, payload: bytes('') });
+        h.deliver({
+          type: 'publish',
+          topic: 't',
+          qos,
+          packetId,
+          dup: true,
+          retain: false,
+          payload: bytes(''),
+        });
       }
-      assert.deepEqual(h.sentBrief(), ['SUBSCRIBE #1 s', 'PUBLISH a', 'PUBLISH b #2', 'PUBACK #5', 'PUBREC #6']);
+      assert.deepEqual(h.sentBrief(), [
+        'SUBSCRIBE #1 s',
+        'PUBLISH a',
+        'PUBLISH b #2',
+        'PUBACK #5',
+        'PUBREC #6',
+      ]);
       assert.deepEqual(h.eventsBrief(), ['up present', 'published a']); // the re-sends are not delivered again
     });
 

@@ -180,13 +180,7 @@ const manualCases: FlowCase[] = [
     name: 'manual QoS 2: acked after the reconnect (same session)',
     present: [true],
     options: manual,
-    steps: [
-      message('t', 2, 7),
-      outage,
-      message('t', 2, 7, true),
-      acknowledge(7, 2),
-      ack('pubrel', 7),
-    ],
+    steps: [message('t', 2, 7), outage, message('t', 2, 7, true), acknowledge(7, 2), ack('pubrel', 7)],
     expect: { sent: ['CONNECT', 'PUBREC #7', 'PUBCOMP #7'], events: ['message t #7'] },
   },
   {

@@ -236,11 +236,7 @@ describe('the store hears of every change before the bytes that depend on it', (
     const publish = { type: 'publish', topic: 't', qos: 2, packetId: 7, dup: false, retain: false } as const;
     session.received(encodePacket({ ...publish, payload: new Uint8Array(1) }), 0);
     session.acknowledge(7, 2, session.inbound.generation);
-    assert.deepEqual(trace, [
-      'event message t #7',
-      'store in #7 acked',
-      'send PUBREC #7',
-    ]);
+    assert.deepEqual(trace, ['event message t #7', 'store in #7 acked', 'send PUBREC #7']);
   });
 });
 
