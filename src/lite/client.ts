@@ -57,16 +57,33 @@ function utf8(s: string | Uint8Array): Uint8Array {
   return typeof s === 'string' ? utf8Bytes(s) : s;
 }
 
-/** Calls an application handler; its error is reported on the next turn instead of taking the connection down. */
-function deliver<T>(handler: (value: T) => void, value: T): void {
-  try {
-    handler(value);
-  } catch (error) {
+/**
+ * Calls an application handler, then `done` once it returned or the promise it
+ * returned settled; its error is reported on the next turn instead of taking
+ * the connection down.
+ */
+function deliver<T>(handler: (value: T) => unknown, value: T, done?: () => unknown): void {
+  const fail = (error: unknown) => {
+    done?.();
     queueMicrotask(() => {
       throw error;
     });
+  };
+  try {
+    const result = handler(value) as PromiseLike<unknown> | undefined;
+    if (typeof result?.then === 'function') result.then(done, fail);
+    else done?.();
+  } catch (error) {
+    fail(error);
   }
 }
+
+/** States of an inbound id (see `#inbound`). */
+const HELD = 0;
+const RELEASING = 1;
+const OWED = 2;
+/** Messages held for a subscription to come; more QoS 0 ones are dropped, more QoS 1/2 ones acked and dropped. */
+const MAX_UNCLAIMED = 100;
 
 function closedError(): MqttError {
   return new MqttError('CLIENT_CLOSED', 'the client was ended');
@@ -98,11 +115,19 @@ export class LiteClient {
   readonly #pending = new Map<number, Pending>();
   /** QoS 0 messages published while offline, sent when the connection is back. */
   #queued: [bytes: Uint8Array, done: () => void][] = [];
-  /** Inbound QoS 2 ids between PUBREC and PUBREL: already delivered, so a re-sent PUBLISH is not delivered again. */
-  readonly #received = new Set<number>();
+  /**
+   * Inbound QoS 1/2 ids the application holds (HELD) or has finished with:
+   * QoS 2 between PUBREC and PUBREL (RELEASING), QoS 1 acked while offline
+   * (OWED). A PUBLISH re-sent with such an id is the same message (a sender
+   * may not reuse an id before its ack): it is never delivered again.
+   */
+  readonly #inbound = new Map<number, number>();
+  /** Messages no subscription handler or listener took yet, oldest first (bounded); their acks wait. */
+  #unclaimed: [message: LiteMessage, ack: () => void, at: number][] = [];
+  #unclaimedTimer: ReturnType<typeof setTimeout> | undefined;
   /** Granted subscriptions, to make again when the broker has lost the session. */
   readonly #filters = new Map<string, QoS>();
-  #routes: [filter: string, onMessage: (m: LiteMessage) => void][] = [];
+  #routes: [filter: string, onMessage: (m: LiteMessage) => unknown][] = [];
   readonly #listeners: { [K in keyof LiteEvents]?: ((value: LiteEvents[K]) => void)[] } = {};
   /** Settles the first connection attempt (`start()`). */
   #first: [resolve: () => void, reject: (e: Error) => void] | undefined;
@@ -180,13 +205,15 @@ export class LiteClient {
   async subscribe(
     filters: string | string[],
     options: { qos?: QoS } = {},
-    onMessage?: (message: LiteMessage) => void,
+    onMessage?: (message: LiteMessage) => unknown,
   ): Promise<number[]> {
     const list = typeof filters === 'string' ? [filters] : filters;
     const qos = options.qos ?? 0;
     const routes = onMessage === undefined ? [] : list.map((f): [string, typeof onMessage] => [f, onMessage]);
-    // Routed before SUBACK: retained messages may follow it in the same chunk.
+    // Routed before SUBACK (also before start()): retained messages may follow it in the same chunk,
+    // and a resumed session's queued messages come right after CONNACK.
     this.#routes.push(...routes);
+    if (routes.length > 0) this.#offerUnclaimed();
     try {
       const granted = await this.#exchange('suback', (packetId) => encodeSubscribe4(packetId, list, qos));
       list.forEach((f, i) => {
@@ -228,6 +255,7 @@ export class LiteClient {
     for (const p of this.#pending.values()) p.fail(closedError());
     this.#pending.clear();
     this.#queued = [];
+    clearTimeout(this.#unclaimedTimer);
     this.#first?.[1](closedError());
     this.#first = undefined;
   }
@@ -333,19 +361,28 @@ export class LiteClient {
         return this.#accepted(p.sessionPresent, p.reasonCode);
       case 'publish': {
         const id = p.packetId!;
-        if (p.qos < 2 || !this.#received.has(id)) {
-          if (p.qos === 2) this.#received.add(id);
-          const message = new LiteMessage(p);
-          for (const [filter, onMessage] of this.#routes) {
-            if (topicMatches(filter, p.topic)) deliver(onMessage, message);
-          }
-          this.#emit('message', message);
+        const state = this.#inbound.get(id);
+        if (p.qos > 0 && state !== undefined) {
+          // A re-send: answer it if we are done with it, else the application's finish will.
+          if (state !== HELD) this.#write(encodeAck4(state === OWED ? 'puback' : 'pubrec', id));
+          if (state === OWED) this.#inbound.delete(id);
+          return;
         }
-        if (p.qos > 0) this.#write(encodeAck4(p.qos === 1 ? 'puback' : 'pubrec', id));
+        if (p.qos > 0) this.#inbound.set(id, HELD);
+        const message = new LiteMessage(p);
+        // Acknowledged once the application has taken it, never on arrival.
+        const ack = () => {
+          if (p.qos === 0 || this.#inbound.get(id) !== HELD) return;
+          if (p.qos === 2) this.#inbound.set(id, RELEASING);
+          else if (this.#online) this.#inbound.delete(id);
+          else return void this.#inbound.set(id, OWED);
+          if (this.#online) this.#write(encodeAck4(p.qos === 1 ? 'puback' : 'pubrec', id));
+        };
+        if (!this.#dispatch(message, ack)) this.#hold(message, ack);
         return;
       }
       case 'pubrel':
-        this.#received.delete(p.packetId);
+        this.#inbound.delete(p.packetId);
         return this.#write(encodeAck4('pubcomp', p.packetId));
       case 'pingresp':
         return;
@@ -362,6 +399,45 @@ export class LiteClient {
         this.#pending.delete(p.packetId);
         pending.done(p.type === 'suback' ? p.reasonCodes : []);
       }
+    }
+  }
+
+  /** Hands a message to its handlers and listeners; `ack` once they are all done. False when nobody takes it. */
+  #dispatch(message: LiteMessage, ack: () => void): boolean {
+    const handlers = new Set(this.#routes.filter(([f]) => topicMatches(f, message.topic)).map((r) => r[1]));
+    const listeners = this.#listeners.message ?? [];
+    if (handlers.size === 0 && listeners.length === 0) return false;
+    let left = handlers.size + 1;
+    const finish = () => --left || ack();
+    for (const handler of handlers) deliver(handler, message, finish);
+    this.#emit('message', message);
+    finish();
+    return true;
+  }
+
+  /** Keeps a message nobody takes yet for a subscription to come (bounded); after the wait it is acked and dropped. */
+  #hold(message: LiteMessage, ack: () => void): void {
+    if (this.#unclaimed.length >= MAX_UNCLAIMED) return ack();
+    this.#unclaimed.push([message, ack, Date.now()]);
+    this.#expireUnclaimed();
+  }
+
+  #expireUnclaimed(): void {
+    const wait = this.#options.unclaimedTimeout ?? 30_000;
+    const due = () => (this.#unclaimed[0]?.[2] ?? Infinity) + wait - Date.now();
+    while (due() <= 0) this.#unclaimed.shift()![1]();
+    if (this.#unclaimedTimer || !this.#unclaimed.length) return;
+    this.#unclaimedTimer = setTimeout(() => {
+      this.#unclaimedTimer = undefined;
+      this.#expireUnclaimed();
+    }, due());
+  }
+
+  #offerUnclaimed(): void {
+    const held = this.#unclaimed;
+    this.#unclaimed = [];
+    for (const [message, ack, at] of held) {
+      if (!this.#dispatch(message, ack)) this.#unclaimed.push([message, ack, at]);
     }
   }
 
@@ -387,7 +463,7 @@ export class LiteClient {
     this.#queued = [];
     if (!sessionPresent) {
       // The broker has no session: its QoS 2 state and our subscriptions are gone with it.
-      this.#received.clear();
+      this.#inbound.clear();
       for (const [filter, qos] of this.#filters) {
         this.#exchange('suback', (id) => encodeSubscribe4(id, [filter], qos)).catch(() => {});
       }

@@ -33,6 +33,13 @@ export interface LiteOptions {
   connectTimeout?: number;
   /** Largest packet accepted from the broker, in bytes. Default 268,435,460 (MQTT's limit). */
   maximumPacketSize?: number;
+  /**
+   * Milliseconds a message no subscription handler or `message` listener
+   * takes waits for one (a resumed session's queued messages arrive right
+   * after CONNACK); then it is acknowledged and dropped. At most 100 wait.
+   * Default `30000`.
+   */
+  unclaimedTimeout?: number;
 }
 
 /** Events of `LiteClient`. */
@@ -41,7 +48,11 @@ export interface LiteEvents {
   up: { sessionPresent: boolean };
   /** The connection was lost; the client reconnects on its own unless it was ended. */
   down: { cause: Error };
-  /** Every message received, whichever subscription it came through. */
+  /**
+   * Every message received, whichever subscription it came through. A message
+   * is acknowledged once every handler and listener that got it has returned
+   * (a handler's promise settled), never on arrival.
+   */
   message: LiteMessage;
 }
 
