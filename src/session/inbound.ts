@@ -21,7 +21,6 @@
 import { encodeFromClient } from '../codec/client-role.ts';
 import type { AckPacket, ProtocolVersion, PublishPacket } from '../codec/types.ts';
 import { isWellFormedUtf8 } from '../codec/utf8.ts';
-import { MqttError } from '../errors.ts';
 import type { InboundQos2State, SessionStore } from './store.ts';
 import { InboundAliases } from './topic-aliases.ts';
 import type { SessionEvent } from './types.ts';
@@ -55,6 +54,10 @@ export class Inbound {
    */
   #thisConnection: Set<number> | undefined;
   readonly aliases = new InboundAliases();
+  /** QoS 1/2 PUBLISH packets that came beyond our Receive Maximum (the broker's fault). */
+  receiveMaximumExceeded = 0;
+  /** The most QoS 1/2 messages unanswered at once on one connection, when that was beyond our Receive Maximum. */
+  peakOverReceiveMaximum = 0;
   #version: ProtocolVersion = 5;
   /**
    * Counts sessions: it changes when a connection comes up without our session
@@ -188,22 +191,23 @@ export class Inbound {
     this.io.send(encodeFromClient({ type: 'pubrec', packetId: id, reasonCode }, this.#version));
   }
 
-  /** A QoS 1/2 PUBLISH arrived on this connection: it counts against our Receive Maximum until answered. */
+  /**
+   * A QoS 1/2 PUBLISH arrived on this connection: it counts against our Receive
+   * Maximum until answered. A broker that goes past it is counted, not
+   * disconnected: Mosquitto 2.0 does so when it resumes a session with queued
+   * messages, and closing the connection would only make it do so again on the
+   * next one, forever. The messages are kept (they are unacknowledged, so the
+   * broker still stops at some window of its own).
+   */
   #countAgainstQuota(id: number): void {
     this.#thisConnection ??= new Set();
     const held = this.#thisConnection;
     if (held.has(id)) return;
-    if (held.size + 1 > this.receiveMaximum) {
-      throw new MqttError(
-        'PROTOCOL_ERROR',
-        `the broker exceeded our Receive Maximum of ${this.receiveMaximum}`,
-        {
-          side: 'remote',
-          reasonCode: 0x93,
-        },
-      );
-    }
     held.add(id);
+    if (held.size > this.receiveMaximum) {
+      this.receiveMaximumExceeded++;
+      this.peakOverReceiveMaximum = Math.max(this.peakOverReceiveMaximum, held.size);
+    }
   }
 
   onPubrel(p: AckPacket<'pubrel'>): void {

@@ -74,6 +74,8 @@ export interface SessionStats {
   inflight: number;
   /** Messages waiting for room in a full queue (back-pressure). */
   waiting: number;
+  /** Inbound QoS 1/2 messages the broker sent beyond our Receive Maximum (counted, not refused). */
+  receiveMaximumExceeded: number;
 }
 
 export class Session {
@@ -169,6 +171,7 @@ export class Session {
       queued: this.outbound.queued,
       inflight: this.outbound.inflight.size,
       waiting: this.outbound.queue.waitingCount,
+      receiveMaximumExceeded: this.inbound.receiveMaximumExceeded,
     };
   }
 
