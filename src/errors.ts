@@ -74,26 +74,14 @@ export class MqttError extends Error {
   }
 }
 
-/** Reason codes attached to each error code when the error has no more specific one. */
-const DEFAULT_REASON: Record<MqttErrorCode, number | undefined> = {
+/** Reason codes attached to each error code when the error has no more specific one (the others have none). */
+const DEFAULT_REASON: Partial<Record<MqttErrorCode, number>> = {
   MALFORMED_PACKET: 0x81,
   PROTOCOL_ERROR: 0x82,
   PACKET_TOO_LARGE: 0x95,
   TOPIC_NAME_INVALID: 0x90,
   TOPIC_FILTER_INVALID: 0x8f,
   UNSUPPORTED_PROTOCOL_VERSION: 0x84,
-  INVALID_ARGUMENT: undefined,
-  INVALID_URL: undefined,
-  NOT_MQTT: undefined,
-  LINK_ERROR: undefined,
-  CONNECTION_LOST: undefined,
-  TIMEOUT: undefined,
-  ABORTED: undefined,
-  CONNECTION_REFUSED: undefined,
-  REFUSED: undefined,
-  CLIENT_CLOSED: undefined,
-  QUEUE_FULL: undefined,
-  STORE_ERROR: undefined,
 };
 
 /** An error caused by bytes received from the peer. */

@@ -5,20 +5,23 @@
  * fails here; raise a budget only on purpose, with the reason in the commit.
  *
  * Budgets, from the sizes measured when they were set (esbuild 0.28, Node 20):
- *   3.1.1-only (steadfast-mqtt/lite): 6,109 bytes measured; the budget is
- *     issue 7's goal itself, 6 KiB (6,144 bytes), so the goal cannot slip.
- *   full (steadfast-mqtt): 21,583 bytes measured (client-role codec, #private
- *     members); budget +3%.
+ *   3.1.1-only (steadfast-mqtt/lite): 6,109 bytes under issue 7 (budget 6 KiB);
+ *     6,406 once it acknowledged only what the application has taken and held
+ *     unclaimed messages for a subscription to come (issue 17): budget +3%.
+ *     Back under 6 KiB is the lite engine's own work (issue 15).
+ *   full (steadfast-mqtt): 21,583 bytes under issue 7; 23,347 with the
+ *     receiving side (delivery.ts: ack when taken, bounded buffer, unclaimed
+ *     messages, pending()) and NOT_MQTT detection (issue 17); budget +3%.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bundleSize, OURS_FULL, OURS_LITE, type SizeEntry } from '../../bench/size.ts';
 
 const BUDGET = {
-  /** The 3.1.1-only client; the goal (issue 7) is at most 6 KB and smaller than u8-mqtt's v4 build. */
-  lite: 6144,
-  /** Everything: MQTT 5, resilience supervisor, stores, flow control. */
-  full: 22_250,
+  /** The 3.1.1-only client; the goal (issue 7) was at most 6 KB, see above. */
+  lite: 6600,
+  /** Everything: MQTT 5, resilience supervisor, stores, flow control, delivery to the application. */
+  full: 24_050,
 };
 
 const TIMEOUT = { timeout: 60_000 };
