@@ -473,6 +473,7 @@ export class Client extends Emitter<ClientEvents> {
           }
         }
         this.#isUp = true;
+        this.#delivery.connected();
         if (this.#supervisor.markUp() > 1) this.#counters.reconnects++;
         const up: ClientEvents['up'] = {
           sessionPresent: event.sessionPresent,

@@ -16,7 +16,11 @@
  * for `unclaimedTimeout`: a subscription made meanwhile that matches it, or a
  * `message` listener, takes it. After that it is acknowledged and dropped
  * (counted), so that unclaimed messages never fill the broker's window and
- * freeze the session.
+ * freeze the session. Only the first `unclaimedTimeout` after the client's
+ * first connection holds them: later, a message nobody claims comes from a
+ * subscription the broker keeps and the application no longer makes, and
+ * holding each one would throttle every other subscription to a window per
+ * timeout; it is acknowledged and dropped at once.
  */
 
 import type { Message } from './message.ts';
@@ -142,6 +146,8 @@ export class Delivery {
   /** Oldest first, so the expiry timer only looks at the head. */
   #unclaimed: Delivered[] = [];
   #timer: unknown;
+  /** Unclaimed messages are held until then: `unclaimedTimeout` after the first connection came up. */
+  #holdUntil = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly limits: DeliveryLimits,
@@ -191,6 +197,12 @@ export class Delivery {
     for (let i = 0; i < claimants.length; i++) item.claim();
     for (const c of claimants) c.deliver(item);
     return true;
+  }
+
+  /** The client is connected; the first time, the window for holding unclaimed messages starts. */
+  connected(): void {
+    if (this.#holdUntil === Number.POSITIVE_INFINITY)
+      this.#holdUntil = this.clock.now() + this.limits.unclaimedTimeout;
   }
 
   /** A subscription was made: it takes the unclaimed messages it matches, oldest first. */
@@ -246,7 +258,7 @@ export class Delivery {
   }
 
   #hold(item: Delivered): void {
-    if (this.limits.unclaimedTimeout <= 0) {
+    if (this.limits.unclaimedTimeout <= 0 || this.clock.now() >= this.#holdUntil) {
       this.#unclaimedDropped++;
       item.claim();
       item.discard();

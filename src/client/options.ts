@@ -157,7 +157,10 @@ export interface ClientOptions {
    * resumed session's queued messages arrive right after CONNACK, maybe before
    * `subscribe()`); a `message` listener takes it at once. After that it is
    * acknowledged and dropped (`stats.unclaimedDropped`), so that it cannot
-   * hold the broker's window forever. Infinity waits for good. Default 30,000.
+   * hold the broker's window forever. Messages are held only during this long
+   * after the first connection; later ones nobody claims (a subscription the
+   * broker keeps but the application no longer makes) are dropped at once.
+   * Infinity waits for good. Default 30,000.
    */
   unclaimedTimeout?: number;
   /**

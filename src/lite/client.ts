@@ -125,6 +125,8 @@ export class LiteClient {
   /** Messages no subscription handler or listener took yet, oldest first (bounded); their acks wait. */
   #unclaimed: [message: LiteMessage, ack: () => void, at: number][] = [];
   #unclaimedTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the first connection came up (ms since the epoch). */
+  #firstUp = 0;
   /** Granted subscriptions, to make again when the broker has lost the session. */
   readonly #filters = new Map<string, QoS>();
   #routes: [filter: string, onMessage: (m: LiteMessage) => unknown][] = [];
@@ -417,7 +419,13 @@ export class LiteClient {
 
   /** Keeps a message nobody takes yet for a subscription to come (bounded); after the wait it is acked and dropped. */
   #hold(message: LiteMessage, ack: () => void): void {
-    if (this.#unclaimed.length >= MAX_UNCLAIMED) return ack();
+    // Held only in the first wait after the first connection (a resumed session's queue); later a
+    // message nobody claims comes from a subscription the application no longer makes.
+    if (
+      this.#unclaimed.length >= MAX_UNCLAIMED ||
+      Date.now() > this.#firstUp + (this.#options.unclaimedTimeout ?? 30_000)
+    )
+      return ack();
     this.#unclaimed.push([message, ack, Date.now()]);
     this.#expireUnclaimed();
   }
@@ -453,6 +461,7 @@ export class LiteClient {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#online = true;
+    this.#firstUp ||= Date.now();
     this.#attempt = 0;
     // Unacknowledged PUBLISH and PUBREL packets again, in their original order [MQTT-4.4.0-1].
     for (const p of this.#pending.values()) this.#send(p);

@@ -36,8 +36,8 @@ export interface LiteOptions {
   /**
    * Milliseconds a message no subscription handler or `message` listener
    * takes waits for one (a resumed session's queued messages arrive right
-   * after CONNACK); then it is acknowledged and dropped. At most 100 wait.
-   * Default `30000`.
+   * after CONNACK); then it is acknowledged and dropped. At most 100 wait,
+   * and only in this long after the first connection. Default `30000`.
    */
   unclaimedTimeout?: number;
 }

@@ -216,6 +216,19 @@ describe('unclaimed messages wait for a subscription, then are acked and dropped
     assert.equal(delivery.stats.buffered, 0);
   });
 
+  it('only the first unclaimedTimeout after the first connection holds them: later ones are dropped at once', () => {
+    const { acked, delivery, clock, arrive } = setup();
+    delivery.connected();
+    clock.advance(29_000);
+    arrive('early', 1, []);
+    assert.deepEqual(acked, []);
+    clock.advance(2_000);
+    delivery.connected(); // a reconnect does not open the window again
+    arrive('stale', 1, []);
+    assert.deepEqual(acked, ['stale'], 'a subscription the application no longer makes must not throttle the others');
+    assert.equal(delivery.stats.unclaimed, 1);
+  });
+
   it('a message listener added later takes them', () => {
     const { acked, delivery, arrive } = setup();
     arrive('a', 1, []);
