@@ -1,6 +1,7 @@
 /**
- * Manual acknowledgement: the broker gets PUBACK only once the message is
- * processed, so a crash before that means the broker delivers it again.
+ * Manual acknowledgement: the broker gets PUBACK only when you call ack(), so
+ * a crash before that means the broker delivers it again. (Without manualAck
+ * the client acknowledges when your loop body comes back for the next message.)
  * Run: MQTT_URL=mqtt://127.0.0.1:1883 npx tsx examples/manual-ack.ts
  */
 import { connect } from 'steadfast-mqtt';

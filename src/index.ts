@@ -40,7 +40,12 @@ export function connect(
   return connectWith({ linkFactory: browserLinkFactory, ...merged });
 }
 
-/** Creates a client without waiting for it to connect (call `start()`). */
-export function createClient(options: ClientOptions): Client {
-  return new Client({ linkFactory: browserLinkFactory, ...options });
+/**
+ * Creates a client without connecting it: subscribe first (nothing the broker
+ * kept for the session can then arrive before its subscription), then call
+ * `start()` and await `ready()`.
+ */
+export function createClient(url: string | ClientOptions, options: ClientOptions = {}): Client {
+  const merged = typeof url === 'string' ? { ...options, url } : url;
+  return new Client({ linkFactory: browserLinkFactory, ...merged });
 }

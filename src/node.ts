@@ -40,7 +40,12 @@ export function connect(url: string | NodeClientOptions, options: NodeClientOpti
   return connectWith(withNodeLinks(merged));
 }
 
-/** Creates a client without waiting for it to connect (call `start()`). */
-export function createClient(options: NodeClientOptions): Client {
-  return new Client(withNodeLinks(options));
+/**
+ * Creates a client without connecting it: subscribe first (nothing the broker
+ * kept for the session can then arrive before its subscription), then call
+ * `start()` and await `ready()`.
+ */
+export function createClient(url: string | NodeClientOptions, options: NodeClientOptions = {}): Client {
+  const merged = typeof url === 'string' ? { ...options, url } : url;
+  return new Client(withNodeLinks(merged));
 }

@@ -264,6 +264,7 @@ export class Delivery {
       item.discard();
       return;
     }
+    item.message.compact();
     this.#unclaimed.push(item);
     if (this.#timer === undefined) this.#rearm();
   }

@@ -2,6 +2,8 @@
 import type { Properties, PublishPacket, QoS } from '../codec/types.ts';
 
 let textDecoder: TextDecoder | undefined;
+/** A view this much larger than twice its payload is copied before it waits (bytes). */
+const COMPACT_SLACK = 1024;
 
 /** An inbound message, as a subscription's iterator or `onMessage` gives it. */
 export class Message {
@@ -30,6 +32,19 @@ export class Message {
     this.#empty = undefined;
     this.packetId = packet.packetId;
     this.ackHandler = undefined;
+  }
+
+  /**
+   * @internal The message is about to wait in a buffer: a payload that is a
+   * small view of a large received chunk is copied, so that waiting messages
+   * hold their own bytes, not every chunk they came in (what the buffer's
+   * byte bound counts).
+   */
+  compact(): void {
+    const p = this.payload;
+    if (p.buffer.byteLength > 2 * p.byteLength + COMPACT_SLACK) {
+      (this as { payload: Uint8Array }).payload = p.slice();
+    }
   }
 
   /** MQTT 5 properties as received (contentType, responseTopic, correlationData, userProperties, ...). */

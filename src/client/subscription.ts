@@ -99,10 +99,12 @@ export class Subscription implements AsyncIterable<Message> {
     if (this.#onMessage !== undefined) {
       this.#buffer.push(item);
       this.#pump();
+      if (this.#buffer.includes(item)) item.message.compact();
       return;
     }
     const waiter = this.#waiters.shift();
     if (waiter === undefined) {
+      item.message.compact();
       this.#buffer.push(item);
       return;
     }

@@ -225,7 +225,11 @@ describe('unclaimed messages wait for a subscription, then are acked and dropped
     clock.advance(2_000);
     delivery.connected(); // a reconnect does not open the window again
     arrive('stale', 1, []);
-    assert.deepEqual(acked, ['stale'], 'a subscription the application no longer makes must not throttle the others');
+    assert.deepEqual(
+      acked,
+      ['stale'],
+      'a subscription the application no longer makes must not throttle the others',
+    );
     assert.equal(delivery.stats.unclaimed, 1);
   });
 
