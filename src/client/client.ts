@@ -104,6 +104,8 @@ export class Client extends Emitter<ClientEvents> {
       send: (bytes) => this.#supervisor.write(bytes),
       emit: (event) => this.#onSessionEvent(event),
     });
+    // A CONNECT the options make impossible is refused here, where the user passed them.
+    this.#session.checkConnect(clean);
     // Publications restored from the store (an earlier process's) get a promise like publish()'s.
     for (const record of this.#session.outbound.records()) {
       if (record.token !== undefined) continue;

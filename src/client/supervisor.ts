@@ -395,7 +395,18 @@ export class Supervisor {
             opening = undefined;
             connection = opened;
             this.#connection = opened;
-            this.session.linkUp(clock.now(), this.options.clean({ established: this.#established }));
+            try {
+              this.session.linkUp(clock.now(), this.options.clean({ established: this.#established }));
+            } catch (error) {
+              // Options no CONNECT can carry: no attempt will do better.
+              const cause =
+                error instanceof MqttError
+                  ? error
+                  : new MqttError('INVALID_ARGUMENT', String(error), { cause: error });
+              finish(cause);
+              this.hooks.fatal(cause);
+              return;
+            }
             this.armTimer();
           },
           (error: unknown) => {

@@ -202,6 +202,19 @@ export class Session {
     this.#pingSentAt = undefined;
     this.#connectPrefix = EMPTY;
     this.#connackDeadline = now + (this.#options.connectTimeout ?? 30_000);
+    this.#sendPacket(this.#connectPacket(clean));
+  }
+
+  /**
+   * Throws the error (INVALID_ARGUMENT, ...) that a CONNECT with these options
+   * would meet, so that a client can refuse its options where the user passed
+   * them instead of failing at every connection attempt.
+   */
+  checkConnect(clean: boolean): void {
+    encodeFromClient(this.#connectPacket(clean), this.version);
+  }
+
+  #connectPacket(clean: boolean): ConnectPacket {
     const o = this.#options;
     const connect: ConnectPacket = {
       type: 'connect',
@@ -214,7 +227,7 @@ export class Session {
     if (o.password !== undefined) connect.password = o.password;
     if (o.will !== undefined) connect.will = o.will;
     if (this.version === 5 && o.properties !== undefined) connect.properties = o.properties;
-    this.#sendPacket(connect);
+    return connect;
   }
 
   /** The link went down, for any reason. In-flight state is kept for the next connection. */
