@@ -75,7 +75,10 @@ test('demo against the embedded Aedes: nothing lost, table and report', async (t
   assert.doesNotMatch(run.stdout, /re-sent by the broker/);
   const report = join(dir, 'steadfast-demo-report.html');
   checkReport(report);
-  assert.match(readFileSync(report, 'utf8'), /carries a small fix so that it never delivers a QoS 2 message twice/);
+  assert.match(
+    readFileSync(report, 'utf8'),
+    /carries a small fix so that it never delivers a QoS 2 message twice/,
+  );
 });
 
 test('demo against a Mosquitto it starts, MQTT 5, report where asked', async (t) => {
