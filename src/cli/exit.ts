@@ -6,7 +6,7 @@ import { reasonCodeName } from '../codec/reason-codes.ts';
 import { MqttError } from '../errors.ts';
 import { UsageError } from './args.ts';
 
-/** Documented exit codes (README, "The steadfast command"). */
+/** Documented exit codes (docs/cli.md, and `steadfast help`). */
 export const EXIT = {
   /** Done. */
   OK: 0,
