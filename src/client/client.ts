@@ -34,6 +34,7 @@ import {
 import { Requester } from './request.ts';
 import { Subscription } from './subscription.ts';
 import { Supervisor } from './supervisor.ts';
+import { clockFor } from './worker-timers.ts';
 
 export type { ClientEvents, ClientStats, PublishOptions, PublishResult, SubscribeOptions } from './api.ts';
 
@@ -97,6 +98,7 @@ export class Client extends Emitter<ClientEvents> {
         quietPeriod: options.quietPeriod ?? 1000,
         writeTimeout: options.writeTimeout ?? defaultWriteTimeout(options),
         store: this.#store,
+        clock: clockFor(options.timers),
       },
       {
         down: (cause, wasUp) => {
