@@ -5,7 +5,7 @@
  * talks to the broker through the platform WebSocket.
  *
  * Open `index.html?url=ws://127.0.0.1:9001` to connect at load;
- * `&v=4` for MQTT 3.1.1.
+ * `&v=4` for MQTT 3.1.1, `&keepalive=SECONDS`, `&timers=main|worker|auto`.
  */
 import { type Client, createClient, type Message, type QoS } from 'steadfast-mqtt';
 
@@ -46,7 +46,8 @@ async function start(url: string, protocolVersion: 4 | 5): Promise<void> {
   await client?.end();
   show('connecting', url);
   // createClient + start (not `connect`): the page shows the state as it changes instead of waiting for it.
-  const next = createClient({ url, protocolVersion });
+  // timers: 'auto' (the default) keeps keepalive on time in a hidden tab, where browsers throttle the page's timers.
+  const next = createClient({ url, protocolVersion, keepalive, timers });
   client = next;
   next.on('up', ({ sessionPresent }) => {
     show('connected');
@@ -104,6 +105,9 @@ $('publish').addEventListener('submit', (event) => {
 });
 
 const query = new URLSearchParams(location.search);
+// `&keepalive=SECONDS` and `&timers=main|worker|auto` (for the background-tab test).
+const keepalive = Number(query.get('keepalive') ?? 60);
+const timers = (query.get('timers') ?? 'auto') as 'auto' | 'main' | 'worker';
 const fromQuery = query.get('url');
 if (query.get('v') === '4') $<HTMLSelectElement>('version').value = '4';
 if (fromQuery !== null) {

@@ -30,10 +30,12 @@ export interface ConnectionSettings {
   insecure: boolean;
   /** Seconds to wait for the first connection. Default 10. */
   connectTimeout: number;
+  /** MQTT 5 session expiry interval from -x, in seconds; the session is then kept on exit. Default none. */
+  sessionExpiry?: number;
 }
 
 /** What one source (flags, environment, file) says; anything may be missing. */
-type Layer = Partial<Omit<ConnectionSettings, 'url'>> & { url?: string };
+type Layer = Partial<Omit<ConnectionSettings, 'url' | 'sessionExpiry'>> & { url?: string };
 
 /** The connection flags every command takes. */
 export const CONNECTION_FLAGS: FlagSpec[] = [
@@ -64,6 +66,20 @@ export const CONNECTION_FLAGS: FlagSpec[] = [
     value: true,
     meta: 'ID',
     help: 'client id (default steadfast_<random>)',
+  },
+  {
+    key: 'idPrefix',
+    names: ['-I', '--id-prefix'],
+    value: true,
+    meta: 'PREFIX',
+    help: 'client id PREFIX followed by the process id',
+  },
+  {
+    key: 'sessionExpiry',
+    names: ['-x', '--session-expiry-interval'],
+    value: true,
+    meta: 'SECONDS',
+    help: 'MQTT 5: keep the session this long after exit (-1 or ∞: forever)',
   },
   { key: 'username', names: ['-u', '--username'], value: true, meta: 'USER', help: 'user name' },
   { key: 'password', names: ['-P', '--pw'], value: true, meta: 'PASS', help: 'password' },
@@ -155,6 +171,11 @@ export function resolveConnection(flags: ParsedFlags, env: NodeJS.ProcessEnv = p
   setIf(fromFlags, 'username', stringFlag(flags, 'username'));
   setIf(fromFlags, 'password', stringFlag(flags, 'password'));
   setIf(fromFlags, 'clientId', stringFlag(flags, 'id'));
+  const prefix = stringFlag(flags, 'idPrefix');
+  if (prefix !== undefined) {
+    if (fromFlags.clientId !== undefined) throw new UsageError('give -i or -I, not both');
+    fromFlags.clientId = `${prefix}${process.pid}`;
+  }
   const version = stringFlag(flags, 'version');
   if (version !== undefined) fromFlags.protocolVersion = parseVersion(version, '-V');
   const keepalive = stringFlag(flags, 'keepalive');
@@ -198,6 +219,13 @@ export function resolveConnection(flags: ParsedFlags, env: NodeJS.ProcessEnv = p
   setIf(settings, 'cafile', cafile);
   setIf(settings, 'cert', cert);
   setIf(settings, 'key', pick('key'));
+  const expiry = stringFlag(flags, 'sessionExpiry');
+  if (expiry !== undefined) {
+    if (settings.protocolVersion !== 5) throw new UsageError('-x (session expiry) needs MQTT 5');
+    settings.sessionExpiry = /^(-1|∞|inf|infinity)$/i.test(expiry)
+      ? 0xffff_ffff
+      : parseNumber(expiry, '-x (session expiry)', 0, 0xffff_ffff);
+  }
   return urlTopic === undefined ? { settings } : { settings, urlTopic };
 }
 

@@ -22,10 +22,10 @@ ${names.map((n) => `  ${n.padEnd(width)}${COMMANDS[n].summary}`).join('\n')}
   ${'help'.padEnd(width)}this text; "help config" for settings, env vars and the config file
   ${'version'.padEnd(width)}print the version
 
-Exit codes: 0 success, 1 failed after connecting (refused publish, no reply
-in time; gateway: the radio stopped), 2 bad usage or input, 3 broker (gateway:
-the radio) unreachable, 4 connection refused by the broker, 5 demo: a message
-was lost or duplicated.`;
+Exit codes: 0 success, 1 failed after connecting (refused publish; gateway:
+the radio stopped), 2 bad usage or input, 3 broker (gateway: the radio) not
+reachable, or not an MQTT broker, 4 connection refused by the broker, 5 demo:
+a message was lost or duplicated, 27 timed out (sub -W, req -W), 130 Ctrl-C.`;
 }
 
 function configHelp(): string {
@@ -89,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     const { message, exitCode } = describeError(error);
+    // --quiet (as mosquitto's) hides runtime errors, never a usage error.
+    if (rest.includes('--quiet') && exitCode !== EXIT.USAGE) return exitCode;
     console.error(`steadfast ${name}: ${message}`);
     if (exitCode === EXIT.USAGE)
       console.error(`(steadfast help ${lookup(name) ? name : ''} for usage)`.replace(' )', ')'));

@@ -122,3 +122,40 @@ export function messageRecord(message: Message): Record<string, unknown> {
   record.properties = properties;
   return record;
 }
+
+/**
+ * A message through a mosquitto_sub `-F` format: %t topic, %p payload (as
+ * received), %q QoS, %r retain flag (0/1), %l payload length, %x payload in
+ * hex, %I ISO 8601 time, %U Unix time with nanoseconds as mosquitto prints
+ * it, %% a percent sign; \n, \t and \\ escapes.
+ */
+export function formatWith(format: string, message: Message, now: Date = new Date()): string {
+  return format.replace(/%[tpqrlxIU%]|\\[nt\\]/g, (token) => {
+    switch (token) {
+      case '%t':
+        return message.topic;
+      case '%p':
+        return utf8(message.payload) ?? Buffer.from(message.payload).toString('base64');
+      case '%q':
+        return String(message.qos);
+      case '%r':
+        return message.retain ? '1' : '0';
+      case '%l':
+        return String(message.payload.length);
+      case '%x':
+        return Buffer.from(message.payload).toString('hex');
+      case '%I':
+        return now.toISOString();
+      case '%U':
+        return `${Math.floor(now.getTime() / 1000)}.${String((now.getTime() % 1000) * 1_000_000).padStart(9, '0')}`;
+      case '%%':
+        return '%';
+      case '\\n':
+        return '\n';
+      case '\\t':
+        return '\t';
+      default:
+        return '\\';
+    }
+  });
+}

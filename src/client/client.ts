@@ -37,6 +37,7 @@ import {
 import { Requester } from './request.ts';
 import { Subscription } from './subscription.ts';
 import { Supervisor } from './supervisor.ts';
+import { clockFor } from './worker-timers.ts';
 
 export type {
   ClientEvents,
@@ -124,6 +125,7 @@ export class Client extends Emitter<ClientEvents> {
         quietPeriod: options.quietPeriod ?? 1000,
         writeTimeout: options.writeTimeout ?? defaultWriteTimeout(options),
         store: this.#store,
+        clock: clockFor(options.timers),
       },
       {
         down: (cause, wasUp) => {

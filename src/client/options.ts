@@ -174,6 +174,15 @@ export interface ClientOptions {
   authenticator?: Authenticator;
   /** Makes links from URLs. Default: the entry point's (Node: TCP, TLS, WebSocket; browser: WebSocket). */
   linkFactory?: LinkFactory;
+  /**
+   * Where the client's timers (keepalive, timeouts, backoff) run. Browsers
+   * throttle a hidden tab's timers (Chrome: once a minute after a few minutes
+   * hidden), which makes keepalive late and the broker drop the connection;
+   * 'worker' and 'auto' run them in a dedicated Web Worker, which is not
+   * throttled so. 'main' uses the page's (or Node's) own timers. Without a
+   * Worker (Node) 'auto' and 'worker' use the own timers too. Default 'auto'.
+   */
+  timers?: 'auto' | 'main' | 'worker';
 }
 
 /** MQTT 5: QoS 1/2 messages the broker may send before we acknowledge one (see `properties`). */

@@ -1,8 +1,8 @@
 /**
  * `steadfast demo` end to end, as a user runs it (output not a terminal):
  * against the embedded Aedes (MQTT 3.1.1) and against a Mosquitto the demo
- * starts itself (MQTT 5). The shortest run (30 s) still goes through every
- * scripted fault.
+ * starts itself (MQTT 5). A 30 s run goes through every scripted fault; the
+ * package test (test/package/) runs a short one from the installed tarball.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,7 +28,16 @@ function checkRun(run: Run, faults: string[]): void {
     if (qos === 2) assert.equal(duplicated, 0, 'QoS 2: no duplicate');
   }
   assert.match(run.stdout, /outages survived\s+\d+ \(publisher \d+, subscriber \d+\) in \d+ scripted faults/);
-  assert.match(run.stdout, /recovery time\s+p50 [\d.]+ s, max [\d.]+ s/);
+  assert.match(run.stdout, /recovery time\s+p50 [\d.]+ m?s, max [\d.]+ m?s/);
+  // Each fault says how long delivery paused, in ms below a second (never "0.00 s").
+  assert.match(run.stdout, /no delivery for [\d.]+ m?s, the first [\d.]+ m?s after it ended/);
+  assert.doesNotMatch(run.stdout, /0\.00 s after it ended/);
+  // Both clients keep their sessions, and the broker says so after each outage.
+  assert.match(run.stdout, /publisher up: session resumed/);
+  assert.match(run.stdout, /subscriber up: session resumed/);
+  assert.doesNotMatch(run.stdout, /\] (publisher|subscriber) up: new session[\s\S]*\] \1 up: new session/);
+  // No internal jargon at the start.
+  assert.doesNotMatch(run.stdout, /PUBREL/);
   for (const fault of faults) assert.match(run.stdout, new RegExp(`^  ${fault}\\s+at `, 'm'));
   assert.match(run.stdout, /^PASS: no QoS 1 message lost/m);
   // Plain progress lines, not a live display, when the output is not a terminal.
@@ -43,7 +52,9 @@ function checkReport(path: string): void {
   const html = readFileSync(path, 'utf8');
   assert.match(html, /^<!doctype html>/);
   assert.match(html, /<svg [^>]*aria-label="timeline of faults and connections"/);
-  assert.match(html, /<svg [^>]*aria-label="messages per second/);
+  // QoS 1 and QoS 2 each get their own panel, so their lines cannot lie on top of each other.
+  assert.match(html, /<svg [^>]*aria-label="messages per second, QoS 1/);
+  assert.match(html, /<svg [^>]*aria-label="messages per second, QoS 2/);
   for (const label of ['link drop', 'half-open link', 'broker restart', 'radio-style loss'])
     assert.ok(html.includes(label), label);
   assert.match(html, /<polyline /);
@@ -60,10 +71,14 @@ test('demo against the embedded Aedes: nothing lost, table and report', async (t
   checkRun(run, FAULTS);
   assert.match(run.stdout, /Aedes \(embedded in this process, MQTT 3.1.1 only\)/);
   // With the demo's correction of Aedes' PUBREL records (test/brokers/aedes-qos2.test.ts) the
-  // broker re-sends nothing after PUBREL either; the run says the correction is there.
-  assert.match(run.stdout, /Aedes runs with the demo’s fix for its QoS 2 PUBREL bookkeeping/);
+  // broker re-sends nothing after PUBREL either; the report says the correction is there.
   assert.doesNotMatch(run.stdout, /re-sent by the broker/);
-  checkReport(join(dir, 'steadfast-demo-report.html'));
+  const report = join(dir, 'steadfast-demo-report.html');
+  checkReport(report);
+  assert.match(
+    readFileSync(report, 'utf8'),
+    /carries a small fix so that it never delivers a QoS 2 message twice/,
+  );
 });
 
 test('demo against a Mosquitto it starts, MQTT 5, report where asked', async (t) => {
@@ -88,7 +103,7 @@ test('demo against a Mosquitto it starts, MQTT 5, report where asked', async (t)
 
 test('demo usage errors', async () => {
   const cases: [string[], RegExp][] = [
-    [['demo', '--duration', '5'], /--duration must be a number 30 to 86400, got "5"/],
+    [['demo', '--duration', '5'], /--duration must be a number 10 to 86400, got "5"/],
     [['demo', '--broker', 'emqx'], /--broker must be aedes or mosquitto/],
     [['demo', '-V', '5'], /Aedes .* cannot speak MQTT 5/],
     [['demo', '--broker', 'mosquitto', '--url', 'mqtt://x'], /give --broker or --url, not both/],

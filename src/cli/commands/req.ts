@@ -13,7 +13,7 @@ import type { Command } from '../commands.ts';
 import { CONNECTION_FLAGS, resolveConnection } from '../config.ts';
 import { EXIT } from '../exit.ts';
 import { formatMessage, outputMode, PAYLOAD_FLAGS, publishProperties, readPayload } from '../message-io.ts';
-import { closeClient, openClient } from '../session.ts';
+import { closeClient, openClient, RUNTIME_FLAGS, reportConnection, runtimeFrom } from '../session.ts';
 
 const FLAGS = [
   { key: 'topic', names: ['-t', '--topic'], value: true, meta: 'TOPIC', help: 'request topic' },
@@ -35,13 +35,16 @@ const FLAGS = [
   { key: 'verbose', names: ['-v', '--verbose'], help: 'print "topic payload"' },
   { key: 'json', names: ['--json'], help: 'print the reply as a JSON object, as sub --json' },
   ...CONNECTION_FLAGS,
+  ...RUNTIME_FLAGS,
 ];
 
 export const command: Command = {
   usage: `steadfast req -t TOPIC -m MESSAGE [options]      (MQTT 5 only)
 
 Publishes a request with a response topic and correlation data and prints the
-first reply that carries the same correlation data. Exit 1 if none arrives in time.
+first reply that carries the same correlation data. Exit 27 ("Timed out") if
+none arrives in time. The first connect fails at once if the broker refuses it
+or is not there (--retry waits).
 
 ${flagHelp(FLAGS)}`,
 
@@ -60,7 +63,9 @@ ${flagHelp(FLAGS)}`,
     const qos = qosFlag(flags);
     const properties = publishProperties(flags, 5);
     const timeout = (numberFlag(flags, 'wait', '-W (timeout)', 0.1, 86400, false) ?? 30) * 1000;
-    const client = await openClient(settings);
+    const runtime = runtimeFrom(flags);
+    const client = await openClient(settings, runtime);
+    reportConnection(client, runtime.debug, settings.url);
     try {
       const reply =
         responseTopic === undefined

@@ -47,19 +47,28 @@ export interface DemoBroker {
  * 1.x re-sends some QoS 2 messages after their PUBREL, which the demo would
  * show as duplicates that are no client's doing.
  */
+function loadAedes() {
+  return Promise.all([import('aedes'), import('aedes-persistence')]);
+}
+
 export async function startAedes(): Promise<DemoBroker> {
-  let Aedes: typeof import('aedes').Aedes;
+  let modules: Awaited<ReturnType<typeof loadAedes>>;
   try {
-    ({ Aedes } = await import('aedes'));
+    modules = await loadAedes();
   } catch {
     throw new CliFailure(
-      'the embedded broker needs the npm package "aedes" (npm install aedes); or use --broker mosquitto, or --url URL for a broker of your own',
+      'the embedded broker (the npm packages "aedes" and "aedes-persistence", optional dependencies of steadfast-mqtt) is not installed: install steadfast-mqtt without --omit=optional, or use --broker mosquitto, or --url URL for a broker of your own',
       EXIT.USAGE,
     );
   }
-  const aedes = await Aedes.createBroker();
-  // The broker calls its persistence through this object: correcting it in place is enough.
-  correctPubrelRecords((aedes as unknown as { persistence: OutgoingUpdate }).persistence);
+  const [{ Aedes }, persistenceModule] = modules;
+  // Aedes's public `persistence` option: the demo builds the memory persistence itself, corrects it
+  // and hands it over, so nothing reaches into the broker's internals.
+  // A CommonJS module whose export is the factory; its types declare that as an ES default export.
+  const memoryPersistence = persistenceModule.default as unknown as () => object;
+  const persistence = memoryPersistence();
+  correctPubrelRecords(persistence as unknown as OutgoingUpdate);
+  const aedes = await Aedes.createBroker({ persistence });
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
@@ -95,7 +104,7 @@ export async function startAedes(): Promise<DemoBroker> {
   return {
     description: 'Aedes (embedded in this process, MQTT 3.1.1 only)',
     notes: [
-      'Aedes runs with the demo’s fix for its QoS 2 PUBREL bookkeeping; without it Aedes 1.x re-sends some QoS 2 messages after their PUBREL (see README, known limitations)',
+      'The embedded broker (Aedes) carries a small fix so that it never delivers a QoS 2 message twice (docs/cli.md explains it).',
     ],
     host: '127.0.0.1',
     get port() {

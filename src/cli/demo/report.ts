@@ -5,7 +5,7 @@
  * flight, then the result table, the faults explained, and the event log.
  */
 import { FAULT_KINDS } from './script.ts';
-import { brokerNote, type DemoResult, type FaultRecord, seconds, verdict } from './summary.ts';
+import { brokerNote, type DemoResult, duration, type FaultRecord, seconds, verdict } from './summary.ts';
 import type { ConnectionEvent, Who } from './traffic.ts';
 
 /** Cumulative counts once a second. */
@@ -64,16 +64,17 @@ svg{display:block;margin:6px 0} svg text{font:12px system-ui,sans-serif;fill:#33
 <h1>steadfast demo: QoS 1 and QoS 2 through a failing link</h1>
 <p class="muted">${esc(input.date.toISOString())} · ${esc(result.broker)} · ${version} · ${result.rate} messages/s at each QoS · ${seconds(result.durationMs)}</p>
 <p class="verdict ${result.pass ? 'pass' : 'fail'}">${esc(verdict(result).split('\n')[0])}</p>
-<p>A publisher sent numbered messages at QoS 1 and QoS 2 to a subscriber, both connected to the broker
-through a link that failed ${result.faults.length} times on a script. Both clients keep their sessions
-(clean start off), find a dead link by keepalive (2 s) or by the socket closing, reconnect, and re-send
-what was not acknowledged. The subscriber counts every number: any number that never arrived is
-<b>lost</b>, any that arrived twice is <b>duplicated</b>.</p>
+<p>A publisher sent numbered messages to a subscriber through a broker, at QoS 1 (at least once) and QoS 2
+(exactly once), over a network that failed ${result.faults.length} times on a script. Both clients keep their
+sessions on the broker, notice a dead connection by checking in every 2 s (keepalive) or by the socket
+closing, reconnect, and send again what the other side had not confirmed. The subscriber counts every
+number: any number that never arrived is <b>lost</b>, any that arrived twice is <b>duplicated</b>.</p>
 
 <h2>Timeline</h2>
-<p class="muted">Top: the faults, and when each client was connected (green) or not (red). Middle: messages
-sent (dashed) and delivered (solid) per second; delivery stops during an outage and the backlog arrives in a
-burst after it. Bottom: messages sent but not yet delivered. Shaded bands mark the faults.</p>
+<p class="muted">Top: the faults, and when each client was connected (green) or not (red). Then, for QoS 1
+and for QoS 2 apart: messages sent (grey, dashed) and delivered (solid) per second (delivery stops during an
+outage and the backlog arrives in a burst after it), and messages sent but not yet delivered. Shaded bands
+mark the faults.</p>
 <p class="muted">${legend()}</p>
 ${svg}
 
@@ -87,17 +88,17 @@ ${q[2].brokerDuplicated ? `<p>${esc(brokerNote(q[2].brokerDuplicated))}</p>` : '
 <p>Outages survived: <b>${result.outages.publisher + result.outages.subscriber}</b> (publisher ${result.outages.publisher}, subscriber ${result.outages.subscriber}).
 Recovery time (end of a fault to the next delivered message): ${
     result.recovery
-      ? `p50 <b>${seconds(result.recovery.p50)}</b>, max <b>${seconds(result.recovery.max)}</b>`
+      ? `p50 <b>${duration(result.recovery.p50)}</b>, max <b>${duration(result.recovery.max)}</b>`
       : 'n/a'
   }.</p>
 
 <h2>The faults</h2>
 <table>
-<tr><th>fault</th><th>at</th><th>length</th><th>outages</th><th>recovery</th><th style="text-align:left">what happened</th></tr>
+<tr><th>fault</th><th>at</th><th>length</th><th>outages</th><th>no delivery for</th><th>first delivery after it</th><th style="text-align:left">what happened</th></tr>
 ${result.faults
   .map(
     (f) =>
-      `<tr><td><span class="swatch" style="background:${FAULT_KINDS[f.kind].colour}"></span>${esc(FAULT_KINDS[f.kind].label)}</td><td>${seconds(f.start)}</td><td>${seconds(f.end - f.start)}</td><td>${f.outages}</td><td>${f.recoveryMs === undefined ? '–' : seconds(f.recoveryMs)}</td><td style="text-align:left">${esc(FAULT_KINDS[f.kind].explanation)}</td></tr>`,
+      `<tr><td><span class="swatch" style="background:${FAULT_KINDS[f.kind].colour}"></span>${esc(FAULT_KINDS[f.kind].label)}</td><td>${seconds(f.start)}</td><td>${seconds(f.end - f.start)}</td><td>${f.outages}</td><td>${f.pausedMs === undefined ? '–' : duration(f.pausedMs)}</td><td>${f.recoveryMs === undefined ? '–' : duration(f.recoveryMs)}</td><td style="text-align:left">${esc(FAULT_KINDS[f.kind].explanation)}</td></tr>`,
   )
   .join('\n')}
 </table>
@@ -244,24 +245,39 @@ function chart(
   return `<svg width="${WIDTH}" height="${total}" viewBox="0 0 ${WIDTH} ${total}" role="img" aria-label="${esc(title)}"><text x="${LEFT}" y="12">${esc(title)}</text>${faultBands(faults, x, top, height)}${grid}${lines}${timeAxis(x, end, bottom)}</svg>`;
 }
 
+/**
+ * One panel per QoS: the two levels carry the same rate, so on one chart their lines lie on top of each
+ * other. Apart, they can be told by position alone (also in grey scale or printed).
+ */
 function rateChart(samples: Sample[], faults: FaultRecord[], x: (t: number) => number, end: number): string {
   const r = rates(samples);
-  const series = ([0, 1] as const).flatMap((k) => [
-    {
-      points: r.map((p) => [p.t, p.sent[k]] as [number, number]),
-      colour: k === 0 ? COLOURS.q1 : COLOURS.q2,
-      dashed: true,
-      label: `QoS ${k + 1} sent per second`,
-    },
-    {
-      points: r.map((p) => [p.t, p.delivered[k]] as [number, number]),
-      colour: k === 0 ? COLOURS.q1 : COLOURS.q2,
-      // QoS 1 drawn wider underneath, so it shows where the two lines coincide.
-      width: k === 0 ? 4 : 1.6,
-      label: `QoS ${k + 1} delivered per second`,
-    },
-  ]);
-  return chart('messages per second: sent (dashed) and delivered (solid)', series, faults, x, end, 180);
+  return ([0, 1] as const)
+    .map((k) => {
+      const colour = k === 0 ? COLOURS.q1 : COLOURS.q2;
+      const series = [
+        {
+          points: r.map((p) => [p.t, p.sent[k]] as [number, number]),
+          colour: '#888',
+          dashed: true,
+          label: `QoS ${k + 1} sent per second`,
+        },
+        {
+          points: r.map((p) => [p.t, p.delivered[k]] as [number, number]),
+          colour,
+          width: 2,
+          label: `QoS ${k + 1} delivered per second`,
+        },
+      ];
+      return chart(
+        `messages per second, QoS ${k + 1}: sent (grey, dashed) and delivered (solid)`,
+        series,
+        faults,
+        x,
+        end,
+        120,
+      );
+    })
+    .join('\n');
 }
 
 function inFlightChart(
@@ -270,11 +286,23 @@ function inFlightChart(
   x: (t: number) => number,
   end: number,
 ): string {
-  const series = ([0, 1] as const).map((k) => ({
-    points: samples.map((s) => [s.t, s.sent[k] - s.delivered[k]] as [number, number]),
-    colour: k === 0 ? COLOURS.q1 : COLOURS.q2,
-    width: k === 0 ? 4 : 1.6,
-    label: `QoS ${k + 1} in flight (sent, not yet delivered)`,
-  }));
-  return chart('in flight: sent but not yet delivered', series, faults, x, end, 100);
+  return ([0, 1] as const)
+    .map((k) =>
+      chart(
+        `in flight, QoS ${k + 1}: sent but not yet delivered`,
+        [
+          {
+            points: samples.map((s) => [s.t, s.sent[k] - s.delivered[k]] as [number, number]),
+            colour: k === 0 ? COLOURS.q1 : COLOURS.q2,
+            width: 2,
+            label: `QoS ${k + 1} in flight (sent, not yet delivered)`,
+          },
+        ],
+        faults,
+        x,
+        end,
+        70,
+      ),
+    )
+    .join('\n');
 }

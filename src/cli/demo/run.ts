@@ -13,7 +13,7 @@ import { FaultyLink } from './faulty-link.ts';
 import { startLocalMosquitto } from './mosquitto.ts';
 import type { Sample } from './report.ts';
 import { buildScript, FAULT_KINDS, type ScheduledFault } from './script.ts';
-import { type DemoResult, type FaultRecord, summarize } from './summary.ts';
+import { type DemoResult, type FaultRecord, seconds, summarize } from './summary.ts';
 import { seqOf, Traffic } from './traffic.ts';
 import { BrokerResends, WireReader } from './wire-watch.ts';
 
@@ -122,12 +122,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     const traffic = new Traffic({ client, topicBase: `steadfast-demo/${runId}`, rate: options.rate, now });
     cleanups.unshift(() => traffic.close());
     const progress = new Progress(options.live);
-    const notes = [
+    const said = [
+      'A publisher sends numbered messages to a subscriber through a broker, at QoS 1 (at least once: a message may',
+      'arrive twice, never not at all) and QoS 2 (exactly once). The network between them breaks on a script; the',
+      'subscriber checks every number. Both clients keep their sessions on the broker, so nothing is lost meanwhile.',
       `broker: ${broker.description}`,
-      `MQTT ${version === 5 ? '5.0' : '3.1.1'}, ${options.rate} messages/s at QoS 1 and at QoS 2, keepalive 2 s, persistent sessions`,
-      ...(broker.notes ?? []),
+      `MQTT ${version === 5 ? '5.0' : '3.1.1'}, ${options.rate} messages/s at QoS 1 and at QoS 2, connections checked every 2 s (keepalive)`,
     ];
-    for (const note of notes) progress.log(0, note);
+    // The broker's own notes go to the report, which has the room to explain them.
+    const notes = [...said.slice(3), ...(broker.notes ?? [])];
+    for (const line of said) progress.log(0, line);
     try {
       await traffic.connect(15_000);
     } catch (error) {
@@ -138,10 +142,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       );
     }
 
-    const script = buildScript(options.durationMs, broker.restartable);
-    const skipped = broker.restartable
-      ? []
-      : ['broker restart: skipped (a broker given by --url is not ours to restart)'];
+    const { faults: script, leftOut } = buildScript(options.durationMs, broker.restartable);
+    const skipped = [
+      ...(broker.restartable
+        ? []
+        : ['broker restart: skipped (a broker given by --url is not ours to restart)']),
+      ...leftOut,
+    ];
     const faults: FaultRecord[] = [];
     const samples: Sample[] = [];
     let phase = 'publishing';
@@ -211,8 +218,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
           progress.log(
             now(),
             label === 'up'
-              ? `${FAULT_KINDS[fault.kind].label} over: link up`
-              : `fault: ${FAULT_KINDS[fault.kind].explanation}`,
+              ? `${FAULT_KINDS[fault.kind].label} over`
+              : `fault for ${seconds(fault.lengthMs)}: ${FAULT_KINDS[fault.kind].explanation}`,
           );
         },
         now,

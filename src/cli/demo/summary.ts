@@ -28,6 +28,8 @@ export interface FaultResult extends FaultRecord {
   outages: number;
   /** From the end of the fault to the next message delivered; undefined if none came. */
   recoveryMs: number | undefined;
+  /** The longest time without a delivery from the fault's start to the first delivery after it. */
+  pausedMs: number | undefined;
 }
 
 export interface DemoResult {
@@ -78,6 +80,7 @@ export function summarize(
       ...fault,
       outages: downs.filter((e) => e.t >= fault.start && e.t < until).length,
       recoveryMs: next === undefined ? undefined : next - fault.end,
+      pausedMs: next === undefined ? undefined : traffic.longestPause(fault.start, next),
     };
   });
   const recoveries = results.map((r) => r.recoveryMs).filter((r): r is number => r !== undefined);
@@ -104,6 +107,11 @@ function count(downs: ConnectionEvent[]): DemoResult['outages'] {
     publisher: downs.filter((e) => e.who === 'publisher').length,
     subscriber: downs.filter((e) => e.who === 'subscriber').length,
   };
+}
+
+/** A time for people: "4 ms" below a second, else seconds. */
+export function duration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : seconds(ms);
 }
 
 export function seconds(ms: number): string {
@@ -160,13 +168,15 @@ export function formatTable(result: DemoResult): string {
     `at ${seconds(f.start)}`,
     `for ${seconds(f.end - f.start)}`,
     `${f.outages} outage${f.outages === 1 ? '' : 's'}`,
-    f.recoveryMs === undefined ? 'no delivery after it' : `recovered in ${seconds(f.recoveryMs)}`,
+    f.recoveryMs === undefined || f.pausedMs === undefined
+      ? 'no delivery after it'
+      : `no delivery for ${duration(f.pausedMs)}, the first ${duration(f.recoveryMs)} after it ended`,
   ]);
   const fw = faultRows.length
     ? faultRows[0].map((_, c) => Math.max(...faultRows.map((r) => r[c].length)))
     : [];
   const recovery = result.recovery
-    ? `p50 ${seconds(result.recovery.p50)}, max ${seconds(result.recovery.max)} (end of a fault to the next delivered message)`
+    ? `p50 ${duration(result.recovery.p50)}, max ${duration(result.recovery.max)} (end of a fault to the next delivered message)`
     : 'n/a';
   return [
     ...table,

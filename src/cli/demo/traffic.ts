@@ -110,6 +110,10 @@ export class Traffic {
       qos: 2,
       onMessage: (message) => this.received(message),
     });
+    // Aedes keeps (and reports as present) only the sessions of clients with a subscription, so
+    // without one the publisher would read "new session" after every outage although the broker
+    // kept its QoS 2 state. Nothing is ever published here.
+    await this.publisher.subscribe(`${this.options.topicBase}/control/publisher`, { qos: 1 });
   }
 
   /** Publishes `rate` messages per second at each QoS until `stopPublishing`. */
@@ -170,8 +174,24 @@ export class Traffic {
     }
   }
 
+  /** The longest time without a delivery between `from` and `to` (from the last delivery before `from`). */
+  longestPause(from: number, to: number): number {
+    let i = this.#indexAtOrAfter(from);
+    let last = i === 0 ? from : this.deliveryTimes[i - 1];
+    let longest = 0;
+    for (; i < this.deliveryTimes.length && this.deliveryTimes[i] <= to; i++) {
+      longest = Math.max(longest, this.deliveryTimes[i] - last);
+      last = this.deliveryTimes[i];
+    }
+    return Math.max(longest, to - last);
+  }
+
   /** The first delivery at or after `t`, if any. */
   firstDeliveryAfter(t: number): number | undefined {
+    return this.deliveryTimes[this.#indexAtOrAfter(t)];
+  }
+
+  #indexAtOrAfter(t: number): number {
     // Binary search: the times are in order.
     let lo = 0;
     let hi = this.deliveryTimes.length;
@@ -180,7 +200,7 @@ export class Traffic {
       if (this.deliveryTimes[mid] < t) lo = mid + 1;
       else hi = mid;
     }
-    return this.deliveryTimes[lo];
+    return lo;
   }
 
   /** Disconnects both, removing their sessions from the broker (MQTT 5) unless told to keep them. */
