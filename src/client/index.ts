@@ -10,10 +10,12 @@ export {
   type ClientEvents,
   type ClientStats,
   connect,
+  type PendingPublication,
   type PublishOptions,
   type PublishResult,
   type SubscribeOptions,
 } from './client.ts';
+export type { DeliveryStats } from './delivery.ts';
 export { Message } from './message.ts';
 export type { Authenticator, ClientOptions, LinkFactory, WillOptions } from './options.ts';
 export { Subscription } from './subscription.ts';

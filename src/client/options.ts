@@ -80,7 +80,7 @@ export interface ClientOptions {
   /** A message the broker publishes if the client vanishes without DISCONNECT. Default none. */
   will?: WillOptions;
   /**
-   * MQTT 5 CONNECT properties. Defaults: `sessionExpiryInterval` 0xFFFFFFFF
+   * MQTT 5 CONNECT properties. Default `sessionExpiryInterval` 0xFFFFFFFF
    * unless `clean` is set (a session that expires at disconnect could not be
    * resumed after an outage); `receiveMaximum` 64 (QoS 1/2 messages the broker
    * may send before we acknowledge one: what bounds a slow consumer's memory,

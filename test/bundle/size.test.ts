@@ -11,7 +11,8 @@
  *     Back under 6 KiB is the lite engine's own work (issue 15).
  *   full (steadfast-mqtt): 21,583 bytes under issue 7; 23,347 with the
  *     receiving side (delivery.ts: ack when taken, bounded buffer, unclaimed
- *     messages, pending()) and NOT_MQTT detection (issue 17); budget +3%.
+ *     messages, pending()) and NOT_MQTT detection (issue 17); 23,944 with the
+ *     worker timers for hidden tabs (issue 18); budget 24,650 (+3%).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -21,7 +22,7 @@ const BUDGET = {
   /** The 3.1.1-only client; the goal (issue 7) was at most 6 KB, see above. */
   lite: 6600,
   /** Everything: MQTT 5, resilience supervisor, stores, flow control, delivery to the application. */
-  full: 24_050,
+  full: 24_650,
 };
 
 const TIMEOUT = { timeout: 60_000 };
