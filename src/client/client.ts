@@ -28,6 +28,7 @@ import { Message } from './message.ts';
 import {
   brokerAddresses,
   type ClientOptions,
+  DEFAULT_RESET_BACKOFF_AFTER,
   defaultWriteTimeout,
   deliveryLimitsFrom,
   makeLink,
@@ -123,6 +124,7 @@ export class Client extends Emitter<ClientEvents> {
         reconnectPeriodMax: options.reconnectPeriodMax ?? 30_000,
         connectTimeout: options.connectTimeout ?? 30_000,
         quietPeriod: options.quietPeriod ?? 1000,
+        resetBackoffAfter: options.resetBackoffAfter ?? DEFAULT_RESET_BACKOFF_AFTER,
         writeTimeout: options.writeTimeout ?? defaultWriteTimeout(options),
         store: this.#store,
         clock: clockFor(options.timers),

@@ -117,6 +117,14 @@ export interface ClientOptions {
   /** The cap on that doubling, in ms. Default 30,000. */
   reconnectPeriodMax?: number;
   /**
+   * Ms a connection must stay up before the backoff starts over from
+   * `reconnectPeriod`. One that ends sooner (a broker that accepts and then
+   * drops: overloaded, a refusing ACL, a proxy) counts as a failed attempt, so
+   * the wait keeps doubling instead of every client of a fleet reconnecting
+   * every second. Default 10,000.
+   */
+  resetBackoffAfter?: number;
+  /**
    * Where in-flight messages and inbound QoS 2 ids are kept from `publish()`
    * to their final ack. Default a new MemoryStore (survives reconnects, not a
    * restart of the process); `FileStore` from the Node entry point survives
@@ -184,6 +192,9 @@ export interface ClientOptions {
    */
   timers?: 'auto' | 'main' | 'worker';
 }
+
+/** A connection this long up (ms) proves the path healthy: the backoff starts over. */
+export const DEFAULT_RESET_BACKOFF_AFTER = 10_000;
 
 /** MQTT 5: QoS 1/2 messages the broker may send before we acknowledge one (see `properties`). */
 export const DEFAULT_RECEIVE_MAXIMUM = 64;

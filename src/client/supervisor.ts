@@ -50,6 +50,11 @@ export interface SupervisorOptions {
   quietPeriod: number;
   /** Ms a write may go without any progress in draining before the link is declared dead. */
   writeTimeout: number;
+  /**
+   * Ms a connection must stay up before the backoff starts over; one that ends
+   * sooner counts as a failed attempt. Default 0: any CONNACK resets it.
+   */
+  resetBackoffAfter?: number;
   /** Its `sync()` is the write barrier before every link write. */
   store?: SessionStore;
   clock?: SupervisorClock;
@@ -83,6 +88,8 @@ export class Supervisor {
   #timerAt = Number.POSITIVE_INFINITY;
   readonly #stopper = new AbortController();
   #reachedUp = false;
+  /** When the current connection reached CONNACK. */
+  #upAt = 0;
   #established = 0;
   #loopDone: Promise<void> | undefined;
   /** The current connection is being ended on purpose, to open the next one at once. */
@@ -145,6 +152,7 @@ export class Supervisor {
   /** The session reached CONNACK; returns how many connections have so far. */
   markUp(): number {
     this.#reachedUp = true;
+    this.#upAt = this.#clock.now();
     return ++this.#established;
   }
 
@@ -280,8 +288,12 @@ export class Supervisor {
         this.hooks.fatal(cause);
         break;
       }
-      if (wasUp) {
+      if (wasUp && this.#clock.now() - this.#upAt >= (this.options.resetBackoffAfter ?? 0)) {
         failures = 0;
+      } else if (wasUp) {
+        // Accepted, then dropped before it proved healthy (an overloaded broker, an ACL, a proxy):
+        // back off as from a failed attempt, so a fleet does not reconnect every second forever.
+        failures++;
       } else {
         failures++;
         // Try the next server; a failed redirect falls back to the rotation where it was.

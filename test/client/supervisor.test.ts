@@ -195,6 +195,31 @@ describe('the supervisor after an outage', () => {
     await supervisor.stop();
   });
 
+  it('a broker that accepts and then drops: the backoff keeps growing until a connection lasts resetBackoffAfter', async () => {
+    const clock = new FakeClock();
+    const link = new ScriptedLink('a', clock);
+    const { supervisor, session } = start([link], clock, { quietPeriod: 0, resetBackoffAfter: 10_000 });
+    const drops: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const opened = link.opens.length;
+      while (link.opens.length === opened && i > 0) await clock.until(clock.now() + 10);
+      await clock.until(clock.now() + 50); // up for 50 ms, then dropped
+      assert.equal(session.state, 'up');
+      drops.push(clock.now());
+      link.drop();
+    }
+    const waits = link.opens.slice(1).map((t, i) => t - drops[i]);
+    // 0.5 × min(8,000, 1,000 × 2^n): growing, as after failed attempts.
+    assert.deepEqual(waits, [1000, 2000, 4000, 4000]);
+    // A connection that lasts 10 s starts it over.
+    await clock.until(clock.now() + 20_000);
+    const lasted = clock.now();
+    link.drop();
+    await clock.until(lasted + 20_000);
+    assert.equal(link.opens.at(-1)! - lasted, 500);
+    await supervisor.stop();
+  });
+
   it('full jitter: the wait is anywhere from (almost) zero to the cap, never zero', () => {
     const clock = new FakeClock();
     const { supervisor } = start([new ScriptedLink('a', clock)], clock);
