@@ -11,7 +11,17 @@
  * library delivers after it. Needs root (network namespaces); see
  * test/fault/ for the harness. Exit code 1 when ours lost or duplicated.
  *
- *   npm run soak -- [--json] [--seed N] [--faults N] [--rate MSG_PER_S] [--version 4|5]
+ *   npm run soak -- [--json] [--seed N | --seeds 1-10 | --seeds 1,2,5 | --seeds N] [--faults N]
+ *                   [--rate MSG_PER_S] [--version 4|5 | --versions 4,5]
+ *
+ * With several seeds, each seed runs as one soak does (its own namespaces,
+ * broker and clients, the same length), one after the other; the protocol
+ * version alternates over `--versions` (default 5,4: odd seeds MQTT 5, even
+ * 3.1.1). A summary table has a row per seed and client, and the final JSON
+ * line aggregates all seeds in the same shape (`faults` the total, `ours` /
+ * `mqttjs` counts summed; recovery p50 is the median of the seeds' p50s,
+ * max the largest), with `seeds` and `protocols` listing what ran.
+ * `--seeds N` means seeds 1..N.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,10 +43,30 @@ interface Args {
   faults: number;
   rate: number;
   version: 4 | 5;
+  /** Every seed to run (`--seeds`); default just `seed`. */
+  seeds: number[];
+  /** Versions to alternate over, when `--versions` was given. */
+  versions?: (4 | 5)[];
+}
+
+/** `1-10`, `1,2,5` or `N` (= 1..N). */
+function parseSeeds(spec: string): number[] {
+  const seeds: number[] = [];
+  for (const part of spec.split(',')) {
+    const range = /^(\d+)-(\d+)$/.exec(part.trim());
+    if (range) {
+      const [lo, hi] = [Number(range[1]), Number(range[2])];
+      if (hi < lo) fail(`--seeds ${spec}: ${part} is an empty range`);
+      for (let s = lo; s <= hi; s++) seeds.push(s);
+    } else if (/^\d+$/.test(part.trim())) seeds.push(Number(part));
+    else fail(`--seeds ${spec}: expected N, A-B or a comma-separated list`);
+  }
+  if (!spec.includes(',') && !spec.includes('-')) return Array.from({ length: seeds[0] }, (_, i) => i + 1);
+  return seeds;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, seed: 1, faults: 50, rate: 10, version: 5 };
+  const args: Args = { json: false, seed: 1, faults: 50, rate: 10, version: 5, seeds: [] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -49,8 +79,17 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--faults') args.faults = value();
     else if (flag === '--rate') args.rate = value();
     else if (flag === '--version') args.version = value() === 4 ? 4 : 5;
-    else fail(`unknown option ${flag} (expected --json, --seed N, --faults N, --rate N, --version 4|5)`);
+    else if (flag === '--seeds') args.seeds = parseSeeds(argv[++i] ?? '');
+    else if (flag === '--versions') {
+      args.versions = (argv[++i] ?? '')
+        .split(',')
+        .map((v) => (v.trim() === '4' ? 4 : v.trim() === '5' ? 5 : fail(`--versions: ${v} is not 4 or 5`)));
+    } else
+      fail(
+        `unknown option ${flag} (expected --json, --seed N, --seeds SPEC, --faults N, --rate N, --version 4|5, --versions 4,5)`,
+      );
   }
+  if (args.seeds.length === 0) args.seeds = [args.seed];
   return args;
 }
 
@@ -75,17 +114,43 @@ interface Side {
 
 const LABEL: Record<WorkerLib, string> = { steadfast: 'ours', mqttjs: 'mqtt.js' };
 
+/** One seed's outcome: its JSON line (today's shape) and the summaries behind it. */
+interface SeedResult {
+  line: { seed: number; faults: number; fault_kinds: Record<string, number>; protocol: string } & Record<
+    'ours' | 'mqttjs',
+    Summary['json']
+  >;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const unsupported = faultNetUnsupported();
   if (unsupported) fail(`cannot run here: ${unsupported}`);
+  const versions = args.versions ?? (args.seeds.length > 1 ? [5, 4] : [args.version]);
+  const results: SeedResult[] = [];
+  let exitCode = 0;
+  for (const [i, seed] of args.seeds.entries()) {
+    const run = { ...args, seed, version: versions[i % versions.length] };
+    const result = await runSeed(run);
+    results.push(result);
+    const ours = result.line.ours;
+    if (ours.qos1.lost > 0 || ours.qos2.lost > 0 || ours.qos2.dup > 0) exitCode = 1;
+  }
+  if (results.length > 1) {
+    printSeedTable(results);
+    process.stdout.write(`${JSON.stringify(aggregate(results, args.rate))}\n`);
+  }
+  process.exitCode = exitCode;
+}
+
+async function runSeed(args: Args): Promise<SeedResult> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const net = await FaultNet.create();
   const storeDir = mkdtempSync(join(tmpdir(), 'sfm-soak-'));
   const cleanups: Array<() => Promise<void>> = [
     async () => rmSync(storeDir, { recursive: true, force: true }),
   ];
-  let exitCode = 0;
+  let seedResult: SeedResult | undefined;
   try {
     const broker = await NsBroker.start({ net });
     cleanups.unshift(() => broker.destroy());
@@ -223,13 +288,99 @@ async function main(): Promise<void> {
       mqttjs: result[1].json,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
-    const ours = result[0].json;
-    if (ours.qos1.lost > 0 || ours.qos2.lost > 0 || ours.qos2.dup > 0) exitCode = 1;
+    seedResult = { line };
   } finally {
     for (const cleanup of cleanups) await cleanup().catch(() => {});
     await net.destroy();
   }
-  process.exitCode = exitCode;
+  if (seedResult === undefined) throw new Error(`seed ${args.seed}: no result`);
+  return seedResult;
+}
+
+/** One row per seed and client, then the totals. */
+function printSeedTable(results: SeedResult[]): void {
+  const rows = [
+    [
+      'seed',
+      'MQTT',
+      'faults',
+      'client',
+      'QoS 1 sent',
+      'lost',
+      'dup',
+      'QoS 2 sent',
+      'lost',
+      'dup',
+      'broker lost',
+    ],
+  ];
+  const row = (seed: string, protocol: string, faults: number, label: string, r: Summary['json']) => [
+    seed,
+    protocol,
+    String(faults),
+    label,
+    String(r.qos1.sent),
+    String(r.qos1.lost),
+    String(r.qos1.dup),
+    String(r.qos2.sent),
+    String(r.qos2.lost),
+    String(r.qos2.dup),
+    String(r.qos1.broker_lost + r.qos2.broker_lost),
+  ];
+  for (const { line } of results) {
+    rows.push(row(String(line.seed), line.protocol, line.faults, 'ours', line.ours));
+    rows.push(row(String(line.seed), line.protocol, line.faults, 'mqtt.js', line.mqttjs));
+  }
+  const total = aggregate(results, 0);
+  rows.push(row('all', total.protocol, total.faults, 'ours', total.ours));
+  rows.push(row('all', total.protocol, total.faults, 'mqtt.js', total.mqttjs));
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  process.stdout.write(`\nall seeds:\n`);
+  for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padStart(widths[i])).join('  ')}\n`);
+}
+
+/** The seeds' lines folded into one of the same shape: counts summed, recovery as documented above. */
+function aggregate(results: SeedResult[], rate: number) {
+  const lines = results.map((r) => r.line);
+  const sum = (lib: 'ours' | 'mqttjs'): Summary['json'] => {
+    const all = lines.map((l) => l[lib]);
+    const counts = (q: 'qos1' | 'qos2') => ({
+      sent: all.reduce((n, r) => n + r[q].sent, 0),
+      lost: all.reduce((n, r) => n + r[q].lost, 0),
+      dup: all.reduce((n, r) => n + r[q].dup, 0),
+      broker_lost: all.reduce((n, r) => n + r[q].broker_lost, 0),
+    });
+    const p50s = all
+      .map((r) => r.recovery_ms_p50)
+      .filter((v): v is number => v !== null)
+      .sort((a, b) => a - b);
+    const maxes = all.map((r) => r.recovery_ms_max).filter((v): v is number => v !== null);
+    return {
+      qos1: counts('qos1'),
+      qos2: counts('qos2'),
+      recovery_ms_p50: p50s.length ? p50s[Math.floor(p50s.length / 2)] : null,
+      recovery_ms_max: maxes.length ? Math.max(...maxes) : null,
+      unrecovered: all.reduce((n, r) => n + r.unrecovered, 0),
+    };
+  };
+  const kinds: Record<string, number> = {};
+  for (const l of lines) for (const [k, n] of Object.entries(l.fault_kinds)) kinds[k] = (kinds[k] ?? 0) + n;
+  return {
+    bench: 'soak',
+    seeds: lines.map((l) => l.seed),
+    faults: lines.reduce((n, l) => n + l.faults, 0),
+    fault_kinds: kinds,
+    rate_per_stream: rate,
+    protocol: [...new Set(lines.map((l) => l.protocol))].join('+'),
+    protocols: Object.fromEntries(
+      [...new Set(lines.map((l) => l.protocol))].map((p) => [
+        p,
+        lines.filter((l) => l.protocol === p).length,
+      ]),
+    ),
+    ours: sum('ours'),
+    mqttjs: sum('mqttjs'),
+  };
 }
 
 interface Summary {

@@ -13,7 +13,7 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-PACKAGES=(mosquitto mosquitto-clients openssl socat iproute2 iptables chromium)
+PACKAGES=(mosquitto mosquitto-clients ejabberd openssl socat iproute2 iptables chromium)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then

@@ -11,6 +11,7 @@ import type { Connection, Link } from '../../src/links/types.ts';
 import type { Client, ClientEvents, Message, NodeClientOptions, Subscription } from '../../src/node.ts';
 import { connect, createClient, MqttError, type MqttErrorCode, tcpLink } from '../../src/node.ts';
 import { type AedesBroker, startAedes } from '../helpers/aedes.ts';
+import { type EjabberdBroker, startEjabberd } from '../helpers/ejabberd.ts';
 import { type MosquittoBroker, type MosquittoOptions, startMosquitto } from '../helpers/mosquitto.ts';
 
 /** Per-test timeout: generous, so a slow machine does not fail a correct client. */
@@ -30,6 +31,105 @@ export async function mosquitto(t: TestContext, options?: MosquittoOptions): Pro
   const broker = await startMosquitto(options);
   t.after(() => broker.stop());
   return broker;
+}
+
+/** The real brokers the end-to-end tests run against. */
+export type BrokerName = 'mosquitto' | 'ejabberd';
+
+/**
+ * Broker features a test may need. A test declares what it needs and runs
+ * against every broker of {@link CAPABILITIES} that has all of it
+ * ({@link brokersWith}); docs/brokers.md has the evidence for each gap.
+ */
+export type Feature =
+  /** Retained messages, delivered on subscribe and cleared by an empty one. */
+  | 'retain'
+  /** The will of a client whose link dies, and none after DISCONNECT. */
+  | 'will'
+  /** MQTT 5 Will Delay Interval. */
+  | 'willDelay'
+  /** MQTT 5 DISCONNECT 0x04 (disconnect with will message). */
+  | 'disconnectWithWill'
+  /** MQTT 5 subscription options: Retain Handling 0/1/2. */
+  | 'retainHandling'
+  /** MQTT 5 subscription option Retain As Published. */
+  | 'retainAsPublished'
+  /** `$share/group/filter`. */
+  | 'sharedSubscriptions'
+  /** Sessions resumed with what was queued while the client was away. */
+  | 'persistentSession'
+  /** MQTT 5 PUBACK 0x10 No matching subscribers. */
+  | 'noMatchingSubscribers'
+  /** The broker keeps the MQTT 5 properties of a PUBLISH (content type, user properties...) when it forwards it. */
+  | 'forwardsProperties'
+  /** MQTT 5 Subscription Identifiers on forwarded messages. */
+  | 'subscriptionIdentifiers';
+
+const ALL_FEATURES: readonly Feature[] = [
+  'retain',
+  'will',
+  'willDelay',
+  'disconnectWithWill',
+  'retainHandling',
+  'retainAsPublished',
+  'sharedSubscriptions',
+  'persistentSession',
+  'noMatchingSubscribers',
+  'forwardsProperties',
+  'subscriptionIdentifiers',
+];
+
+/** What ejabberd 23.01's mod_mqtt lacks, and why (the evidence is in docs/brokers.md). */
+export const EJABBERD_LACKS: ReadonlyMap<Feature, string> = new Map<Feature, string>([]);
+
+/**
+ * What each broker supports, as the tests found it (ejabberd 23.01
+ * mod_mqtt, Mosquitto 2.0.11). A feature missing here is a broker
+ * limitation recorded in docs/brokers.md, never a client bug.
+ */
+export const CAPABILITIES: Record<BrokerName, ReadonlySet<Feature>> = {
+  mosquitto: new Set(ALL_FEATURES),
+  ejabberd: new Set<Feature>(ALL_FEATURES.filter((f) => !EJABBERD_LACKS.has(f))),
+};
+
+/** The brokers that have every one of `features`. */
+export function brokersWith(...features: Feature[]): BrokerName[] {
+  return (Object.keys(CAPABILITIES) as BrokerName[]).filter((name) =>
+    features.every((f) => CAPABILITIES[name].has(f)),
+  );
+}
+
+/** A broker a test runs against: where it is and what a client must send to get in. */
+export interface TestBroker {
+  readonly name: BrokerName;
+  /** `mqtt://` URL, credentials included when the broker needs them. */
+  readonly url: string;
+  readonly port: number;
+  /** Client options a broker needs (ejabberd: a user name and password), for clients given a Link. */
+  readonly auth: { username?: string; password?: string };
+}
+
+let sharedEjabberd: Promise<EjabberdBroker> | undefined;
+
+/**
+ * A broker for this test. Mosquitto: a fresh one per test (with `options`),
+ * stopped when the test ends. ejabberd: one per test file (its start-up
+ * takes seconds), shared by the file's tests (they use unique topics and
+ * client ids) and killed when the file's process exits.
+ */
+export async function broker(
+  t: TestContext,
+  name: BrokerName,
+  options?: MosquittoOptions,
+): Promise<TestBroker> {
+  if (name === 'mosquitto') {
+    const b = await mosquitto(t, options);
+    return { name, url: b.url, port: b.port, auth: {} };
+  }
+  if (options !== undefined) throw new Error('broker(): Mosquitto options given for ejabberd');
+  sharedEjabberd ??= startEjabberd({ unref: true });
+  const b = await sharedEjabberd;
+  return { name, url: b.url, port: b.port, auth: { ...b.credentials } };
 }
 
 /** Starts an in-process Aedes broker (MQTT 3.1.1) for this test. */
