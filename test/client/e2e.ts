@@ -80,7 +80,12 @@ const ALL_FEATURES: readonly Feature[] = [
 ];
 
 /** What ejabberd 23.01's mod_mqtt lacks, and why (the evidence is in docs/brokers.md). */
-export const EJABBERD_LACKS: ReadonlyMap<Feature, string> = new Map<Feature, string>([]);
+export const EJABBERD_LACKS: ReadonlyMap<Feature, string> = new Map<Feature, string>([
+  [
+    'retainHandling',
+    'Retain Handling 0 on a filter already subscribed: no retained message is sent again after one was delivered on it',
+  ],
+]);
 
 /**
  * What each broker supports, as the tests found it (ejabberd 23.01

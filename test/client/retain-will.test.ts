@@ -18,9 +18,7 @@ import {
 
 for (const version of VERSIONS) {
   describe(`MQTT ${version === 5 ? '5.0' : '3.1.1'}`, () => {
-    // Not ejabberd yet: a client bug loses the retained QoS 1 message that follows the SUBACK
-    // (test/brokers/ejabberd-repro-message-after-suback-lost.test.ts).
-    for (const name of brokersWith('retain').filter((n) => n !== 'ejabberd'))
+    for (const name of brokersWith('retain'))
       test(
         `${name}: a retained message is delivered on subscribe with retain set; live ones without`,
         TEST,
@@ -88,8 +86,7 @@ for (const version of VERSIONS) {
 }
 
 describe('MQTT 5.0 only', () => {
-  // Not ejabberd yet: the same client bug (test/brokers/ejabberd-repro-message-after-suback-lost.test.ts).
-  for (const name of brokersWith('retainHandling').filter((n) => n !== 'ejabberd'))
+  for (const name of brokersWith('retainHandling'))
     test(
       `${name}: retainHandling 0 sends retained messages on every subscribe, 1 only on a new one, 2 never`,
       TEST,

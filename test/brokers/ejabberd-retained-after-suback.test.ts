@@ -1,14 +1,10 @@
-// CLIENT BUG REPRODUCTION (for the lead; not a broker limitation; fails until fixed).
-// ejabberd 23.01 sends a new subscription's retained messages right after its
-// SUBACK, on the same connection turn. The packet trace (printed on failure)
-// shows SUBACK, then PUBLISH a (QoS 1) → our PUBACK, PUBLISH b (QoS 2) → PUBREC,
-// PUBREL, PUBCOMP: both acknowledged, but the Subscription only ever yields b.
-// The QoS 1 message that follows the SUBACK most closely is acknowledged and
-// routed nowhere (the Subscription is not attached yet when it is processed),
-// so it is lost; mosquitto_sub gets both from the same broker (docs/brokers.md).
-// It needs the non-retained publish to /c before the subscribe to fail reliably
-// (3 of 3 runs here; without it, 0 of 3). Same family as issue 17's
-// "messages that arrive before the application subscribes are lost".
+// Regression test, found against ejabberd 23.01, which sends a new
+// subscription's retained messages right after its SUBACK, in the same read:
+// the first of them (QoS 1) used to be acknowledged and routed nowhere, because
+// the Subscription was attached only once the SUBACK's promise had settled.
+// Subscriptions now route from the subscribe() call (issue 17). It needs the
+// non-retained publish to /c before the subscribe to meet the old bug reliably
+// (3 of 3 runs then; without it, 0 of 3).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { broker, client, TEST, take, testLink, uniqueTopic, VERSIONS } from '../client/e2e.ts';
