@@ -110,6 +110,7 @@ interface Side {
   /** Next sequence number per stream. */
   next: number;
   deviceDead: boolean;
+  peerDead: boolean;
 }
 
 const LABEL: Record<WorkerLib, string> = { steadfast: 'ours', mqttjs: 'mqtt.js' };
@@ -185,7 +186,10 @@ async function runSeed(args: Args): Promise<SeedResult> {
           side: 'broker',
           url: broker.localUrl,
           clientId: `soak-${lib}-peer`,
-          ...(lib === 'steadfast' ? { options: { quietPeriod: 300 } } : {}),
+          // The peer is killed too (subscriber-kill): ours keeps its session in a file as well.
+          ...(lib === 'steadfast'
+            ? { store: join(storeDir, 'peer.store'), options: { quietPeriod: 300 } }
+            : {}),
         }),
       ]);
       cleanups.unshift(async () => {
@@ -203,7 +207,7 @@ async function runSeed(args: Args): Promise<SeedResult> {
         peer.subscribe(`${lib}/up/q1`, 1),
         peer.subscribe(`${lib}/up/q2`, 2),
       ]);
-      sides.push({ lib, device, peer, checker, next: 0, deviceDead: false });
+      sides.push({ lib, device, peer, checker, next: 0, deviceDead: false, peerDead: false });
     }
     log(
       `soak: seed ${args.seed}, ${args.faults} faults, ${args.rate} msg/s per stream, MQTT ${args.version === 5 ? '5' : '3.1.1'}`,
@@ -222,8 +226,10 @@ async function runSeed(args: Args): Promise<SeedResult> {
           s.device.publish({ topic: `${s.lib}/up/q1`, qos: 1, ...series });
           s.device.publish({ topic: `${s.lib}/up/q2`, qos: 2, ...series });
         }
-        s.peer.publish({ topic: `${s.lib}/down/q1`, qos: 1, ...series });
-        s.peer.publish({ topic: `${s.lib}/down/q2`, qos: 2, ...series });
+        if (!s.peerDead) {
+          s.peer.publish({ topic: `${s.lib}/down/q1`, qos: 1, ...series });
+          s.peer.publish({ topic: `${s.lib}/down/q2`, qos: 2, ...series });
+        }
       }
     };
     publishChunk();
@@ -249,6 +255,18 @@ async function runSeed(args: Args): Promise<SeedResult> {
         for (const s of sides) {
           s.next += 1000;
           s.deviceDead = false;
+        }
+      },
+      killSubscribers: async (ms: number) => {
+        for (const s of sides) s.peerDead = true;
+        await Promise.all(sides.map((s) => s.peer.kill9()));
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        // The restarted peer does not subscribe again: its session at the broker has the
+        // subscriptions, and what arrives goes to its 'message' listener.
+        await Promise.all(sides.map((s) => s.peer.restart()));
+        for (const s of sides) {
+          s.next += 1000;
+          s.peerDead = false;
         }
       },
     };

@@ -19,6 +19,7 @@ export const FAULT_KINDS = [
   'broker-kill',
   'broker-restart',
   'client-kill',
+  'subscriber-kill',
   'qos2-cut-out',
   'qos2-cut-in',
 ] as const;
@@ -33,6 +34,11 @@ export interface FaultTargets {
   brokerKilled(t: number): void;
   /** kill -9 every device process, and start them again after `ms`. */
   killClients(ms: number): Promise<void>;
+  /**
+   * kill -9 the broker-side peers (the subscribers of the device's streams; the
+   * receiving side's crash), and start them again after `ms`.
+   */
+  killSubscribers(ms: number): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -132,6 +138,12 @@ export async function applyFault(
       const ms = between(500, 1500);
       detail = `client processes kill -9, restarted after ${ms} ms`;
       await targets.killClients(ms);
+      break;
+    }
+    case 'subscriber-kill': {
+      const ms = between(500, 1500);
+      detail = `subscriber processes (broker side) kill -9, restarted after ${ms} ms`;
+      await targets.killSubscribers(ms);
       break;
     }
     case 'qos2-cut-out':
