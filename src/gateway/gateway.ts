@@ -323,11 +323,7 @@ export class Gateway {
     record.streams++;
     record.stream = request.stream;
     const rssi = request.rssi === undefined ? '' : ` (rssi ${request.rssi.toFixed(0)} dBm)`;
-    this.log(
-      'info',
-      node,
-      `OPEN${rssi}, link timeout ${request.linkTimeoutMs} ms: waiting for CONNECT`,
-    );
+    this.log('info', node, `OPEN${rssi}, link timeout ${request.linkTimeoutMs} ms: waiting for CONNECT`);
     const allowed = this.options.keys?.get(node)?.clientIds;
     let handle: StreamHandle | undefined;
     const gate = new ConnectGate({
