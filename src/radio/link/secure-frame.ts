@@ -51,7 +51,8 @@ const COUNTER_SPAN = 256;
 /** The largest frame counter: a stream never sends more frames than this. */
 const MAX_COUNTER = 0xffff_ffff;
 
-const text = (s: string) => new TextEncoder().encode(s);
+/** ASCII bytes of a label (no TextEncoder: QuickJS has none). */
+const text = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const HANDSHAKE_LABEL = text('steadfast handshake');
 const STREAM_LABEL = text('steadfast stream');
 
