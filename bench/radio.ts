@@ -15,8 +15,9 @@
  */
 import { encode } from '../src/codec/encode.ts';
 import { startGateway } from '../src/gateway/index.ts';
+import { parseKeys } from '../src/gateway/keys-file.ts';
 import { connect } from '../src/node.ts';
-import { FRAME_OVERHEAD, radioLink } from '../src/radio/link/index.ts';
+import { FRAME_OVERHEAD, radioLink, SECURE_OVERHEAD } from '../src/radio/link/index.ts';
 import { lora, nrf24, type RadioProfile, SimulatedMedium } from '../src/radio/medium/index.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { prng } from '../test/helpers/prng.ts';
@@ -25,9 +26,13 @@ import { check, parseBenchArgs } from './harness.ts';
 const TOPIC = 'home/livingroom/temperature';
 const PAYLOAD_BYTES = 4;
 
+/** The bench node's key (any 16 bytes; fixed so runs compare). */
+const BENCH_KEY = '5ec0de5ec0de5ec0de5ec0de5ec0de00';
+
 interface Run {
   medium: string;
   aliases: boolean;
+  secure: boolean;
   messages: number;
   airBytes: number;
   airBytesPerPayloadByte: number;
@@ -60,6 +65,7 @@ async function runOne(
   timeScale: number,
   aliases: boolean,
   messages: number,
+  secure: boolean,
 ): Promise<Run> {
   const medium = new SimulatedMedium({ seed: 42, profile, loss: 0.1, timeScale });
   const latencyMs = benchLatencyMs();
@@ -68,12 +74,14 @@ async function runOne(
     broker: brokerUrl,
     random: prng(1),
     latencyMs,
+    ...(secure ? { keys: parseKeys(`1 ${BENCH_KEY} *`) } : { insecure: true }),
   });
   const link = radioLink({
     radio: medium.attach({ name: 'node', position: { x: 20, y: 0 } }),
     address: 1,
     random: prng(2),
     latencyMs,
+    ...(secure ? { key: BENCH_KEY } : { insecure: true }),
   });
   const client = await connect({
     link,
@@ -108,6 +116,7 @@ async function runOne(
   return {
     medium: label,
     aliases,
+    secure,
     messages,
     airBytes,
     airBytesPerPayloadByte: airBytes / (messages * PAYLOAD_BYTES),
@@ -163,23 +172,41 @@ export async function run(args: string[]): Promise<void> {
       `${'medium'.padEnd(24)} ${'aliases'.padEnd(8)} ${'air B/payload B'.padStart(16)} ${'airtime/msg ms'.padStart(15)} ${'msg/s (model)'.padStart(14)} ${'retx'.padStart(6)} ${'wall s'.padStart(7)}`,
     );
     for (const [label, profile, timeScale] of media) {
-      for (const aliases of [true, false]) {
-        const r = await runOne(broker.url, label, profile, timeScale, aliases, messages);
+      for (const [aliases, secure] of [
+        [true, false],
+        [false, false],
+        [true, true],
+      ]) {
+        const r = await runOne(broker.url, label, profile, timeScale, aliases, messages, secure);
         runs.push(r);
         console.log(
-          `${r.medium.padEnd(24)} ${(aliases ? 'on' : 'off').padEnd(8)} ${r.airBytesPerPayloadByte.toFixed(2).padStart(16)} ${r.airtimeMsPerMessage.toFixed(3).padStart(15)} ${r.messagesPerSecond.toFixed(1).padStart(14)} ${String(r.retransmissions).padStart(6)} ${(r.wallMs / 1000).toFixed(1).padStart(7)}`,
+          `${`${r.medium}${secure ? ' secure' : ''}`.padEnd(24)} ${(aliases ? 'on' : 'off').padEnd(8)} ${r.airBytesPerPayloadByte.toFixed(2).padStart(16)} ${r.airtimeMsPerMessage.toFixed(3).padStart(15)} ${r.messagesPerSecond.toFixed(1).padStart(14)} ${String(r.retransmissions).padStart(6)} ${(r.wallMs / 1000).toFixed(1).padStart(7)}`,
         );
       }
     }
   } finally {
     await broker.stop();
   }
-  const find = (medium: number, aliases: boolean) => runs.filter((r) => r.aliases === aliases)[medium];
+  const find = (medium: number, aliases: boolean, secure = false) =>
+    runs.filter((r) => r.aliases === aliases && r.secure === secure)[medium];
+  const cost = (medium: number) =>
+    Number(
+      (
+        (find(medium, true, true).airtimeMsPerMessage / find(medium, true).airtimeMsPerMessage - 1) *
+        100
+      ).toFixed(1),
+    );
   const json = {
     bench: 'radio',
     messages,
     link_latency_ms: benchLatencyMs() ?? 'default',
     frame_payload_bytes_mtu32: 32 - FRAME_OVERHEAD,
+    frame_payload_bytes_mtu32_secure: 32 - SECURE_OVERHEAD,
+    airtime_ms_per_message_mtu32_secure: Number(find(0, true, true).airtimeMsPerMessage.toFixed(4)),
+    airtime_ms_per_message_lora_secure: Number(find(1, true, true).airtimeMsPerMessage.toFixed(2)),
+    security_airtime_cost_percent_mtu32: cost(0),
+    security_airtime_cost_percent_lora: cost(1),
+    messages_per_second_mtu32_secure: Number(find(0, true, true).messagesPerSecond.toFixed(1)),
     publish_bytes_aliased: aliased,
     publish_bytes_plain: plain,
     air_bytes_per_payload_byte: Number(find(0, true).airBytesPerPayloadByte.toFixed(3)),

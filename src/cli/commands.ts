@@ -34,6 +34,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'relay radio nodes (simulated medium or UART modem) to a broker',
     load: () => import('./commands/gateway.ts'),
   },
+  keygen: {
+    summary: 'make a radio node key (and add the node to a gateway keys file)',
+    load: () => import('./commands/keygen.ts'),
+  },
   demo: {
     summary: 'resilience demo: traffic through scripted outages, with a report',
     load: () => import('./commands/demo.ts'),

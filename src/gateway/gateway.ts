@@ -24,12 +24,39 @@ import { FrameKind, kindName, MAX_ADDRESS, ResetReason, resetReasonText } from '
 import { type StreamEnd, type StreamStats, zeroStreamStats } from '../radio/link/stream.ts';
 import { type LinkTiming, type LinkTimingOptions, linkTiming } from '../radio/link/timing.ts';
 import type { Radio } from '../radio/types.ts';
+import { ConnectGate } from './connect-gate.ts';
+import type { GatewayKeys } from './keys-file.ts';
 import type { GatewayLogger, GatewayLogLevel, GatewayStatus, NodeStatus } from './log.ts';
 
 /** Options for {@link startGateway}. The timing options default from the radio, as on the nodes. */
 export interface GatewayOptions extends LinkTimingOptions {
   /** The radio the gateway owns (a UART modem, a simulated radio). It is opened by `startGateway`. */
   radio: Radio;
+  /**
+   * The nodes it serves (`readKeysFile()`): each address's key and the
+   * client ids its CONNECT may name. Frames from any other address are
+   * dropped unanswered; a CONNECT naming another client id is refused.
+   * Required unless `insecure`.
+   */
+  keys?: GatewayKeys;
+  /**
+   * Unsecured frames: anyone with a radio may speak for any node, and
+   * CONNECTs (passwords too) cross the air in clear. A warning is logged at
+   * start. Default false: `keys` is required.
+   */
+  insecure?: boolean;
+  /**
+   * How long a new stream may take to deliver its MQTT CONNECT before it is
+   * reset, in ms. No broker connection is opened before the CONNECT.
+   * Default: the gateway's link timeout.
+   */
+  connectDeadlineMs?: number;
+  /**
+   * The longest link timeout a node may announce (how long the gateway
+   * keeps a silent node's broker connection), in ms. Default: 4 × the
+   * gateway's own link timeout.
+   */
+  maxNodeLinkTimeoutMs?: number;
   /** The gateway's address on the radio, 0-254. Default 0. */
   address?: number;
   /**
@@ -102,6 +129,14 @@ export class Gateway {
     this.clock = options.clock ?? realClock;
     this.startedAt = this.clock.now();
     this.timing = linkTiming(options.radio, options);
+    if (options.insecure === true && options.keys !== undefined)
+      throw new MqttError('INVALID_ARGUMENT', 'gateway: give keys or insecure: true, not both');
+    if (options.insecure !== true && options.keys === undefined)
+      throw new MqttError(
+        'INVALID_ARGUMENT',
+        'gateway: keys are required (a keys file, see steadfast keygen), or insecure: true for unsecured frames',
+      );
+    const keys = options.keys;
     const broker = options.broker;
     if (typeof broker === 'string') {
       const link = linkForUrl(broker, options.brokerOptions);
@@ -117,6 +152,8 @@ export class Gateway {
       timing: this.timing,
       clock: this.clock,
       random: options.random,
+      security: keys === undefined ? undefined : { keyFor: (peer) => keys.get(peer)?.key },
+      maxPeerTimeoutMs: options.maxNodeLinkTimeoutMs ?? 4 * this.timing.linkTimeoutMs,
       onOpen: (request) => this.opened(request),
       observe: (event) => this.observed(event),
       onRadioClosed: (error) => {
@@ -130,6 +167,12 @@ export class Gateway {
   /** Opens the radio. */
   async start(): Promise<void> {
     await this.endpoint.start();
+    if (this.options.insecure === true)
+      this.log(
+        'warn',
+        undefined,
+        'radio frames are NOT secured (insecure): anyone with a radio can speak for any node and read its CONNECT',
+      );
     this.log(
       'info',
       undefined,
@@ -150,6 +193,9 @@ export class Gateway {
       corrupted: stats.corrupted,
       malformed: stats.malformed,
       unknownStream: stats.unknownStream,
+      authFailed: stats.authFailed,
+      replayed: stats.replayed,
+      unknownNode: stats.unknownNode,
       nodes: [...this.nodes.values()]
         .sort((a, b) => a.node - b.node)
         .map((record) => {
@@ -277,20 +323,51 @@ export class Gateway {
     record.streams++;
     record.stream = request.stream;
     const rssi = request.rssi === undefined ? '' : ` (rssi ${request.rssi.toFixed(0)} dBm)`;
-    this.log(
-      'info',
-      node,
-      `OPEN${rssi}, link timeout ${request.linkTimeoutMs} ms: connecting to ${this.brokerName}`,
-    );
+    this.log('info', node, `OPEN${rssi}, link timeout ${request.linkTimeoutMs} ms: waiting for CONNECT`);
+    const allowed = this.options.keys?.get(node)?.clientIds;
     let handle: StreamHandle | undefined;
+    const gate = new ConnectGate({
+      deadlineMs: this.options.connectDeadlineMs ?? this.timing.linkTimeoutMs,
+      clock: this.clock,
+      // The gateway may read the stream's first packet: the CONNECT (its password is never logged).
+      check: (clientId) => allowed === undefined || allowed.has(clientId),
+      refused: (why, reason) => {
+        this.log('warn', node, `${why}: RESET`);
+        record.state = 'down';
+        record.lastEnd = why;
+        this.retireStream(record);
+        handle?.abort(reason);
+      },
+      connect: (clientId, bytes) =>
+        this.connectBroker(record, handle as StreamHandle, clientId, bytes, request.signal),
+    });
+    handle = request.accept({
+      data: (bytes) => gate.push(bytes),
+      closed: (end) => {
+        gate.cancel();
+        this.streamEnded(record, record.broker, end);
+      },
+    });
+  }
+
+  /** The node's CONNECT passed: its broker connection opens, the CONNECT and what followed go through. */
+  private connectBroker(
+    record: NodeRecord,
+    handle: StreamHandle,
+    clientId: string,
+    first: Uint8Array,
+    signal: AbortSignal,
+  ): (bytes: Uint8Array) => void {
+    const { node } = record;
+    this.log('info', node, `CONNECT as "${clientId}": connecting to ${this.brokerName}`);
     let connection: Connection | undefined;
+    /** Node bytes that came after the CONNECT, before the broker connection was up. */
+    const queued: Uint8Array[] = [];
     const maxBuffered = this.options.maxBufferedBytes ?? 262_144;
-    const link = this.makeLink(node);
-    link
+    this.makeLink(node)
       .open(
         {
           data: (bytes) => {
-            if (handle === undefined) return;
             handle.write(bytes);
             if (handle.bufferedAmount > maxBuffered) {
               this.log('warn', node, `more than ${maxBuffered} B waiting for the radio: stream reset`);
@@ -302,39 +379,41 @@ export class Gateway {
             record.broker = undefined;
             this.log('info', node, `broker closed the connection${error ? `: ${error.message}` : ''}`);
             // What the broker sent last (a DISCONNECT) still goes to the node, then RESET.
-            handle?.close(ResetReason.BROKER_CLOSED);
+            handle.close(ResetReason.BROKER_CLOSED);
           },
         },
-        request.signal,
+        signal,
       )
       .then(
         (opened) => {
           connection = opened;
-          if (request.signal.aborted || this.closed) {
+          if (signal.aborted || this.closed || handle.stream.state === 'closed') {
             opened.close();
             return;
           }
           record.broker = opened;
           record.state = 'open';
-          this.log('info', node, `broker connected: ACCEPT`);
-          handle = request.accept({
-            data: (bytes) => opened.write(bytes),
-            closed: (end) => this.streamEnded(record, opened, end),
-          });
+          this.log('info', node, 'broker connected');
+          opened.write(first);
+          for (const bytes of queued.splice(0)) opened.write(bytes);
         },
         (error: unknown) => {
-          if (request.signal.aborted) return;
+          if (signal.aborted) return;
           const message = error instanceof Error ? error.message : String(error);
           this.log('warn', node, `broker unreachable (${message}): RESET`);
           record.state = 'down';
           record.lastEnd = `broker unreachable: ${message}`;
           this.retireStream(record);
-          request.refuse(ResetReason.BROKER_UNREACHABLE);
+          handle.abort(ResetReason.BROKER_UNREACHABLE);
         },
       );
+    return (bytes) => {
+      if (record.broker !== undefined && record.broker === connection) record.broker.write(bytes);
+      else queued.push(bytes);
+    };
   }
 
-  private streamEnded(record: NodeRecord, connection: Connection, end: StreamEnd): void {
+  private streamEnded(record: NodeRecord, connection: Connection | undefined, end: StreamEnd): void {
     const why = describeEnd(end);
     record.lastEnd = why;
     if (record.broker === connection) {

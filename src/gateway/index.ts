@@ -1,5 +1,6 @@
 /** The radio gateway: one radio, one broker connection per node. */
 export { Gateway, type GatewayOptions, startGateway } from './gateway.ts';
+export { type GatewayKeys, type NodeEntry, parseKeys, readKeysFile } from './keys-file.ts';
 export {
   consoleLogger,
   formatStatus,

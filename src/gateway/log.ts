@@ -64,6 +64,12 @@ export interface GatewayStatus {
   malformed: number;
   /** Frames for streams the gateway did not know (answered with RESET). */
   unknownStream: number;
+  /** Secure links: frames whose tag did not match (corrupted or forged), dropped. */
+  authFailed: number;
+  /** Secure links: replayed frames (a counter already seen), dropped. */
+  replayed: number;
+  /** Secure links: frames from addresses not in the keys file, dropped unanswered. */
+  unknownNode: number;
   nodes: NodeStatus[];
 }
 
@@ -72,7 +78,7 @@ export function formatStatus(status: GatewayStatus): string {
   const r = status.radioStats;
   const lines = [
     `gateway ${status.address} on ${status.radio} -> ${status.broker}, up ${(status.uptimeMs / 1000).toFixed(0)} s`,
-    `radio: ${r.framesSent} frames out (${r.bytesSent} B, ${(r.airtimeMs / 1000).toFixed(1)} s on air), ${r.framesReceived} in, ${status.corrupted} corrupted, ${status.unknownStream} for unknown streams`,
+    `radio: ${r.framesSent} frames out (${r.bytesSent} B, ${(r.airtimeMs / 1000).toFixed(1)} s on air), ${r.framesReceived} in, ${status.corrupted} corrupted, ${status.unknownStream} for unknown streams, ${status.authFailed} failed authentication, ${status.replayed} replayed, ${status.unknownNode} from unknown nodes`,
   ];
   for (const n of status.nodes) {
     const rssi = n.rssi === undefined ? '' : ` rssi ${n.rssi.toFixed(0)} dBm`;

@@ -14,6 +14,10 @@ import { type RadioLink, radioLink } from '../../src/radio/link/index.ts';
 import { lora, SimulatedMedium, type SimulatedRadio } from '../../src/radio/medium/index.ts';
 import { client, mosquitto, nextEvent, started, until } from '../client/e2e.ts';
 import { prng } from '../helpers/prng.ts';
+import { testKey, testKeys } from './keys.ts';
+
+/** Every address the tests use, keyed. */
+const KEYS = testKeys(Array.from({ length: 20 }, (_, i) => i + 1));
 
 const LONG = { timeout: 300_000 };
 const WAIT = 60_000;
@@ -83,6 +87,7 @@ describe('gateway: radio nodes to Mosquitto', () => {
       const logs: GatewayLogEntry[] = [];
       let gatewayRadio = medium.attach({ name: 'gw' });
       const gatewayOptions = () => ({
+        keys: KEYS,
         radio: gatewayRadio,
         broker: broker.url,
         logger: (entry: GatewayLogEntry) => logs.push(entry),
@@ -116,7 +121,7 @@ describe('gateway: radio nodes to Mosquitto', () => {
           profile: lora({ dutyCycle: 1, mtu }),
           position: { x: 50 * address, y: 0 },
         });
-        const link = radioLink({ radio, address, random: prng(address), ...TIMING });
+        const link = radioLink({ radio, address, random: prng(address), key: testKey(address), ...TIMING });
         t.after(() => link.close());
         const c = started(t, {
           ...NODE_CLIENT,
@@ -264,6 +269,7 @@ describe('gateway: radio nodes to Mosquitto', () => {
       });
       t.after(() => medium.close());
       const gateway = await startGateway({
+        keys: KEYS,
         radio: medium.attach({ name: 'gw' }),
         broker: broker.url,
         ...TIMING,
@@ -273,7 +279,7 @@ describe('gateway: radio nodes to Mosquitto', () => {
       const checker = await client(t, broker.url, { protocolVersion: 5, clientId: `checker-${run}` });
       const wills = await checker.subscribe(`will/${run}`, { qos: 1 });
       const radio = medium.attach({ name: 'node', position: { x: 10, y: 0 } });
-      const link = radioLink({ radio, address: 9, ...TIMING });
+      const link = radioLink({ radio, address: 9, key: testKey(9), ...TIMING });
       t.after(() => link.close());
       const node = started(t, {
         ...NODE_CLIENT,
@@ -308,13 +314,19 @@ describe('gateway: radio nodes to Mosquitto', () => {
       t.after(() => medium.close());
       // Supervision so slow that only the RESET can tell the nodes before the test's wait is over.
       const slow = { heartbeatMs: 120_000, linkTimeoutMs: 600_000 };
-      const first = await startGateway({ radio: medium.attach({ name: 'gw' }), broker: broker.url, ...slow });
+      const first = await startGateway({
+        keys: KEYS,
+        radio: medium.attach({ name: 'gw' }),
+        broker: broker.url,
+        ...slow,
+      });
       t.after(() => first.close());
       const run = randomUUID().slice(0, 8);
       const nodes = [3, 4].map((address) => {
         const link = radioLink({
           radio: medium.attach({ name: `node${address}`, position: { x: 20 * address, y: 0 } }),
           address,
+          key: testKey(address),
           random: prng(address),
           ...slow,
         });
@@ -331,6 +343,7 @@ describe('gateway: radio nodes to Mosquitto', () => {
       // A new gateway on a new radio: both nodes come back and publish.
       const ups = nodes.map((node) => nextEvent(node, 'up', () => true, WAIT));
       const second = await startGateway({
+        keys: KEYS,
         radio: medium.attach({ name: 'gw2' }),
         broker: broker.url,
         ...slow,
@@ -347,12 +360,18 @@ describe('gateway: radio nodes to Mosquitto', () => {
     const medium = new SimulatedMedium({ seed: 6, profile: lora({ dutyCycle: 1, mtu: 32 }), timeScale: 20 });
     t.after(() => medium.close());
     const gateway = await startGateway({
+      keys: KEYS,
       radio: medium.attach({ name: 'gw' }),
       broker: broker.url,
       ...TIMING,
     });
     t.after(() => gateway.close());
-    const link = radioLink({ radio: medium.attach({ name: 'node' }), address: 4, ...TIMING });
+    const link = radioLink({
+      radio: medium.attach({ name: 'node' }),
+      address: 4,
+      key: testKey(4),
+      ...TIMING,
+    });
     t.after(() => link.close());
     const node = started(t, { ...NODE_CLIENT, link, clientId: `n-${randomUUID()}` });
     const down = await nextEvent(node, 'down', () => true, WAIT);

@@ -13,15 +13,20 @@ const GLOBAL = 'SteadfastRadio';
 
 /** Runs in the engine: returns what each end received, and the retransmissions it took. */
 const DRIVER = `
-import { decodeFrame, encodeFrame, linkTiming, Stream } from './src/radio.ts';
+import { decodeFrame, encodeFrame, linkTiming, NodeKey, Stream, StreamCipher } from './src/radio.ts';
 
-export function exchange(upLength, downLength) {
+export function exchange(upLength, downLength, secure) {
+  // Secure: the frames are sealed and opened with EAX under a stream key derived as at OPEN/ACCEPT.
+  const key = new NodeKey(Uint8Array.from({ length: 16 }, (_, i) => i * 17));
+  const streamKey = key.streamKey(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), Uint8Array.of(9, 10, 11, 12, 13, 14, 15, 16));
   const radio = { mtu: 32, dutyCycle: 1, airtimeMs: (bytes) => bytes * 0.01 };
   const timing = linkTiming(radio, { heartbeatMs: 1000, linkTimeoutMs: 5000 });
   const config = { epoch: 3, nonce: 77, payloadSize: 24, timing, random: () => 0.5, now: 0 };
   const node = new Stream({ ...config, local: 1, peer: 0, role: 'initiator' });
   const gateway = new Stream({ ...config, local: 0, peer: 1, role: 'responder' });
   gateway.accept();
+  const ciphers = new Map([[node, new StreamCipher(streamKey, 'initiator')], [gateway, new StreamCipher(streamKey, 'responder')]]);
+  let sealed = 0;
   const got = new Map([[node, []], [gateway, []]]);
   const up = Array.from({ length: upLength }, (_, i) => i & 0xff);
   const down = Array.from({ length: downLength }, (_, i) => (i * 7) & 0xff);
@@ -37,7 +42,12 @@ export function exchange(upLength, downLength) {
       if (frame === undefined) continue;
       moved = true;
       from.sent(frame, now);
-      const decoded = decodeFrame(encodeFrame(frame));
+      let decoded;
+      if (secure && frame.kind !== 2 && frame.kind !== 3) {
+        decoded = ciphers.get(to).open(ciphers.get(from).seal(frame));
+        if (decoded.ok) sealed++;
+        // A replay of the same bytes is refused.
+      } else decoded = decodeFrame(encodeFrame(frame));
       if (!decoded.ok) throw new Error('a good frame failed to decode');
       if (sent++ % 3 !== 2) to.receive(decoded.frame, now + 1);
     }
@@ -51,52 +61,55 @@ export function exchange(upLength, downLength) {
     down: got.get(node).join(',') === down.join(','),
     retransmissions: node.stats.retransmissions + gateway.stats.retransmissions,
     state: node.state,
+    sealed,
   });
 }
 `;
 
-test('the radio link layer runs in QuickJS: bytes both ways through loss, intact', async () => {
-  const bundle = await build({
-    stdin: { contents: DRIVER, resolveDir: '.', loader: 'js' },
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    globalName: GLOBAL,
-    target: 'esnext',
-    write: false,
-    logLevel: 'silent',
+for (const secure of [false, true])
+  test(`the radio link layer runs in QuickJS${secure ? ' with security on (EAX frames)' : ''}: bytes both ways through loss, intact`, async () => {
+    const bundle = await build({
+      stdin: { contents: DRIVER, resolveDir: '.', loader: 'js' },
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      globalName: GLOBAL,
+      target: 'esnext',
+      write: false,
+      logLevel: 'silent',
+    });
+    const quickjs = await getQuickJS();
+    const runtime = quickjs.newRuntime();
+    runtime.setMemoryLimit(8 * 1024 * 1024);
+    const vm = runtime.newContext();
+    try {
+      const evaluate = (code: string): unknown => {
+        const result = vm.evalCode(code);
+        if (result.error) {
+          const error = vm.dump(result.error);
+          result.error.dispose();
+          throw new Error(`QuickJS: ${JSON.stringify(error)}`);
+        }
+        const value = vm.dump(result.value);
+        result.value.dispose();
+        return value;
+      };
+      assert.deepEqual(
+        evaluate(
+          '["setTimeout", "TextEncoder", "Buffer", "process"].filter((n) => typeof globalThis[n] !== "undefined")',
+        ),
+        [],
+        'QuickJS lacks what the portable code must not need',
+      );
+      evaluate(bundle.outputFiles[0].text);
+      const outcome = JSON.parse(evaluate(`${GLOBAL}.exchange(600, 400, ${secure})`) as string);
+      if (secure) assert.ok(outcome.sealed > 50, `${outcome.sealed} frames sealed and opened in QuickJS`);
+      assert.equal(outcome.up, true, 'node -> gateway bytes differ');
+      assert.equal(outcome.down, true, 'gateway -> node bytes differ');
+      assert.equal(outcome.state, 'open');
+      assert.ok(outcome.retransmissions > 0, 'the loss was repaired by retransmissions');
+    } finally {
+      vm.dispose();
+      runtime.dispose();
+    }
   });
-  const quickjs = await getQuickJS();
-  const runtime = quickjs.newRuntime();
-  runtime.setMemoryLimit(8 * 1024 * 1024);
-  const vm = runtime.newContext();
-  try {
-    const evaluate = (code: string): unknown => {
-      const result = vm.evalCode(code);
-      if (result.error) {
-        const error = vm.dump(result.error);
-        result.error.dispose();
-        throw new Error(`QuickJS: ${JSON.stringify(error)}`);
-      }
-      const value = vm.dump(result.value);
-      result.value.dispose();
-      return value;
-    };
-    assert.deepEqual(
-      evaluate(
-        '["setTimeout", "TextEncoder", "Buffer", "process"].filter((n) => typeof globalThis[n] !== "undefined")',
-      ),
-      [],
-      'QuickJS lacks what the portable code must not need',
-    );
-    evaluate(bundle.outputFiles[0].text);
-    const outcome = JSON.parse(evaluate(`${GLOBAL}.exchange(600, 400)`) as string);
-    assert.equal(outcome.up, true, 'node -> gateway bytes differ');
-    assert.equal(outcome.down, true, 'gateway -> node bytes differ');
-    assert.equal(outcome.state, 'open');
-    assert.ok(outcome.retransmissions > 0, 'the loss was repaired by retransmissions');
-  } finally {
-    vm.dispose();
-    runtime.dispose();
-  }
-});

@@ -75,7 +75,7 @@ describe('serialLink over socat pseudo-terminals', () => {
           impairment: { dropRate: 0.0005, corruptRate: 0.0005, maxChunk: 16, jitterMs: 1 },
         });
         const gateway = await echoGateway(t, pair.b, { checksum });
-        const link = serialLink({ path: pair.a, checksum });
+        const link = serialLink({ path: pair.a, checksum, insecure: true });
         t.after(() => link.close());
         // 4 bytes of UART framing (2 without the CRC), and one more COBS byte past 253 bytes.
         assert.equal(link.modem.mtu, checksum ? 251 : 253);
@@ -109,7 +109,7 @@ describe('serialLink over socat pseudo-terminals', () => {
       const pair = await ptys(t);
       const timing = { heartbeatMs: 300, linkTimeoutMs: 1500 };
       await echoGateway(t, pair.b, timing);
-      const link = serialLink({ path: pair.a, ...timing });
+      const link = serialLink({ path: pair.a, ...timing, insecure: true });
       t.after(() => link.close());
       const first = await openNode(link);
       first.connection.write(Uint8Array.of(1, 2, 3));
@@ -132,7 +132,7 @@ describe('serialLink over socat pseudo-terminals', () => {
     const pair = await ptys(t);
     const timing = { heartbeatMs: 500, linkTimeoutMs: 6000 };
     await echoGateway(t, pair.b, timing);
-    const link = serialLink({ path: pair.a, ...timing });
+    const link = serialLink({ path: pair.a, ...timing, insecure: true });
     t.after(() => link.close());
     const node = await openNode(link);
     pair.impair('both', { blackout: true });
@@ -146,7 +146,7 @@ describe('serialLink over socat pseudo-terminals', () => {
   });
 
   test('a missing port: open rejects with LINK_ERROR, every time, without a crash', TEST, async () => {
-    const link = serialLink({ path: '/dev/steadfast-no-such-tty' });
+    const link = serialLink({ path: '/dev/steadfast-no-such-tty', insecure: true });
     for (let i = 0; i < 2; i++) {
       await assert.rejects(
         link.open({ data() {}, close() {} }),
@@ -156,7 +156,7 @@ describe('serialLink over socat pseudo-terminals', () => {
     }
     await link.close();
     assert.throws(
-      () => serialLink({ path: '' }),
+      () => serialLink({ path: '', insecure: true }),
       (err: unknown) => err instanceof MqttError && err.code === 'INVALID_ARGUMENT',
     );
   });
@@ -167,7 +167,7 @@ describe('serialLink over socat pseudo-terminals', () => {
     async (t) => {
       const pair = await ptys(t);
       await echoGateway(t, pair.b);
-      const link = serialLink({ path: pair.a });
+      const link = serialLink({ path: pair.a, insecure: true });
       t.after(() => link.close());
       const node = await openNode(link);
       node.connection.write(Uint8Array.of(1));

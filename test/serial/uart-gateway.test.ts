@@ -2,7 +2,7 @@
 // link layer on a UartModem (pty A) -> an impaired line (socat relay) ->
 // a UartModem (pty B) owned by the gateway -> Mosquitto, and a second client
 // on TCP at the broker. QoS 1 and QoS 2 both ways with the impairment on:
-// nothing lost, no QoS 2 duplicate. The same again with serialLink() on the
+// nothing lost, no QoS 2 duplicate (secure frames: every frame sealed, every damaged one refused by its tag). The same again with serialLink() on the
 // node (a wired UART to the gateway).
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
@@ -15,6 +15,7 @@ import { UartModem, type UartModemOptions } from '../../src/radio/uart-modem.ts'
 import { serialLink, serialModemOptions } from '../../src/serial.ts';
 import { client, mosquitto, uniqueTopic } from '../client/e2e.ts';
 import { type Impairment, startPtyPair } from '../helpers/socat.ts';
+import { testKey, testKeys } from '../gateway/keys.ts';
 
 const TEST = { timeout: 240_000 };
 /** Messages per QoS per direction. */
@@ -43,7 +44,7 @@ const setups: Setup[] = [
     gatewayRadio: (path) => new UartModem({ path, ...E32ISH }),
     nodeLink: (path) => {
       const modem = new UartModem({ path, ...E32ISH });
-      return { link: radioLink({ radio: modem, address: 7 }), modem: () => modem };
+      return { link: radioLink({ radio: modem, address: 7, key: testKey(7) }), modem: () => modem };
     },
   },
   {
@@ -52,7 +53,7 @@ const setups: Setup[] = [
     impairment: { dropRate: 0.001, corruptRate: 0.0005, maxChunk: 12, jitterMs: 2 },
     gatewayRadio: (path) => new UartModem(serialModemOptions({ path })),
     nodeLink: (path) => {
-      const link = serialLink({ path, address: 7 });
+      const link = serialLink({ path, address: 7, key: testKey(7) });
       return { link, modem: () => link.modem };
     },
   },
@@ -121,7 +122,7 @@ describe('Client -> UartModem -> impaired pty pair -> UartModem -> gateway -> Mo
         const pair = await startPtyPair({ seed: 5 });
         t.after(() => pair.close());
         const radio = setup.gatewayRadio(pair.b);
-        const gateway = await startGateway({ radio, broker: broker.url });
+        const gateway = await startGateway({ radio, broker: broker.url, keys: testKeys([7]) });
         t.after(() => gateway.close());
         const { link, modem } = setup.nodeLink(pair.a);
         t.after(() => link.close());
@@ -167,9 +168,10 @@ describe('Client -> UartModem -> impaired pty pair -> UartModem -> gateway -> Mo
       const gateway = await startGateway({
         radio: new UartModem(serialModemOptions({ path: pair.b })),
         broker: broker.url,
+        keys: testKeys([7]),
       });
       t.after(() => gateway.close());
-      const link = serialLink({ path: pair.a, address: 7 });
+      const link = serialLink({ path: pair.a, address: 7, key: testKey(7) });
       t.after(() => link.close());
       const node = await client(t, link, { protocolVersion: 5, connectTimeout: 60_000 });
       const lan = await client(t, broker.url, { protocolVersion: 5 });

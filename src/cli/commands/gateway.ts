@@ -6,6 +6,7 @@
  * the outage at once and resumes when a gateway is back.
  */
 import { formatStatus, type Gateway, type GatewayLogLevel, startGateway } from '../../gateway/index.ts';
+import { type GatewayKeys, readKeysFile } from '../../gateway/keys-file.ts';
 import { linkForUrl, type UrlLinkOptions } from '../../links/node.ts';
 import { parseBrokerUrl } from '../../links/url.ts';
 import { connectMedium } from '../../radio/medium-socket.ts';
@@ -96,6 +97,18 @@ const FLAGS: FlagSpec[] = [
     help: 'print the status table this often (default: only on SIGUSR1)',
   },
   { key: 'verbose', names: ['-v', '--verbose'], help: 'log every frame in and out' },
+  {
+    key: 'keys',
+    names: ['--keys'],
+    value: true,
+    meta: 'FILE',
+    help: 'the nodes: "address key client-ids" per line (steadfast keygen); required unless --insecure-radio',
+  },
+  {
+    key: 'insecureRadio',
+    names: ['--insecure-radio'],
+    help: 'unsecured radio frames: anyone can speak for any node (a warning is logged)',
+  },
   ...BROKER_FLAGS,
 ];
 
@@ -179,7 +192,7 @@ running (the medium went away, the device was unplugged).
 ${flagHelp(FLAGS)}
 
 Examples:
-  steadfast gateway --sim /tmp/air.sock --broker mqtt://127.0.0.1:1883 -v
+  steadfast gateway --sim /tmp/air.sock --keys nodes.keys --broker mqtt://127.0.0.1:1883 -v
   steadfast gateway --uart /dev/ttyUSB0 --baud 9600 --air-rate 2400 --broker mqtts://broker:8883 --cafile ca.pem`,
 
   async run(argv) {
@@ -202,6 +215,18 @@ Examples:
     const statusInterval = numberFlag(flags, 'statusInterval', '--status-interval', 0.1, 86_400, false);
     const verbose = switchFlag(flags, 'verbose');
     const linkOptions = brokerOptions(settings);
+    const keysPath = stringFlag(flags, 'keys');
+    const insecureRadio = switchFlag(flags, 'insecureRadio');
+    if ((keysPath === undefined) === !insecureRadio)
+      throw new UsageError('give --keys FILE (steadfast keygen makes keys) or --insecure-radio');
+    let keys: GatewayKeys | undefined;
+    if (keysPath !== undefined) {
+      try {
+        keys = readKeysFile(keysPath);
+      } catch (error) {
+        throw new UsageError(`--keys: ${(error as Error).message}`);
+      }
+    }
     const radio = await openRadio(flags);
 
     const print = { info: timestamped('info'), warn: timestamped('warn') };
@@ -215,6 +240,7 @@ Examples:
         address,
         broker: settings.url,
         brokerOptions: linkOptions,
+        ...(keys === undefined ? { insecure: true } : { keys }),
         logger: (entry) => {
           if (entry.level === 'debug' && !verbose) return;
           const who = entry.node === undefined ? 'gateway' : `node ${entry.node}`;

@@ -5,7 +5,9 @@
  */
 import type { Radio } from '../types.ts';
 import type { LinkClock } from './clock.ts';
+import type { NonceSource } from './codec.ts';
 import type { Frame, FrameDefect, ResetReason } from './frame.ts';
+import type { NodeKey } from './secure-frame.ts';
 import type { Stream, StreamEnd } from './stream.ts';
 import type { LinkTiming } from './timing.ts';
 
@@ -75,8 +77,24 @@ export interface EndpointStats {
   malformed: number;
   /** Good frames addressed to someone else. */
   notForUs: number;
-  /** Good frames for a stream we do not have (answered with RESET). */
+  /** Good frames for a stream we do not have (answered with RESET, or REJECT on a secure link). */
   unknownStream: number;
+  /** Secure links: the tag did not match (corrupted or forged); dropped without a word. */
+  authFailed: number;
+  /** Secure links: a frame counter already seen (a replay, or a frame heard twice); dropped. */
+  replayed: number;
+  /** Secure links: a REJECT that answers no frame this end sent lately (a recording, or an answer to a corrupted frame); ignored. */
+  rejectsIgnored: number;
+  /** Secure links: from an address with no key (refused nodes); dropped. */
+  unknownNode: number;
+}
+
+/** Keys for a secure endpoint. */
+export interface EndpointSecurity {
+  /** The key shared with `peer` (a node's own key, on a node, for its gateway), or undefined: that peer is refused. */
+  keyFor(peer: number): NodeKey | undefined;
+  /** Random bytes for the handshake nonces. Default `crypto.getRandomValues`, or `random` where there is none. */
+  nonces?: NonceSource;
 }
 
 /** Options for a {@link RadioEndpoint}. */
@@ -91,7 +109,19 @@ export interface EndpointOptions {
   clock?: LinkClock;
   /** [0, 1): jitter, nonces, epochs. Default Math.random. */
   random?: () => number;
-  /** Gateway: a node asks for a stream. Default none: every OPEN is answered with RESET. */
+  /**
+   * Authenticated, encrypted frames (secure-frame.ts) with these keys.
+   * Default none: unsecured frames with a CRC, which anyone may forge.
+   */
+  security?: EndpointSecurity;
+  /** Gateway: the longest link timeout a node may announce; more is cut to this, in ms. Default: no limit. */
+  maxPeerTimeoutMs?: number;
+  /**
+   * Gateway: a node asks for a stream. Default none: every OPEN is answered
+   * with RESET. On a secure link it is called at the first frame under the
+   * new stream's key (an OPEN alone may be a replay), and must accept or
+   * refuse at once.
+   */
   onOpen?(request: OpenRequest): void;
   /** Every frame in and out, and every defect. Default none. */
   observe?(event: EndpointEvent): void;

@@ -10,6 +10,14 @@
 import { MqttError } from '../../errors.ts';
 import type { Radio } from '../types.ts';
 import { type LinkClock, realClock } from './clock.ts';
+import {
+  defaultNonceSource,
+  type FrameCodec,
+  PlainCodec,
+  SecureCodec,
+  type SecureStreamState,
+  streamNonce,
+} from './codec.ts';
 import type {
   EndpointCloseOptions,
   EndpointOptions,
@@ -18,21 +26,14 @@ import type {
   StreamHandle,
   StreamHandlers,
 } from './endpoint-types.ts';
-import {
-  decodeFrame,
-  encodeFrame,
-  FRAME_OVERHEAD,
-  type Frame,
-  FrameKind,
-  ResetReason,
-  readOpenBody,
-  SEQ_MODULO,
-} from './frame.ts';
+import { type Frame, type FrameDefect, FrameKind, ResetReason, readOpenBody, SEQ_MODULO } from './frame.ts';
 import { Stream } from './stream.ts';
 import { type StreamEntry, StreamTable } from './stream-table.ts';
 
 /** At most this many RESET replies to unknown streams wait for the radio; more are not sent. */
 const MAX_PENDING_REPLIES = 16;
+/** Frames that could not be sealed skipped in one go before the radio is left idle until the next timer. */
+const MAX_UNSEALABLE = 64;
 
 /** One radio and the streams of one address (see the module comment). `radioLink()` and the gateway are built on it. */
 export class RadioEndpoint {
@@ -42,6 +43,10 @@ export class RadioEndpoint {
     malformed: 0,
     notForUs: 0,
     unknownStream: 0,
+    authFailed: 0,
+    replayed: 0,
+    rejectsIgnored: 0,
+    unknownNode: 0,
   };
   /** Signal strength of the last good frame from each peer. */
   readonly rssi = new Map<number, number>();
@@ -49,8 +54,9 @@ export class RadioEndpoint {
   private readonly clock: LinkClock;
   private readonly random: () => number;
   private readonly table = new StreamTable();
-  /** RESET replies to frames of unknown streams. */
-  private replies: Frame[] = [];
+  /** RESET (REJECT) replies to frames of unknown streams, and the second RESETs of a graceful close. */
+  private replies: { frame: Frame; entry?: StreamEntry }[] = [];
+  private readonly codec: FrameCodec;
   private sending = false;
   private turn = 0;
   private timer: unknown;
@@ -67,6 +73,24 @@ export class RadioEndpoint {
     this.clock = options.clock ?? realClock;
     this.random = options.random ?? Math.random;
     this.nextEpoch = Math.floor(this.random() * SEQ_MODULO);
+    const security = options.security;
+    this.codec =
+      security === undefined
+        ? new PlainCodec()
+        : new SecureCodec(
+            (peer) => security.keyFor(peer),
+            security.nonces ?? defaultNonceSource(this.random),
+          );
+  }
+
+  /** True when frames are authenticated and encrypted. */
+  get secure(): boolean {
+    return this.codec.secure;
+  }
+
+  /** Link-layer bytes per DATA frame beyond the payload: 8 unsecured, 10 secure. */
+  get frameOverhead(): number {
+    return this.codec.overhead;
   }
 
   /** This end's address on the radio. */
@@ -100,7 +124,12 @@ export class RadioEndpoint {
     this.reset(peer);
     const epoch = this.nextEpoch;
     this.nextEpoch = (epoch + 1) % SEQ_MODULO;
-    const entry = this.add(peer, 'initiator', epoch, this.nonce(), handlers);
+    let entry: StreamEntry;
+    if (this.codec instanceof SecureCodec) {
+      const nodeNonce = this.codec.nonce();
+      const secure = this.codec.streamState(peer, nodeNonce);
+      entry = this.add(peer, 'initiator', epoch, streamNonce(nodeNonce), handlers, undefined, secure);
+    } else entry = this.add(peer, 'initiator', epoch, this.nonce(), handlers);
     this.pump();
     return this.handle(entry);
   }
@@ -130,12 +159,12 @@ export class RadioEndpoint {
     const reason = options.resetReason;
     if (reason !== undefined && this.started !== undefined) {
       const graceEnd = this.clock.now() + (options.graceMs ?? 2000);
-      const told: Frame[] = [];
+      const told: { frame: Frame; entry: StreamEntry }[] = [];
       for (const entry of this.table.all()) {
         entry.request?.abort();
         if (entry.stream.state !== 'closed') {
           entry.stream.abort(reason);
-          told.push(this.resetFrame(entry.stream.config.peer, entry.stream.epoch, reason));
+          told.push({ frame: this.resetFrame(entry.stream.config.peer, entry.stream.epoch, reason), entry });
         }
         this.table.dispatch(entry);
       }
@@ -184,19 +213,32 @@ export class RadioEndpoint {
     nonce: number,
     handlers: StreamHandlers | undefined,
     peerMtu = this.radio.mtu,
+    secure?: SecureStreamState,
   ): StreamEntry {
-    const stream = new Stream({
+    const stream = this.newStream(peer, role, epoch, nonce, peerMtu);
+    return this.table.add(stream, handlers, secure);
+  }
+
+  private newStream(
+    peer: number,
+    role: 'initiator' | 'responder',
+    epoch: number,
+    nonce: number,
+    peerMtu: number,
+  ): Stream {
+    return new Stream({
       local: this.options.address,
       peer,
       epoch,
       nonce,
       role,
-      payloadSize: Math.min(this.radio.mtu, peerMtu) - FRAME_OVERHEAD,
+      payloadSize: Math.min(this.radio.mtu, peerMtu) - this.codec.overhead,
+      frameOverhead: this.codec.overhead,
+      confirmOpen: this.codec.secure,
       timing: this.options.timing,
       random: this.random,
       now: this.clock.now(),
     });
-    return this.table.add(stream, handlers);
   }
 
   private handle(entry: StreamEntry): StreamHandle {
@@ -235,18 +277,19 @@ export class RadioEndpoint {
   private heard(bytes: Uint8Array, rssi: number | undefined): void {
     if (this.closed) return;
     this.stats.framesHeard++;
-    const decoded = decodeFrame(bytes);
-    if (!decoded.ok) {
-      if (decoded.defect === 'crc') this.stats.corrupted++;
-      else this.stats.malformed++;
-      this.options.observe?.({ type: 'defect', defect: decoded.defect, size: bytes.length, rssi });
+    const heard = this.codec.decode(bytes, this.options.address, (peer, epoch) =>
+      this.table.candidates(peer, epoch),
+    );
+    if (heard.type === 'defect') {
+      this.countDefect(heard.defect);
+      this.options.observe?.({ type: 'defect', defect: heard.defect, size: bytes.length, rssi });
       return;
     }
-    const { frame } = decoded;
-    if (frame.dst !== this.options.address) {
+    if (heard.type === 'not-for-us') {
       this.stats.notForUs++;
       return;
     }
+    const { frame } = heard;
     if (rssi !== undefined) this.rssi.set(frame.src, rssi);
     this.options.observe?.({
       type: 'frame',
@@ -257,51 +300,129 @@ export class RadioEndpoint {
       retransmission: false,
     });
     const now = this.clock.now();
-    if (frame.kind === FrameKind.OPEN) this.heardOpen(frame, rssi, now);
-    else {
-      const entry = this.table.find(frame.src, frame.epoch);
-      if (entry === undefined) this.replyReset(frame);
-      else {
+    switch (heard.type) {
+      case 'open':
+        this.heardOpen(frame, rssi, now, heard.nodeNonce);
+        break;
+      case 'unknown-stream':
+        this.replyReset(frame, heard.echo);
+        break;
+      case 'stream': {
+        const { entry } = heard;
+        // The first frame under a pending stream's key: the node really opened it.
+        if (this.table.pendingFor(frame.src) === entry) this.confirm(entry, rssi);
         entry.stream.receive(frame, now);
         this.table.dispatch(entry);
+        break;
+      }
+      default: {
+        const unknown: never = heard;
+        throw new Error(`unreachable: ${String(unknown)}`);
       }
     }
     this.pump();
   }
 
-  private heardOpen(frame: Frame, rssi: number | undefined, now: number): void {
-    const body = readOpenBody(frame.payload);
+  private countDefect(defect: FrameDefect): void {
+    switch (defect) {
+      case 'crc':
+        this.stats.corrupted++;
+        return;
+      case 'auth':
+        this.stats.authFailed++;
+        return;
+      case 'replay':
+        this.stats.replayed++;
+        return;
+      case 'stale-reject':
+        this.stats.rejectsIgnored++;
+        return;
+      case 'unknown-node':
+        this.stats.unknownNode++;
+        return;
+      case 'short':
+      case 'kind':
+        this.stats.malformed++;
+        return;
+      default: {
+        const unknown: never = defect;
+        throw new Error(`unreachable: ${String(unknown)}`);
+      }
+    }
+  }
+
+  private heardOpen(frame: Frame, rssi: number | undefined, now: number, nodeNonce?: Uint8Array): void {
+    const body = readOpenBody(frame.payload, this.codec.overhead);
     if (body === undefined) {
       this.stats.malformed++;
       return;
     }
-    const existing = this.table.get(frame.src);
-    if (
-      existing !== undefined &&
-      existing.stream.nonce === body.nonce &&
-      existing.stream.epoch === frame.epoch
-    ) {
-      existing.stream.receive(frame, now);
-      this.table.dispatch(existing);
-      return;
+    // The node did not hear our ACCEPT: the stream it asks for is one we have.
+    for (const existing of [this.table.get(frame.src), this.table.pendingFor(frame.src)]) {
+      if (
+        existing !== undefined &&
+        existing.stream.nonce === body.nonce &&
+        existing.stream.epoch === frame.epoch
+      ) {
+        existing.stream.receive(frame, now);
+        this.table.dispatch(existing);
+        return;
+      }
     }
     const onOpen = this.options.onOpen;
     if (onOpen === undefined || this.closing !== undefined) {
       this.replyReset(frame);
       return;
     }
+    const peerTimeoutMs = Math.min(
+      body.linkTimeoutMs,
+      this.options.maxPeerTimeoutMs ?? Number.POSITIVE_INFINITY,
+    );
+    if (this.codec instanceof SecureCodec && nodeNonce !== undefined) {
+      // A secure OPEN may be a recording played back: the new stream replaces nothing, and the
+      // owner hears of it, until a frame under its key proves the node is there (confirm()).
+      const stream = this.newStream(frame.src, 'responder', frame.epoch, body.nonce, body.mtu);
+      const secure = this.codec.streamState(frame.src, nodeNonce, this.codec.nonce());
+      const entry = this.table.addPending(stream, secure);
+      entry.stream.peerTimeoutMs = peerTimeoutMs;
+      entry.stream.receive(frame, now);
+      entry.stream.accept();
+      return;
+    }
     // A new stream from this node: whatever it had before is over, and the node knows it.
     this.table.supersede(frame.src, 'the node opened a new stream');
     const entry = this.add(frame.src, 'responder', frame.epoch, body.nonce, undefined, body.mtu);
-    entry.stream.peerTimeoutMs = body.linkTimeoutMs;
+    entry.stream.peerTimeoutMs = peerTimeoutMs;
     entry.stream.receive(frame, now);
+    this.request(entry, onOpen, rssi, body.linkTimeoutMs);
+  }
+
+  /** A pending stream proved itself: it replaces the node's older streams, and the owner is asked. */
+  private confirm(entry: StreamEntry, rssi: number | undefined): void {
+    this.table.promote(entry, 'the node opened a new stream');
+    const onOpen = this.options.onOpen;
+    if (onOpen === undefined || this.closing !== undefined) {
+      this.abortEntry(entry, ResetReason.CLOSED);
+      return;
+    }
+    this.request(entry, onOpen, rssi, entry.stream.peerTimeoutMs ?? 0);
+  }
+
+  /** Asks the owner (the gateway) to accept or refuse the stream in `entry`. */
+  private request(
+    entry: StreamEntry,
+    onOpen: NonNullable<EndpointOptions['onOpen']>,
+    rssi: number | undefined,
+    linkTimeoutMs: number,
+  ): void {
+    const frame = { src: entry.stream.config.peer };
     const request = new AbortController();
     entry.request = request;
     let answered = false;
     onOpen({
       peer: frame.src,
       rssi,
-      linkTimeoutMs: body.linkTimeoutMs,
+      linkTimeoutMs,
       stream: entry.stream,
       signal: request.signal,
       accept: (handlers) => {
@@ -321,12 +442,23 @@ export class RadioEndpoint {
     } satisfies OpenRequest);
   }
 
-  /** A frame for a stream we do not have: tell the sender so it starts over (never in answer to a RESET). */
-  private replyReset(frame: Frame): void {
+  /**
+   * A frame for a stream we do not have: tell the sender so it starts over
+   * (never in answer to a RESET). On a secure link the answer is a REJECT
+   * that echoes the frame, so the sender believes it only for a frame it
+   * sent in its current stream, and a recorded REJECT is worth nothing.
+   */
+  private replyReset(frame: Frame, echo?: Uint8Array): void {
     this.stats.unknownStream++;
     if (frame.kind === FrameKind.RESET || this.replies.length >= MAX_PENDING_REPLIES) return;
+    if (this.codec.secure && echo === undefined) return;
     this.options.observe?.({ type: 'reset-reply', peer: frame.src, epoch: frame.epoch });
-    this.replies.push(this.resetFrame(frame.src, frame.epoch, ResetReason.UNKNOWN_STREAM));
+    const reply = this.resetFrame(frame.src, frame.epoch, ResetReason.UNKNOWN_STREAM);
+    if (echo !== undefined) {
+      reply.kind = FrameKind.REJECT;
+      reply.payload = echo;
+    }
+    this.replies.push({ frame: reply });
   }
 
   private resetFrame(peer: number, epoch: number, reason: number): Frame {
@@ -343,11 +475,18 @@ export class RadioEndpoint {
   }
 
   /** The next frame to send and the stream it is from: RESET replies, retiring streams, then round robin. */
-  private nextFrame(now: number): { frame: Frame; owner: StreamEntry | undefined } | undefined {
+  private nextFrame(
+    now: number,
+  ): { frame: Frame; owner: StreamEntry | undefined; reply?: boolean } | undefined {
     const reply = this.replies.shift();
-    if (reply !== undefined) return { frame: reply, owner: undefined };
+    if (reply !== undefined) return { frame: reply.frame, owner: reply.entry, reply: true };
     // Retiring streams first: their RESET must precede a new stream's OPEN.
-    for (const entry of [...this.table.retiringEntries(), ...this.rotate(this.table.currentEntries())]) {
+    const entries = [
+      ...this.table.retiringEntries(),
+      ...this.table.pendingEntries(),
+      ...this.rotate(this.table.currentEntries()),
+    ];
+    for (const entry of entries) {
       const frame = entry.stream.poll(now);
       if (frame !== undefined) return { frame, owner: entry };
     }
@@ -358,15 +497,24 @@ export class RadioEndpoint {
   private pump(): void {
     if (this.sending || this.closed) return;
     const now = this.clock.now();
-    const next = this.nextFrame(now);
-    if (next === undefined) {
+    let next = this.nextFrame(now);
+    let bytes: Uint8Array | undefined;
+    // A frame that cannot be sealed (a RESET for a stream whose ACCEPT never came) is not sent.
+    for (let tries = 0; next !== undefined && tries < MAX_UNSEALABLE; tries++) {
+      bytes = this.codec.encode(next.frame, next.owner);
+      if (bytes !== undefined) break;
+      if (next.owner !== undefined && next.reply !== true) this.table.dispatch(next.owner);
+      next = this.nextFrame(now);
+    }
+    if (next === undefined || bytes === undefined) {
       this.wakeIdle();
       return this.arm(now);
     }
     this.clearTimer();
     this.sending = true;
-    const { frame, owner } = next;
-    const bytes = encodeFrame(frame);
+    const { frame, reply } = next;
+    // A reply's entry only lent its key: the frame is not the stream's own.
+    const owner = reply === true ? undefined : next.owner;
     this.options.observe?.({
       type: 'frame',
       direction: 'out',

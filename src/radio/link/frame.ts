@@ -1,6 +1,8 @@
 /**
- * The radio frame: what one transmission carries. Eight bytes of overhead,
- * so a 32-byte nRF24L01 frame carries 24 bytes of the MQTT stream.
+ * The radio frame: what one transmission carries. On an unsecured link,
+ * eight bytes of overhead, so a 32-byte nRF24L01 frame carries 24 bytes of
+ * the MQTT stream; a secure link replaces the CRC by a counter and a tag
+ * (secure-frame.ts, ten bytes of overhead, 22 MQTT bytes in 32).
  *
  * ```
  * byte 0      destination address (0-254)
@@ -49,10 +51,17 @@ export const FrameKind = {
   ACCEPT: 3,
   /** Either way: this stream is over (or was never known). Body: a ResetReason byte. */
   RESET: 4,
+  /**
+   * Secure links only, either way: "I know no stream of yours in this epoch",
+   * in answer to a frame that meets no stream (the answerer restarted).
+   * Body: the header, counter and tag of the frame answered, so the receiver
+   * can tell it answers a frame it really sent in its current stream.
+   */
+  REJECT: 5,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
-const KIND_NAMES = ['DATA', 'ACK', 'OPEN', 'ACCEPT', 'RESET'] as const;
+const KIND_NAMES = ['DATA', 'ACK', 'OPEN', 'ACCEPT', 'RESET', 'REJECT'] as const;
 export type FrameKindName = (typeof KIND_NAMES)[number];
 
 /** The name of a frame kind, for logs. */
@@ -78,6 +87,10 @@ export const ResetReason = {
   OVERFLOW: 6,
   /** The gateway is shutting down (its nodes see the outage at once). */
   SHUTDOWN: 7,
+  /** The gateway does not let this node use the client id its CONNECT names. */
+  NOT_AUTHORIZED: 8,
+  /** The stream sent no MQTT CONNECT in time. */
+  NO_CONNECT: 9,
 } as const;
 export type ResetReason = (typeof ResetReason)[keyof typeof ResetReason];
 
@@ -90,6 +103,8 @@ const REASON_TEXT = [
   'the gateway is full',
   'buffer overflow',
   'the gateway is shutting down',
+  'the node may not use that client id',
+  'no CONNECT in time',
 ];
 
 /** Words for a reset reason, for errors and logs. */
@@ -113,47 +128,63 @@ export interface Frame {
   payload: Uint8Array;
 }
 
-/** Why bytes heard were not a frame. */
-export type FrameDefect = 'crc' | 'short' | 'kind';
+/**
+ * Why bytes heard were not a frame: a CRC mismatch (unsecured links), too
+ * short, an unknown kind; on secure links, a tag that does not match (a
+ * corrupted or forged frame), a counter already seen (a replay), a sender
+ * with no key, or a REJECT that answers no frame of ours.
+ */
+export type FrameDefect = 'crc' | 'short' | 'kind' | 'auth' | 'replay' | 'unknown-node' | 'stale-reject';
 
 /** What `decodeFrame` returns: the frame, or why the bytes were none. */
 export type DecodedFrame = { ok: true; frame: Frame } | { ok: false; defect: FrameDefect };
 
-/** The frame's bytes, CRC appended. The caller keeps `payload` within the radio's MTU. */
-export function encodeFrame(frame: Frame): Uint8Array {
-  const size = FRAME_OVERHEAD + frame.payload.length;
-  const bytes = new Uint8Array(size);
+/** Writes the frame's four header bytes at the start of `bytes`. */
+export function writeHeader(frame: Frame, bytes: Uint8Array): void {
   bytes[0] = frame.dst;
   bytes[1] = frame.src;
   bytes[2] = (frame.kind << 5) | (frame.poll ? 0x10 : 0) | (frame.epoch & 0x0f);
   bytes[3] = ((frame.seq & 0x0f) << 4) | (frame.ack & 0x0f);
+}
+
+/** Reads the four header bytes (the caller checked there are four); the payload is left empty; undefined for an unknown kind. */
+export function readHeader(bytes: Uint8Array): Frame | undefined {
+  const kind = bytes[2] >>> 5;
+  if (kind > FrameKind.REJECT) return undefined;
+  return {
+    kind: kind as FrameKind,
+    dst: bytes[0],
+    src: bytes[1],
+    epoch: bytes[2] & 0x0f,
+    poll: (bytes[2] & 0x10) !== 0,
+    seq: bytes[3] >>> 4,
+    ack: bytes[3] & 0x0f,
+    payload: new Uint8Array(0),
+  };
+}
+
+/** The frame's bytes, CRC appended (unsecured links). The caller keeps `payload` within the radio's MTU. */
+export function encodeFrame(frame: Frame): Uint8Array {
+  const size = FRAME_OVERHEAD + frame.payload.length;
+  const bytes = new Uint8Array(size);
+  writeHeader(frame, bytes);
   bytes.set(frame.payload, HEADER_BYTES);
   const crc = crc32c(bytes, 0, size - TRAILER_BYTES);
   new DataView(bytes.buffer).setUint32(size - TRAILER_BYTES, crc);
   return bytes;
 }
 
-/** Checks the CRC and reads the header; the payload is a copy the caller may keep. */
+/** Checks the CRC and reads the header (unsecured links); the payload is a copy the caller may keep. */
 export function decodeFrame(bytes: Uint8Array): DecodedFrame {
   if (bytes.length < FRAME_OVERHEAD) return { ok: false, defect: 'short' };
   const end = bytes.length - TRAILER_BYTES;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(end) !== crc32c(bytes, 0, end)) return { ok: false, defect: 'crc' };
-  const kind = bytes[2] >>> 5;
-  if (kind > FrameKind.RESET) return { ok: false, defect: 'kind' };
-  return {
-    ok: true,
-    frame: {
-      kind: kind as FrameKind,
-      dst: bytes[0],
-      src: bytes[1],
-      epoch: bytes[2] & 0x0f,
-      poll: (bytes[2] & 0x10) !== 0,
-      seq: bytes[3] >>> 4,
-      ack: bytes[3] & 0x0f,
-      payload: bytes.slice(HEADER_BYTES, end),
-    },
-  };
+  const frame = readHeader(bytes);
+  // REJECT belongs to secure links only.
+  if (frame === undefined || frame.kind === FrameKind.REJECT) return { ok: false, defect: 'kind' };
+  frame.payload = bytes.slice(HEADER_BYTES, end);
+  return { ok: true, frame };
 }
 
 /** What a node tells the gateway when it opens a stream. */
@@ -175,9 +206,9 @@ export function openBody(body: OpenBody): Uint8Array {
   return bytes;
 }
 
-/** Reads an OPEN body; undefined when it is too short or the MTU cannot carry a frame. */
-export function readOpenBody(payload: Uint8Array): OpenBody | undefined {
-  if (payload.length < 9 || payload[8] < FRAME_OVERHEAD + 1) return undefined;
+/** Reads an OPEN body; undefined when it is too short or the MTU cannot carry a frame with `overhead` bytes of overhead. */
+export function readOpenBody(payload: Uint8Array, overhead = FRAME_OVERHEAD): OpenBody | undefined {
+  if (payload.length < 9 || payload[8] < overhead + 1) return undefined;
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   return { nonce: view.getUint32(0), linkTimeoutMs: view.getUint32(4), mtu: payload[8] };
 }

@@ -1,12 +1,15 @@
 /** The radio link layer: frames, the ARQ stream, the endpoint binding a radio to streams, and `radioLink()`. */
 
 export { type LinkClock, realClock } from './clock.ts';
+export { defaultNonceSource, type NonceSource } from './codec.ts';
 export { crc32c } from './crc32c.ts';
+export { deriveKey, eaxOpen, eaxSeal, KEY_BYTES } from './crypto.ts';
 export { RadioEndpoint } from './endpoint.ts';
 export type {
   EndpointCloseOptions,
   EndpointEvent,
   EndpointOptions,
+  EndpointSecurity,
   EndpointStats,
   OpenRequest,
   StreamHandle,
@@ -28,7 +31,15 @@ export {
   resetReasonText,
   TRAILER_BYTES,
 } from './frame.ts';
+export { formatKey, generateKey, parseKey } from './keys.ts';
 export { type RadioLink, type RadioLinkOptions, radioLink, streamEndError } from './radio-link.ts';
+export {
+  HANDSHAKE_OVERHEAD,
+  NodeKey,
+  SECURE_OVERHEAD,
+  StreamCipher,
+  TAG_BYTES,
+} from './secure-frame.ts';
 export {
   Stream,
   type StreamConfig,

@@ -11,8 +11,10 @@ import type { Connection, Link, LinkHandlers } from '../../links/types.ts';
 import type { Radio } from '../types.ts';
 import type { LinkClock } from './clock.ts';
 import { RadioEndpoint } from './endpoint.ts';
-import type { EndpointEvent, EndpointStats, StreamHandle } from './endpoint-types.ts';
+import type { EndpointEvent, EndpointSecurity, EndpointStats, StreamHandle } from './endpoint-types.ts';
 import { FRAME_OVERHEAD, MAX_ADDRESS, resetReasonText } from './frame.ts';
+import { parseKey } from './keys.ts';
+import { ECHO_BYTES, HANDSHAKE_OVERHEAD, NodeKey, SECURE_OVERHEAD } from './secure-frame.ts';
 import type { StreamEnd, StreamStats } from './stream.ts';
 import { type LinkTiming, type LinkTimingOptions, linkTiming } from './timing.ts';
 
@@ -30,14 +32,31 @@ export interface RadioLinkOptions extends LinkTimingOptions {
   random?: () => number;
   /** Every frame in and out and every defect, for logs. Default none. */
   observe?: (event: EndpointEvent) => void;
+  /**
+   * This node's key, shared with the gateway (its keys file): 16 bytes, or
+   * 32 hex digits (`steadfast keygen` makes one). Every frame is then
+   * authenticated and encrypted (docs/radio.md, "Security"). Required
+   * unless `insecure` is set.
+   */
+  key?: Uint8Array | string;
+  /**
+   * Unsecured frames (a public CRC: anyone with a radio can speak for this
+   * node and read its CONNECT, password included). Only for a gateway also
+   * started insecure. Default false: a `key` is required.
+   */
+  insecure?: boolean;
+  /** Random bytes for the handshake nonces. Default `crypto.getRandomValues`, or `random` where the platform has none. */
+  nonces?: (bytes: Uint8Array) => void;
 }
 
 /** A Link over a radio, with what a node may want to print. */
 export interface RadioLink extends Link {
   /** The timing in force (given or derived). */
   readonly timing: LinkTiming;
-  /** Frames that never reached a stream (corrupted ones among them). */
+  /** Frames that never reached a stream (corrupted, forged and replayed ones among them). */
   readonly stats: EndpointStats;
+  /** True when frames are authenticated and encrypted. */
+  readonly secure: boolean;
   /** Counters of the current (or last) stream. */
   readonly streamStats: StreamStats | undefined;
   /** Stops the link for good and closes the radio. */
@@ -70,6 +89,22 @@ export function streamEndError(end: StreamEnd, where: string): MqttError | undef
   }
 }
 
+/** The node's keys from its options: its own key, for its gateway only. */
+function nodeSecurity(options: RadioLinkOptions, gateway: number): EndpointSecurity | undefined {
+  if (options.insecure === true) {
+    if (options.key !== undefined)
+      throw new MqttError('INVALID_ARGUMENT', 'radio link: give a key or insecure: true, not both');
+    return undefined;
+  }
+  if (options.key === undefined)
+    throw new MqttError(
+      'INVALID_ARGUMENT',
+      'radio link: a key is required (steadfast keygen makes one), or insecure: true for unsecured frames',
+    );
+  const key = new NodeKey(parseKey(options.key));
+  return { keyFor: (peer) => (peer === gateway ? key : undefined), nonces: options.nonces };
+}
+
 function checkAddress(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > MAX_ADDRESS)
     throw new MqttError(
@@ -81,7 +116,8 @@ function checkAddress(name: string, value: number): void {
 /**
  * A Link from node `address` to `gateway` over `radio`.
  *
- * @throws MqttError INVALID_ARGUMENT for a bad address, a radio MTU under 16 bytes, or bad timing.
+ * @throws MqttError INVALID_ARGUMENT for a bad address, a radio MTU under 16 bytes (18 secure), bad
+ *   timing, a bad key, or neither `key` nor `insecure`.
  */
 export function radioLink(options: RadioLinkOptions): RadioLink {
   const { radio, address } = options;
@@ -90,10 +126,14 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
   checkAddress('gateway', gateway);
   if (address === gateway)
     throw new MqttError('INVALID_ARGUMENT', 'radio link address and gateway must differ');
-  if (radio.mtu < FRAME_OVERHEAD + 8)
+  const security = nodeSecurity(options, gateway);
+  const overhead = security === undefined ? FRAME_OVERHEAD : SECURE_OVERHEAD;
+  // A handshake frame must fit too: header, nonce, body (an OPEN's 5 bytes), tag.
+  const smallest = Math.max(overhead + 8, HANDSHAKE_OVERHEAD + ECHO_BYTES);
+  if (radio.mtu < (security === undefined ? overhead + 8 : smallest))
     throw new MqttError(
       'INVALID_ARGUMENT',
-      `radio MTU ${radio.mtu} is too small (at least ${FRAME_OVERHEAD + 8})`,
+      `radio MTU ${radio.mtu} is too small (at least ${security === undefined ? overhead + 8 : smallest})`,
     );
   const timing = linkTiming(radio, options);
   const name = `radio ${address}->${gateway} ${radio.name}`;
@@ -104,6 +144,7 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
     clock: options.clock,
     random: options.random,
     observe: options.observe,
+    security,
   });
   let current: StreamHandle | undefined;
   let closed = false;
@@ -164,6 +205,7 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
     get stats() {
       return endpoint.stats;
     },
+    secure: security !== undefined,
     get streamStats() {
       return current?.stream.stats;
     },

@@ -74,9 +74,17 @@ export interface StreamConfig {
   role: 'initiator' | 'responder';
   /** Bytes of stream per DATA frame: the radio's MTU minus the frame overhead. */
   payloadSize: number;
+  /** The link layer's bytes per DATA frame beyond the payload (the MTU announced is their sum). Default 8 (unsecured). */
+  frameOverhead?: number;
   timing: LinkTiming;
   /** [0, 1), for retransmission jitter. */
   random: () => number;
+  /**
+   * Initiator: send an ACK as soon as the stream is accepted. A secure
+   * gateway takes a stream for real only at its first frame under the new
+   * key (an OPEN alone may be a replay), so this tells it at once. Default false.
+   */
+  confirmOpen?: boolean;
   now: number;
 }
 
@@ -104,6 +112,8 @@ export class Stream {
   private holdUntil = 0;
   private openRetryAt = 0;
   private acceptDue = false;
+  /** Initiator with `confirmOpen`: the ACK that confirms the stream is due. */
+  private confirmDue = false;
   private resetDue: number | undefined;
   private lingerUntil = Number.POSITIVE_INFINITY;
   /** A poll went unanswered while only frames the peer holds were in flight: poll with an ACK. */
@@ -221,6 +231,9 @@ export class Stream {
       case FrameKind.ACCEPT:
         if (this.state === 'opening' && readAcceptBody(frame.payload) === this.config.nonce) this.opened();
         return;
+      case FrameKind.REJECT:
+        // The codec turns a REJECT it believes into a RESET; any other never reaches a stream.
+        return;
       case FrameKind.RESET:
         this.state = 'closed';
         this.finished = true;
@@ -256,6 +269,7 @@ export class Stream {
 
   private opened(): void {
     this.state = 'open';
+    this.confirmDue = this.config.confirmOpen === true;
     this.pollPending = false;
     this.pollDeadline = Number.POSITIVE_INFINITY;
     this.rto.answered();
@@ -326,7 +340,7 @@ export class Stream {
           openBody({
             nonce: this.config.nonce,
             linkTimeoutMs: this.timing.linkTimeoutMs,
-            mtu: this.config.payloadSize + FRAME_OVERHEAD,
+            mtu: this.config.payloadSize + (this.config.frameOverhead ?? FRAME_OVERHEAD),
           }),
         );
       case 'open':
@@ -340,6 +354,10 @@ export class Stream {
     if (this.acceptDue) {
       this.acceptDue = false;
       return this.frame(FrameKind.ACCEPT, false, 0, acceptBody(this.config.nonce));
+    }
+    if (this.confirmDue) {
+      this.confirmDue = false;
+      return this.ack(false);
     }
     const answerDue = now >= this.answerAt;
     // An answer owed while we hold early frames says which: only an ACK carries that.
@@ -476,7 +494,7 @@ export class Stream {
     else if (this.config.role === 'initiator' && this.state === 'open')
       deadline = Math.min(deadline, this.lastHeardAt + this.timing.heartbeatMs);
     deadline = Math.min(deadline, this.answerAt, this.lingerUntil);
-    if (this.acceptDue || (this.probeDue && !this.pollPending)) return 0;
+    if (this.acceptDue || this.confirmDue || (this.probeDue && !this.pollPending)) return 0;
     if (!this.pollPending && (this.window.canSendNew || this.window.hasRetransmit))
       deadline = Math.min(deadline, this.holdUntil);
     return deadline;

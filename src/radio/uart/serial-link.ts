@@ -2,7 +2,7 @@
  * `serialLink()`: a Link over a plain serial line (a wired UART to a
  * gateway). It is the radio link layer over a UartModem configured as a
  * wire: the air rate is the baud rate, no duty cycle, large frames. So a
- * serial line gets framing, CRC, retransmission, resync after an outage and
+ * serial line gets framing, CRC (or authenticated encryption), retransmission, resync after an outage and
  * heartbeats from the same code the radios use. The other end is a gateway
  * that owns a UartModem with the same `baudRate`, `frameSize` and
  * `checksum`. Node only.
@@ -42,6 +42,10 @@ export interface SerialLinkOptions extends LinkTimingOptions {
   observe?: (event: EndpointEvent) => void;
   /** Name for logs. Default `serial <path>`. */
   name?: string;
+  /** This end's key, 16 bytes or 32 hex digits (see `RadioLinkOptions.key`). Required unless `insecure`. */
+  key?: Uint8Array | string;
+  /** Unsecured frames (see `RadioLinkOptions.insecure`). Default false. */
+  insecure?: boolean;
 }
 
 /** A Link over a serial line, with what a node may want to print. */
@@ -122,6 +126,9 @@ export function serialLink(options: SerialLinkOptions): SerialLink {
     },
     get stats(): EndpointStats {
       return link.stats;
+    },
+    get secure() {
+      return link.secure;
     },
     get streamStats(): StreamStats | undefined {
       return link.streamStats;
