@@ -14,8 +14,8 @@ import { radioLink } from '../../src/radio/link/index.ts';
 import { UartModem, type UartModemOptions } from '../../src/radio/uart-modem.ts';
 import { serialLink, serialModemOptions } from '../../src/serial.ts';
 import { client, mosquitto, uniqueTopic } from '../client/e2e.ts';
-import { type Impairment, startPtyPair } from '../helpers/socat.ts';
 import { testKey, testKeys } from '../gateway/keys.ts';
+import { type Impairment, startPtyPair } from '../helpers/socat.ts';
 
 const TEST = { timeout: 240_000 };
 /** Messages per QoS per direction. */
