@@ -118,10 +118,11 @@ export interface ClientOptions {
   reconnectPeriodMax?: number;
   /**
    * Ms a connection must stay up before the backoff starts over from
-   * `reconnectPeriod`. One that ends sooner (a broker that accepts and then
-   * drops: overloaded, a refusing ACL, a proxy) counts as a failed attempt, so
-   * the wait keeps doubling instead of every client of a fleet reconnecting
-   * every second. Default 10,000.
+   * `reconnectPeriod`. One that the other end closes sooner (a broker that
+   * accepts and then drops: overloaded, a refusing ACL, a proxy) counts as a
+   * failed attempt, so the wait keeps doubling instead of every client of a
+   * fleet reconnecting every second. An outage the client detects itself
+   * (keepalive, a dead link) starts over at once as before. Default 10,000.
    */
   resetBackoffAfter?: number;
   /**

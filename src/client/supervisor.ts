@@ -79,6 +79,11 @@ function isPermanentRefusal(error: MqttError, version: 4 | 5): boolean {
   return [0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(error.reasonCode);
 }
 
+/** The broker (or something on its side) ended the connection: it closed the link, or sent DISCONNECT. */
+function endedByPeer(cause: MqttError): boolean {
+  return cause.code === 'CONNECTION_LOST';
+}
+
 export class Supervisor {
   #connection: Connection | undefined;
   #endConnection: ((cause: MqttError) => void) | undefined;
@@ -288,12 +293,14 @@ export class Supervisor {
         this.hooks.fatal(cause);
         break;
       }
-      if (wasUp && this.#clock.now() - this.#upAt >= (this.options.resetBackoffAfter ?? 0)) {
-        failures = 0;
-      } else if (wasUp) {
-        // Accepted, then dropped before it proved healthy (an overloaded broker, an ACL, a proxy):
-        // back off as from a failed attempt, so a fleet does not reconnect every second forever.
+      const brief = this.#clock.now() - this.#upAt < (this.options.resetBackoffAfter ?? 0);
+      if (wasUp && brief && endedByPeer(cause)) {
+        // Accepted, then dropped by the other end before it proved healthy (an overloaded broker,
+        // an ACL, a proxy): back off as from a failed attempt, so a fleet does not reconnect every
+        // second forever. Outages we detect ourselves (keepalive, a dead link) start over as usual.
         failures++;
+      } else if (wasUp) {
+        failures = 0;
       } else {
         failures++;
         // Try the next server; a failed redirect falls back to the rotation where it was.

@@ -217,6 +217,12 @@ describe('the supervisor after an outage', () => {
     link.drop();
     await clock.until(lasted + 20_000);
     assert.equal(link.opens.at(-1)! - lasted, 500);
+    // An outage found by the client itself (here a keepalive timeout) soon after: no escalation.
+    await clock.until(clock.now() + 50);
+    const timedOut = clock.now();
+    supervisor.closeLink(new MqttError('TIMEOUT', 'no PINGRESP'));
+    await clock.until(timedOut + 20_000);
+    assert.equal(link.opens.at(-1)! - timedOut, 500);
     await supervisor.stop();
   });
 
