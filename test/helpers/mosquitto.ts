@@ -3,22 +3,13 @@
 // data/persistence directory. Brokers are killed when the test process exits.
 // Only processes started here are ever signalled, and only by PID.
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { connect } from 'node:net';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeCerts } from './certs.ts';
 import { freePorts } from './ports.ts';
+import { exited, readTail, tcpAccepts } from './process.ts';
 
 /** Options for {@link startMosquitto}. Everything is optional. */
 export interface MosquittoOptions {
@@ -156,32 +147,6 @@ function buildConfig(
     lines.push('', `listener ${ports.wsPort} lo`, 'protocol websockets', ...(opts.listenerConfig ?? []));
   }
   return `${lines.join('\n')}\n`;
-}
-
-function tcpAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-function readTail(file: string, from = 0): string {
-  try {
-    return readFileSync(file, 'utf8').slice(from);
-  } catch {
-    return '';
-  }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /**
