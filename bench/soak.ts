@@ -245,30 +245,11 @@ async function runSeed(args: Args): Promise<SeedResult> {
       brokerKilled: (t: number) => {
         for (const s of sides) s.checker.brokerKilled(t);
       },
-      killClients: async (ms: number) => {
-        for (const s of sides) s.deviceDead = true;
-        await Promise.all(sides.map((s) => s.device.kill9()));
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        await Promise.all(sides.map((s) => s.device.restart()));
-        // The restarted process publishes from a fresh range: what the dead one had in hand
-        // is its store's business (or lost, for a client without one).
-        for (const s of sides) {
-          s.next += 1000;
-          s.deviceDead = false;
-        }
-      },
-      killSubscribers: async (ms: number) => {
-        for (const s of sides) s.peerDead = true;
-        await Promise.all(sides.map((s) => s.peer.kill9()));
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        // The restarted peer does not subscribe again: its session at the broker has the
-        // subscriptions, and what arrives goes to its 'message' listener.
-        await Promise.all(sides.map((s) => s.peer.restart()));
-        for (const s of sides) {
-          s.next += 1000;
-          s.peerDead = false;
-        }
-      },
+      // A restarted process publishes from a fresh range: what the dead one had in hand is its
+      // store's business (or lost, for a client without one). It does not subscribe again: its
+      // session at the broker has the subscriptions, and what arrives goes to its 'message' listener.
+      killClients: (ms: number) => killAndRestart(sides, 'device', ms),
+      killSubscribers: (ms: number) => killAndRestart(sides, 'peer', ms),
     };
     const started = Date.now();
     for (const [i, kind] of kinds.entries()) {
@@ -313,6 +294,19 @@ async function runSeed(args: Args): Promise<SeedResult> {
   }
   if (seedResult === undefined) throw new Error(`seed ${args.seed}: no result`);
   return seedResult;
+}
+
+/** kill -9 every side's device (or peer) process, and start them again after `ms`. */
+async function killAndRestart(sides: Side[], which: 'device' | 'peer', ms: number): Promise<void> {
+  const dead = which === 'device' ? 'deviceDead' : 'peerDead';
+  for (const s of sides) s[dead] = true;
+  await Promise.all(sides.map((s) => s[which].kill9()));
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await Promise.all(sides.map((s) => s[which].restart()));
+  for (const s of sides) {
+    s.next += 1000;
+    s[dead] = false;
+  }
 }
 
 /** One row per seed and client, then the totals. */
