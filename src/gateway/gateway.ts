@@ -36,7 +36,7 @@ export interface GatewayOptions extends LinkTimingOptions {
    * The nodes it serves (`readKeysFile()`): each address's key and the
    * client ids its CONNECT may name. Frames from any other address are
    * dropped unanswered; a CONNECT naming another client id is refused.
-   * Required unless `insecure`.
+   * Required unless `insecure`. Default none.
    */
   keys?: GatewayKeys;
   /**

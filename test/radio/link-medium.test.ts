@@ -390,7 +390,9 @@ for (const secure of [false, true])
           opened.connection.write(Uint8Array.of(0x10));
           await until(() => opened.closes.length === 1, 'the reset');
           assert.ok(opened.closes[0] instanceof MqttError);
-          assert.match(String(opened.closes[0]?.message), /cannot reach the broker/);
+          // The RESET naming the refusal, or, when a later frame outruns it (a loaded machine), the
+          // REJECT of a stream the gateway has already forgotten: either way the stream is reset.
+          assert.match(String(opened.closes[0]?.message), /cannot reach the broker|unknown stream/);
           return;
         }
         await assert.rejects(link.open({ data: () => {}, close: () => {} }), (error: unknown) => {

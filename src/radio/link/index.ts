@@ -36,6 +36,7 @@ export { type RadioLink, type RadioLinkOptions, radioLink, streamEndError } from
 export {
   HANDSHAKE_OVERHEAD,
   NodeKey,
+  type OpenedFrame,
   SECURE_OVERHEAD,
   StreamCipher,
   TAG_BYTES,

@@ -36,7 +36,7 @@ export interface RadioLinkOptions extends LinkTimingOptions {
    * This node's key, shared with the gateway (its keys file): 16 bytes, or
    * 32 hex digits (`steadfast keygen` makes one). Every frame is then
    * authenticated and encrypted (docs/radio.md, "Security"). Required
-   * unless `insecure` is set.
+   * unless `insecure` is set. Default none.
    */
   key?: Uint8Array | string;
   /**

@@ -42,7 +42,7 @@ export interface SerialLinkOptions extends LinkTimingOptions {
   observe?: (event: EndpointEvent) => void;
   /** Name for logs. Default `serial <path>`. */
   name?: string;
-  /** This end's key, 16 bytes or 32 hex digits (see `RadioLinkOptions.key`). Required unless `insecure`. */
+  /** This end's key, 16 bytes or 32 hex digits (see `RadioLinkOptions.key`). Required unless `insecure`. Default none. */
   key?: Uint8Array | string;
   /** Unsecured frames (see `RadioLinkOptions.insecure`). Default false. */
   insecure?: boolean;
