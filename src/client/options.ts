@@ -1,6 +1,6 @@
 /**
  * Client options. Names follow MQTT.js where they mean the same thing, so a
- * user can move over by reading one page ("Coming from MQTT.js" in the README).
+ * user can move over by reading one page (docs/migrating-from-mqttjs.md).
  */
 import type { Properties, QoS } from '../codec/types.ts';
 import { localError } from '../errors.ts';

@@ -134,7 +134,7 @@ describe('Aedes 1.x quirk: QoS 2 PUBLISH re-sent after its PUBREL', () => {
     assert.deepEqual(
       payloads,
       ['b', 'c'],
-      'Aedes no longer re-sends a completed QoS 2 message: the quirk is fixed; update the README (known limitations) and drop src/cli/demo/aedes-pubrel.ts',
+      'Aedes no longer re-sends a completed QoS 2 message: the quirk is fixed; update docs/limitations.md and drop src/cli/demo/aedes-pubrel.ts',
     );
     const resent = session.publishes()[0];
     assert.equal(resent.packetId, ids.b, 'the old packet id');
