@@ -135,7 +135,11 @@ for (const [entry, allowed] of PORTABLE_ENTRIES) {
       assert.ok(!code.includes(nodeism), `bundle mentions ${nodeism}`);
     }
     // Node's Buffer in use (not the word in a dependency's comment, nor ArrayBuffer).
-    assert.doesNotMatch(code, /(?<![\w.])Buffer\s*\.\s*(from|alloc|allocUnsafe|isBuffer|concat)\b/, 'uses Buffer');
+    assert.doesNotMatch(
+      code,
+      /(?<![\w.])Buffer\s*\.\s*(from|alloc|allocUnsafe|isBuffer|concat)\b/,
+      'uses Buffer',
+    );
   });
 }
 
