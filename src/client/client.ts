@@ -11,7 +11,7 @@ import { localError, MqttError } from '../errors.ts';
 import { type BrokerAddress, serverReferenceAddress } from '../links/url.ts';
 import { type ServerCapabilities, Session } from '../session/session.ts';
 import { MemoryStore, type SessionStore } from '../session/store.ts';
-import type { OutboundMessage, OutboundRecord, SessionEvent } from '../session/types.ts';
+import type { OutboundMessage, SessionEvent } from '../session/types.ts';
 import {
   type ClientEvents,
   type ClientStats,
@@ -22,7 +22,7 @@ import {
   type PublishResult,
   type SubscribeOptions,
 } from './api.ts';
-import { type Claimant, Delivery } from './delivery.ts';
+import { Delivery } from './delivery.ts';
 import { Emitter } from './emitter.ts';
 import { Message } from './message.ts';
 import {
@@ -35,7 +35,9 @@ import {
   sessionOptionsFrom,
   toBytes,
 } from './options.ts';
+import { adoptRestored, pendingPublication } from './pending.ts';
 import { Requester } from './request.ts';
+import { SubscriptionRouter } from './routing.ts';
 import { Subscription } from './subscription.ts';
 import { Supervisor } from './supervisor.ts';
 import { clockFor } from './worker-timers.ts';
@@ -58,21 +60,8 @@ export class Client extends Emitter<ClientEvents> {
   readonly options: ClientOptions;
   readonly #session: Session;
   readonly #supervisor: Supervisor;
-  /** Made on first subscribe (an idle or publish-only client never needs it). */
-  #activeSubscriptions: Set<Subscription> | undefined;
-  /**
-   * MQTT 5: the subscription identifier the broker holds for each filter. A new
-   * subscription on a filter replaces the broker's (and its identifier), so every
-   * Subscription on that filter is matched by the latest one.
-   */
-  #identifierByFilter: Map<string, number> | undefined;
-  /** The identifiers in `#identifierByFilter`: a message carrying none of them is routed by topic. */
-  #ourIdentifiers: Set<number> | undefined;
-  /**
-   * Starts at random, so that identifiers an earlier process gave the same session
-   * (still on messages the broker queued for it) are unlikely to be taken for ours.
-   */
-  #nextSubscriptionId = 1 + Math.floor(Math.random() * SUBSCRIPTION_ID_START_RANGE);
+  /** The subscriptions, and which one each message belongs to. */
+  readonly #router = new SubscriptionRouter();
   /** Messages on their way to the application: buffered, routed, acknowledged when taken. */
   readonly #delivery: Delivery;
   #isUp = false;
@@ -108,13 +97,7 @@ export class Client extends Emitter<ClientEvents> {
     });
     // A CONNECT the options make impossible is refused here, where the user passed them.
     this.#session.checkConnect(clean);
-    // Publications restored from the store (an earlier process's) get a promise like publish()'s.
-    for (const record of this.#session.outbound.records()) {
-      if (record.token !== undefined) continue;
-      const done = Object.assign(deferred<PublishResult>(), { restored: true });
-      done.promise.catch(() => {}); // nobody may await it: its rejection is not unhandled
-      record.token = done;
-    }
+    adoptRestored(this.#session.outbound.records());
     this.#supervisor = new Supervisor(
       this.#session,
       {
@@ -198,7 +181,7 @@ export class Client extends Emitter<ClientEvents> {
     return this.#session.outbound
       .records()
       .filter((r) => r.message.qos > 0)
-      .map((r) => pendingPublication(r));
+      .map(pendingPublication);
   }
 
   /** What the broker said about itself in its last CONNACK. */
@@ -295,16 +278,10 @@ export class Client extends Emitter<ClientEvents> {
     });
     let properties = options.properties;
     const identifier = this.#identifierFor(properties);
-    if (identifier !== undefined) {
-      properties = { ...properties, subscriptionIdentifier: identifier };
-      this.#identifierByFilter ??= new Map();
-      for (const filter of list) this.#identifierByFilter.set(filter, identifier);
-      this.#refreshIdentifiers();
-    }
+    if (identifier !== undefined) properties = { ...properties, subscriptionIdentifier: identifier };
     const subscription = new Subscription(list, identifier, options.onMessage, this.#subscriptionHost);
-    this.#activeSubscriptions ??= new Set();
-    this.#activeSubscriptions.add(subscription);
-    this.#delivery.offerUnclaimed(this.#claimant(subscription));
+    this.#router.add(subscription);
+    this.#delivery.offerUnclaimed(this.#router.claimant(subscription));
     const done = deferred<SessionEvent & { type: 'subscribed' }>();
     this.#session.subscribe(specs, properties, done);
     this.#supervisor.armTimer();
@@ -316,12 +293,7 @@ export class Client extends Emitter<ClientEvents> {
       throw error;
     }
     subscription.granted = granted;
-    list.forEach((filter, i) => {
-      if (granted[i] >= 0x80 && this.#identifierByFilter?.get(filter) === identifier) {
-        this.#identifierByFilter?.delete(filter);
-      }
-    });
-    this.#refreshIdentifiers();
+    this.#router.granted(subscription);
     if (granted.every((code) => code >= 0x80)) {
       this.#dropSubscription(subscription);
       throw new MqttError('REFUSED', `the broker refused the subscription to ${list.join(', ')}`, {
@@ -339,18 +311,12 @@ export class Client extends Emitter<ClientEvents> {
     if (typeof chosen === 'number') return chosen;
     if (this.options.subscriptionIdentifiers === false) return undefined;
     if (this.#session.server?.subscriptionIdentifiersAvailable === false) return undefined;
-    const id = this.#nextSubscriptionId++;
-    if (this.#nextSubscriptionId > MAX_SUBSCRIPTION_ID) this.#nextSubscriptionId = 1;
-    return id;
-  }
-
-  #refreshIdentifiers(): void {
-    this.#ourIdentifiers = new Set(this.#identifierByFilter?.values() ?? []);
+    return this.#router.nextIdentifier();
   }
 
   #dropSubscription(subscription: Subscription): void {
     subscription.end();
-    this.#activeSubscriptions?.delete(subscription);
+    this.#router.remove(subscription);
   }
 
   readonly #subscriptionHost = {
@@ -364,38 +330,14 @@ export class Client extends Emitter<ClientEvents> {
     },
   };
 
-  /** A subscription as Delivery sees it, for unclaimed messages (which arrive one at a time, rarely). */
-  #claimant(subscription: Subscription): Claimant {
-    return {
-      claims: (message) => {
-        const ids = message.subscriptionIdentifiers;
-        return subscription.matches(
-          message,
-          ids,
-          this.#identifierByFilter ?? NO_FILTER_IDENTIFIERS,
-          this.#isOurs(ids),
-        );
-      },
-      deliver: (item) => subscription.deliver(item),
-    };
-  }
-
-  #isOurs(ids: number[]): boolean {
-    const ours = this.#ourIdentifiers;
-    if (ours === undefined || ids.length === 0) return false;
-    for (const id of ids) if (ours.has(id)) return true;
-    return false;
-  }
-
   /** Unsubscribes from topic filters (all subscriptions on them end). */
   async unsubscribe(filters: string | string[], properties?: Properties): Promise<number[]> {
     if (this.#closedError) throw this.#closedError;
     const list = Array.isArray(filters) ? filters : [filters];
-    for (const s of this.#activeSubscriptions ?? []) {
+    for (const s of [...this.#router.subscriptions]) {
       if (s.filters.every((f) => list.includes(f))) this.#dropSubscription(s);
     }
-    for (const filter of list) this.#identifierByFilter?.delete(filter);
-    this.#refreshIdentifiers();
+    this.#router.forget(list);
     const done = deferred<SessionEvent & { type: 'unsubscribed' }>();
     this.#session.unsubscribe(list, properties, done);
     this.#supervisor.armTimer();
@@ -403,11 +345,11 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   async #unsubscribeOne(subscription: Subscription): Promise<void> {
-    this.#activeSubscriptions?.delete(subscription);
+    this.#router.remove(subscription);
     if (this.#closedError) return;
     // Filters still used by another subscription stay subscribed at the broker.
     const stillUsed = new Set<string>();
-    for (const s of this.#activeSubscriptions ?? []) for (const f of s.filters) stillUsed.add(f);
+    for (const s of this.#router.subscriptions) for (const f of s.filters) stillUsed.add(f);
     const filters = subscription.filters.filter((f) => !stillUsed.has(f));
     if (filters.length > 0) await this.unsubscribe(filters);
   }
@@ -457,9 +399,9 @@ export class Client extends Emitter<ClientEvents> {
     this.#session.outbound.failAll(error);
     this.#store.close();
     this.#session.subscriptions.failAll(error);
-    for (const s of this.#activeSubscriptions ?? [])
+    for (const s of this.#router.subscriptions)
       s.end(error.code === 'CLIENT_CLOSED' ? undefined : error, true);
-    this.#activeSubscriptions?.clear();
+    this.#router.clear();
     this.#delivery.close();
     for (const w of this.#readyWaiters.splice(0)) w.reject(error);
     this.#requester?.close(error);
@@ -567,55 +509,9 @@ export class Client extends Emitter<ClientEvents> {
     }
     const listening = this.listenerCount('message') > 0;
     if (listening) this.emit('message', message);
-    this.#delivery.arrive(message, ack, this.#claimantsOf(packet, message), listening);
-  }
-
-  /** The subscriptions a message belongs to. */
-  #claimantsOf(packet: PublishPacket, message: Message): Subscription[] {
-    const subscriptions = this.#activeSubscriptions;
-    if (subscriptions === undefined || subscriptions.size === 0) return NO_CLAIMANTS;
-    // Read from the packet, not `message.subscriptionIdentifiers`, which makes a new array per call.
-    const raw = packet.properties?.subscriptionIdentifier;
-    const ids = raw === undefined ? NO_IDENTIFIERS : Array.isArray(raw) ? raw : [raw];
-    const byFilter = this.#identifierByFilter ?? NO_FILTER_IDENTIFIERS;
-    const ours = this.#isOurs(ids);
-    let claimants: Subscription[] | undefined;
-    for (const s of subscriptions) {
-      if (!s.matches(message, ids, byFilter, ours)) continue;
-      claimants ??= [];
-      claimants.push(s);
-    }
-    return claimants ?? NO_CLAIMANTS;
+    this.#delivery.arrive(message, ack, this.#router.claimantsOf(packet, message), listening);
   }
 }
-
-const NO_IDENTIFIERS: number[] = [];
-const NO_CLAIMANTS: Subscription[] = [];
-const NO_FILTER_IDENTIFIERS: ReadonlyMap<string, number> = new Map();
-/** MQTT 5 subscription identifiers are a variable byte integer: 1 to 268,435,455. */
-const MAX_SUBSCRIPTION_ID = 268_435_455;
-/** Where a client's identifiers start: at random in 1..2^20 (3 bytes on the wire at most). */
-const SUBSCRIPTION_ID_START_RANGE = 1 << 20;
-
-/** A publication as `pending()` shows it: read-only, its state live. */
-function pendingPublication(record: OutboundRecord): PendingPublication {
-  const m = record.message;
-  const view: { -readonly [K in keyof PendingPublication]: PendingPublication[K] } = {
-    topic: m.topic,
-    payload: m.payload,
-    qos: m.qos as 1 | 2,
-    retain: m.retain,
-    get state() {
-      return record.state;
-    },
-    restored: (record.token as RestoredToken).restored === true,
-    result: (record.token as Deferred<PublishResult> & { promise: Promise<PublishResult> }).promise,
-  };
-  if (m.properties !== undefined) view.properties = m.properties;
-  return view;
-}
-
-type RestoredToken = { restored?: boolean };
 
 function aborted(signal: AbortSignal): MqttError {
   return new MqttError('ABORTED', 'the publication was aborted', { cause: signal.reason });

@@ -26,6 +26,7 @@ import type {
   Subscription,
 } from '../codec/types.ts';
 import { type MqttError, MqttError as MqttErrorClass, remoteError } from '../errors.ts';
+import { EMPTY_BYTES, firstAnswer } from './first-answer.ts';
 import { Inbound } from './inbound.ts';
 import { Outbound } from './outbound.ts';
 import { PacketIds } from './packet-ids.ts';
@@ -200,7 +201,7 @@ export class Session {
     this.#lastSent = now;
     this.#lastReceived = now;
     this.#pingSentAt = undefined;
-    this.#connectPrefix = EMPTY;
+    this.#connectPrefix = EMPTY_BYTES;
     this.#connackDeadline = now + (this.#options.connectTimeout ?? 30_000);
     this.#sendPacket(this.#connectPacket(clean));
   }
@@ -269,42 +270,11 @@ export class Session {
    * or when the connection was closed for what they showed.
    */
   #firstBytes(chunk: Uint8Array): Uint8Array | undefined {
-    const held = this.#connectPrefix ?? EMPTY;
-    const bytes = held.length === 0 ? chunk : concat(held, chunk);
-    if (bytes.length === 0) return undefined;
-    if (!isFixedHeaderByte(bytes[0], this.version)) {
-      this.#connectPrefix = undefined;
-      this.#close(
-        new MqttErrorClass(
-          'NOT_MQTT',
-          `the server did not answer as an MQTT broker (first byte 0x${bytes[0].toString(16).padStart(2, '0')}, expected a CONNACK): wrong port or service?`,
-          { side: 'remote' },
-        ),
-      );
-      return undefined;
-    }
-    if (this.version === 5 && startsLike(bytes, MQTT3_REFUSAL)) {
-      if (bytes.length < MQTT3_REFUSAL.length) {
-        this.#connectPrefix = bytes;
-        return undefined;
-      }
-      // A 3.1.1-only broker answers our 5.0 CONNECT with its own CONNACK, "unacceptable protocol
-      // version", which is not a well-formed 5.0 CONNACK: read it as the refusal it is.
-      this.#connectPrefix = undefined;
-      this.#close(
-        new MqttErrorClass(
-          'CONNECTION_REFUSED',
-          'the broker refused the connection: it does not speak MQTT 5',
-          {
-            reasonCode: 0x84,
-            side: 'remote',
-          },
-        ),
-      );
-      return undefined;
-    }
-    this.#connectPrefix = undefined;
-    return bytes;
+    const answer = firstAnswer(this.#connectPrefix ?? EMPTY_BYTES, chunk, this.version);
+    this.#connectPrefix = answer.kind === 'wait' ? answer.bytes : undefined;
+    if (answer.kind === 'mqtt') return answer.bytes;
+    if (answer.kind === 'refused' || answer.kind === 'not-mqtt') this.#close(answer.error);
+    return undefined;
   }
 
   /** Advances time: keepalive pings, ping and CONNACK timeouts. */
@@ -548,39 +518,4 @@ export class Session {
     this.outbound.down();
     this.inbound.down();
   }
-}
-
-const EMPTY = new Uint8Array(0);
-const PUBLISH_TYPE = 3;
-/** PUBREL, SUBSCRIBE and UNSUBSCRIBE carry flags 0010; every other packet but PUBLISH 0000. */
-const FLAGS_0010_TYPES = [6, 8, 10];
-const AUTH_TYPE = 15;
-
-/**
- * Whether `byte` can begin an MQTT packet at all. One that cannot (an HTTP
- * server's 'H' is 0x48, PUBACK with flags 8) means the peer is no MQTT broker;
- * one that can but is not CONNACK is the broker's protocol error, for the decoder.
- */
-function isFixedHeaderByte(byte: number, version: ProtocolVersion): boolean {
-  const type = byte >> 4;
-  const flags = byte & 0x0f;
-  if (type === 0 || (type === AUTH_TYPE && version === 4)) return false;
-  if (type === PUBLISH_TYPE) return (flags & 0b0110) !== 0b0110; // QoS 3 does not exist
-  return flags === (FLAGS_0010_TYPES.includes(type) ? 0b0010 : 0);
-}
-/** The 3.1.1 CONNACK "unacceptable protocol version" (20 02 00 01), as the first bytes of a connection. */
-const MQTT3_REFUSAL = Uint8Array.of(0x20, 0x02, 0x00, 0x01);
-
-/** Whether `bytes` and `pattern` agree on their common length. */
-function startsLike(bytes: Uint8Array, pattern: Uint8Array): boolean {
-  const n = Math.min(bytes.length, pattern.length);
-  for (let i = 0; i < n; i++) if (bytes[i] !== pattern[i]) return false;
-  return true;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
