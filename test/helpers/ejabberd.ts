@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePorts } from './ports.ts';
-import { exited, readTail, tcpAccepts } from './process.ts';
+import { ExitCleanup, exited, readTail, tcpAccepts } from './process.ts';
 
 /** Options for {@link startEjabberd}. Everything is optional. */
 export interface EjabberdOptions {
@@ -110,37 +110,8 @@ export function ejabberdUnavailable(options: Pick<EjabberdOptions, 'erl' | 'libs
   return undefined;
 }
 
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-let hooked = false;
+const cleanup = new ExitCleanup();
 let counter = 0;
-
-function killAllSync(): void {
-  for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  live.clear();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs.clear();
-}
-
-function installExitHooks(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', killAllSync);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAllSync();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
 
 /**
  * The config, as JSON (valid YAML, which is what ejabberd reads): one virtual
@@ -174,9 +145,8 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
   if (unavailable) throw new Error(`ejabberd: ${unavailable}`);
   const erl = options.erl ?? DEFAULT_ERL;
   const [port, distPort] = await freePorts(2);
-  installExitHooks();
   const dataDir = mkdtempSync(join(tmpdir(), 'steadfast-ejabberd-'));
-  dirs.add(dataDir);
+  cleanup.dir(dataDir);
   const configFile = join(dataDir, 'ejabberd.yml');
   const logFile = join(dataDir, 'ejabberd.log');
   const stderrFile = join(dataDir, 'vm.log');
@@ -233,8 +203,7 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
     proc.once('error', (err) => {
       spawnError = err;
     });
-    live.add(proc);
-    proc.once('exit', () => live.delete(proc));
+    cleanup.child(proc);
     if (options.unref) proc.unref();
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
@@ -271,7 +240,7 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
     await launch();
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
-    dirs.delete(dataDir);
+    cleanup.forgetDir(dataDir);
     throw err;
   }
 
@@ -295,7 +264,7 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
       if (!removed) {
         removed = true;
         rmSync(dataDir, { recursive: true, force: true });
-        dirs.delete(dataDir);
+        cleanup.forgetDir(dataDir);
       }
     },
     async kill() {

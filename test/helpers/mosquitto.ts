@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeCerts } from './certs.ts';
 import { freePorts } from './ports.ts';
-import { exited, readTail, tcpAccepts } from './process.ts';
+import { ExitCleanup, exited, readTail, tcpAccepts } from './process.ts';
 
 /** Options for {@link startMosquitto}. Everything is optional. */
 export interface MosquittoOptions {
@@ -78,39 +78,7 @@ export interface MosquittoBroker {
 }
 
 const DEFAULT_BINARY = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
-/** Running broker processes started by this module, killed on process exit. */
-const live = new Set<ChildProcess>();
-/** Temp directories not yet removed, removed on process exit. */
-const dirs = new Set<string>();
-let hooked = false;
-
-function killAllSync(): void {
-  for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  live.clear();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs.clear();
-}
-
-function installExitHooks(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', killAllSync);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAllSync();
-      // Keep the default behaviour (die by the signal) unless someone else handles it.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
+const cleanup = new ExitCleanup();
 
 function buildConfig(
   dataDir: string,
@@ -167,10 +135,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const [port, ...rest] = await freePorts(1 + (wantTls ? 1 : 0) + (options.websockets ? 1 : 0));
   const tlsPort = wantTls ? rest.shift() : undefined;
   const wsPort = options.websockets ? rest.shift() : undefined;
-
-  installExitHooks();
   const dataDir = mkdtempSync(join(tmpdir(), 'steadfast-mosquitto-'));
-  dirs.add(dataDir);
+  cleanup.dir(dataDir);
   const configFile = join(dataDir, 'mosquitto.conf');
   const logFile = join(dataDir, 'mosquitto.log');
   writeFileSync(configFile, buildConfig(dataDir, { port, tlsPort, wsPort }, options, certs));
@@ -194,8 +160,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     proc.once('error', (err) => {
       spawnError = err;
     });
-    live.add(proc);
-    proc.once('exit', () => live.delete(proc));
+    cleanup.child(proc);
 
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
@@ -236,7 +201,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     await launch();
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
-    dirs.delete(dataDir);
+    cleanup.forgetDir(dataDir);
     throw err;
   }
 
@@ -262,7 +227,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       if (!removed) {
         removed = true;
         rmSync(dataDir, { recursive: true, force: true });
-        dirs.delete(dataDir);
+        cleanup.forgetDir(dataDir);
       }
     },
     async kill() {
