@@ -7,6 +7,7 @@ import { localError } from '../errors.ts';
 import type { Link } from '../links/types.ts';
 import { type BrokerAddress, parseBrokerUrl } from '../links/url.ts';
 import { DEFAULT_QUEUE_LIMITS } from '../session/publish-queue.ts';
+import { DEFAULT_ROLLBACK_GUARD } from '../session/rollback-guard.ts';
 import type { SessionStore } from '../session/store.ts';
 import type { SessionOptions } from '../session/types.ts';
 import {
@@ -152,6 +153,17 @@ export interface ClientOptions {
    */
   manualAck?: boolean;
   /**
+   * Exactly-once against a broker that rolled its state back (Mosquitto
+   * killed between sending PUBREL and reading our PUBCOMP re-sends the
+   * PUBLISH on restart): the last this-many completed inbound QoS 2 messages
+   * are remembered by packet id and a digest of topic and payload, and a
+   * re-send of one (DUP set) is acknowledged without being delivered again,
+   * counted in `stats.qos2RollbackCopies`. The one message this could wrongly
+   * drop is an identical one (same id, topic and payload) whose first
+   * transmission was lost with a connection. 0 turns it off. Default 256.
+   */
+  qos2RollbackGuard?: number;
+  /**
    * Messages held for the application at once (received, not yet taken),
    * across all subscriptions. QoS 0 messages beyond it are dropped and
    * counted (`stats.droppedInbound`); QoS 1/2 ones are bounded by
@@ -275,6 +287,7 @@ export function sessionOptionsFrom(
     outboundTopicAliases: options.topicAliases ?? true,
     // The client acknowledges each message when the application has taken it (delivery.ts).
     manualAck: true,
+    qos2RollbackGuard: options.qos2RollbackGuard ?? DEFAULT_ROLLBACK_GUARD,
     connectTimeout: options.connectTimeout ?? 30_000,
     store,
     // A session started afresh (clean, or cleanInit's first connect) must not resume stale messages.

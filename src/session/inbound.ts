@@ -21,6 +21,7 @@
 import { encodeFromClient } from '../codec/client-role.ts';
 import type { AckPacket, ProtocolVersion, PublishPacket } from '../codec/types.ts';
 import { isWellFormedUtf8 } from '../codec/utf8.ts';
+import { RollbackGuard } from './rollback-guard.ts';
 import type { InboundQos2State, SessionStore } from './store.ts';
 import { InboundAliases } from './topic-aliases.ts';
 import type { SessionEvent } from './types.ts';
@@ -58,6 +59,8 @@ export class Inbound {
   receiveMaximumExceeded = 0;
   /** The most QoS 1/2 messages unanswered at once on one connection, when that was beyond our Receive Maximum. */
   peakOverReceiveMaximum = 0;
+  /** Recognises a broker's re-send of a QoS 2 message we completed (rollback-guard.ts). */
+  readonly rollback: RollbackGuard;
   #version: ProtocolVersion = 5;
   /**
    * Counts sessions: it changes when a connection comes up without our session
@@ -72,7 +75,10 @@ export class Inbound {
     private readonly receiveMaximum: number,
     private readonly manualAck: boolean,
     private readonly store?: SessionStore,
-  ) {}
+    rollbackGuard = 0,
+  ) {
+    this.rollback = new RollbackGuard(rollbackGuard);
+  }
 
   /** Messages the application holds and has not acknowledged (manual ack). */
   get unacknowledged(): number {
@@ -102,6 +108,7 @@ export class Inbound {
     this.generation++;
     this.#qos1Delivered?.clear();
     this.#qos1Owed?.clear();
+    this.rollback.clear();
     if (this.#qos2Map !== undefined && this.#qos2Map.size > 0) {
       this.#qos2Map.clear();
       this.store?.clearInbound();
@@ -134,6 +141,13 @@ export class Inbound {
     if (state !== undefined) {
       // Already delivered: never again. Repeat PUBREC if it went out; otherwise the app still owes its ack.
       if (state === 'acked') this.io.send(encodeFromClient({ type: 'pubrec', packetId: id }, this.#version));
+      return;
+    }
+    if (this.rollback.isRollbackCopy(id, p.dup, p.topic, p.payload)) {
+      // The broker re-sent a message whose flow we completed: answer it as the one it is, deliver nothing.
+      this.qos2.set(id, 'acked');
+      this.store?.setInbound(id, 'acked');
+      this.io.send(encodeFromClient({ type: 'pubrec', packetId: id }, this.#version));
       return;
     }
     this.qos2.set(id, 'delivered');
@@ -185,6 +199,7 @@ export class Inbound {
       this.qos2.delete(id);
       this.#thisConnection?.delete(id);
       this.store?.removeInbound(id);
+      this.rollback.abandoned(id);
     } else {
       this.qos2.set(id, 'acked');
     }
@@ -218,7 +233,10 @@ export class Inbound {
       return;
     }
     const known = this.qos2.delete(p.packetId);
-    if (known) this.store?.removeInbound(p.packetId);
+    if (known) {
+      this.store?.removeInbound(p.packetId);
+      this.rollback.released(p.packetId);
+    }
     this.#thisConnection?.delete(p.packetId);
     // Unknown id: we released it already (a repeated PUBREL); still complete the broker's flow.
     const reasonCode = known || this.#version === 4 ? 0 : 0x92;
@@ -249,6 +267,7 @@ export class Inbound {
       this.#ackQos2(packetId, reasonCode);
     } else if (reasonCode >= 0x80) {
       this.qos2.delete(packetId);
+      this.rollback.abandoned(packetId);
     } else {
       // PUBREC goes out when the broker re-sends the PUBLISH after the reconnect.
       this.qos2.set(packetId, 'acked');

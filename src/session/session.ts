@@ -31,6 +31,7 @@ import { Inbound } from './inbound.ts';
 import { Outbound } from './outbound.ts';
 import { PacketIds } from './packet-ids.ts';
 import { DEFAULT_QUEUE_LIMITS } from './publish-queue.ts';
+import { DEFAULT_ROLLBACK_GUARD } from './rollback-guard.ts';
 import type { SessionStore } from './store.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { OutboundAliases } from './topic-aliases.ts';
@@ -77,6 +78,8 @@ export interface SessionStats {
   waiting: number;
   /** Inbound QoS 1/2 messages the broker sent beyond our Receive Maximum (counted, not refused). */
   receiveMaximumExceeded: number;
+  /** Inbound QoS 2 re-sends of messages already completed (a broker's rollback), acknowledged and not delivered. */
+  qos2RollbackCopies: number;
 }
 
 export class Session {
@@ -140,7 +143,13 @@ export class Session {
       store,
       options.queueLimits ?? DEFAULT_QUEUE_LIMITS,
     );
-    this.inbound = new Inbound(io, props?.receiveMaximum ?? 65_535, options.manualAck ?? false, store);
+    this.inbound = new Inbound(
+      io,
+      props?.receiveMaximum ?? 65_535,
+      options.manualAck ?? false,
+      store,
+      options.qos2RollbackGuard ?? DEFAULT_ROLLBACK_GUARD,
+    );
     this.subscriptions = new Subscriptions(io, this.#ids, this.version);
     if (store !== undefined) this.#load(store, options.resume ?? true);
   }
@@ -173,6 +182,7 @@ export class Session {
       inflight: this.outbound.inflight.size,
       waiting: this.outbound.queue.waitingCount,
       receiveMaximumExceeded: this.inbound.receiveMaximumExceeded,
+      qos2RollbackCopies: this.inbound.rollback.dropped,
     };
   }
 

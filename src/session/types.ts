@@ -49,6 +49,13 @@ export interface SessionOptions {
   /** Acknowledge inbound QoS 1 and 2 messages only when the host calls `acknowledge`. Default false. */
   manualAck?: boolean;
   /**
+   * How many completed inbound QoS 2 messages are remembered (packet id and a
+   * digest of topic and payload) so that a broker that rolled its state back
+   * and re-sends one with DUP set does not get it delivered twice
+   * (rollback-guard.ts). 0 turns the guard off. Default 256.
+   */
+  qos2RollbackGuard?: number;
+  /**
    * Where in-flight state is kept so a restarted process resumes it. Default
    * none: the state lives in the Session's memory only.
    */

@@ -96,6 +96,52 @@ const qos2: FlowCase[] = [
     expect: { sent: ['PUBREC #7', 'PUBCOMP #7', 'PUBREC #7'], events: ['message t #7', 'message u #7'] },
   },
   {
+    name: 'QoS 2 rollback: a completed message re-sent with DUP (the broker restarted from an older save): PUBREC, PUBCOMP, not delivered again',
+    present: [true],
+    steps: [message('t', 2, 7), ack('pubrel', 7), outage, message('t', 2, 7, true), ack('pubrel', 7)],
+    expect: {
+      sent: ['PUBREC #7', 'PUBCOMP #7', 'CONNECT', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7'],
+    },
+  },
+  {
+    name: 'QoS 2 rollback guard off (qos2RollbackGuard 0): the re-sent completed message is delivered again',
+    present: [true],
+    options: { qos2RollbackGuard: 0 },
+    steps: [message('t', 2, 7), ack('pubrel', 7), outage, message('t', 2, 7, true), ack('pubrel', 7)],
+    expect: {
+      sent: ['PUBREC #7', 'PUBCOMP #7', 'CONNECT', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7', 'message t #7 dup'],
+    },
+  },
+  {
+    name: 'QoS 2 rollback guard: same id with DUP but another topic or payload is a new message',
+    present: [true],
+    steps: [message('t', 2, 7), ack('pubrel', 7), outage, message('u', 2, 7, true), ack('pubrel', 7)],
+    expect: {
+      sent: ['PUBREC #7', 'PUBCOMP #7', 'CONNECT', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7', 'message u #7 dup'],
+    },
+  },
+  {
+    name: 'QoS 2 rollback guard: same id and content without DUP is a new message (a first delivery never has DUP)',
+    present: [true],
+    steps: [message('t', 2, 7), ack('pubrel', 7), message('t', 2, 7), ack('pubrel', 7)],
+    expect: {
+      sent: ['PUBREC #7', 'PUBCOMP #7', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7', 'message t #7'],
+    },
+  },
+  {
+    name: 'QoS 2 rollback guard: the session was lost: nothing of the old one is remembered',
+    present: [false],
+    steps: [message('t', 2, 7), ack('pubrel', 7), outage, message('t', 2, 7, true), ack('pubrel', 7)],
+    expect: {
+      sent: ['PUBREC #7', 'PUBCOMP #7', 'CONNECT', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7', 'message t #7 dup'],
+    },
+  },
+  {
     name: 'QoS 2: session present false clears the held ids: the same id is a new message',
     present: [false],
     steps: [message('t', 2, 7), outage, message('u', 2, 7), ack('pubrel', 7)],
@@ -168,6 +214,23 @@ const manualCases: FlowCase[] = [
     options: manual,
     steps: [message('t', 2, 7), message('t', 2, 7, true), acknowledge(7, 2), ack('pubrel', 7)],
     expect: { sent: ['PUBREC #7', 'PUBCOMP #7'], events: ['message t #7'] },
+  },
+  {
+    name: 'manual QoS 2 rollback: a completed message re-sent with DUP is answered, not delivered again',
+    present: [true],
+    options: manual,
+    steps: [
+      message('t', 2, 7),
+      acknowledge(7, 2),
+      ack('pubrel', 7),
+      outage,
+      message('t', 2, 7, true),
+      ack('pubrel', 7),
+    ],
+    expect: {
+      sent: ['PUBREC #7', 'PUBCOMP #7', 'CONNECT', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7'],
+    },
   },
   {
     name: 'manual QoS 2: acked while down, PUBREC sent when the broker re-sends the PUBLISH',
