@@ -28,6 +28,7 @@ import type {
 import { type MqttError, MqttError as MqttErrorClass, remoteError } from '../errors.ts';
 import { EMPTY_BYTES, firstAnswer } from './first-answer.ts';
 import { Inbound } from './inbound.ts';
+import { Liveness } from './liveness.ts';
 import { Outbound } from './outbound.ts';
 import { PacketIds } from './packet-ids.ts';
 import { DEFAULT_QUEUE_LIMITS } from './publish-queue.ts';
@@ -98,16 +99,13 @@ export class Session {
   readonly subscriptions: Subscriptions;
   readonly #host: SessionHost;
 
-  #keepaliveMs: number;
-  #lastSent = 0;
-  #lastReceived = 0;
+  readonly #liveness: Liveness;
   /**
    * The latest time the host gave us. Commands without a `now` (subscribe,
    * acknowledge, ...) send at this time: never later than the truth, so a
    * ping can only come early, never late.
    */
   #now = 0;
-  #pingSentAt: number | undefined;
   #connackDeadline = Number.POSITIVE_INFINITY;
   /** When the current CONNECT asked for a clean start. */
   #cleanStart = false;
@@ -123,7 +121,7 @@ export class Session {
     this.#options = options;
     this.version = options.protocolVersion ?? 5;
     this.clientId = options.clientId ?? '';
-    this.#keepaliveMs = (options.keepalive ?? 60) * 1000;
+    this.#liveness = new Liveness(options.keepalive ?? 60, options.responseTimeout);
     const props = this.version === 5 ? options.properties : undefined;
     this.#decoder = clientDecoder({
       protocolVersion: this.version,
@@ -187,7 +185,7 @@ export class Session {
   }
 
   #send(bytes: Uint8Array): void {
-    this.#lastSent = this.#now;
+    this.#liveness.sent(this.#now, bytes[0]);
     this.#host.send(bytes);
   }
 
@@ -208,9 +206,7 @@ export class Session {
     this.#decoder.reset();
     this.#cleanStart = clean;
     this.state = 'connecting';
-    this.#lastSent = now;
-    this.#lastReceived = now;
-    this.#pingSentAt = undefined;
+    this.#liveness.reset(now);
     this.#connectPrefix = EMPTY_BYTES;
     this.#connackDeadline = now + (this.#options.connectTimeout ?? 30_000);
     this.#sendPacket(this.#connectPacket(clean));
@@ -242,10 +238,10 @@ export class Session {
   }
 
   /** The link went down, for any reason. In-flight state is kept for the next connection. */
-  linkDown(_now: number): void {
+  linkDown(now: number): void {
     this.state = 'down';
     this.#connackDeadline = Number.POSITIVE_INFINITY;
-    this.#pingSentAt = undefined;
+    this.#liveness.reset(now);
     this.outbound.down();
     this.inbound.down();
   }
@@ -254,8 +250,7 @@ export class Session {
   received(chunk: Uint8Array, now: number): void {
     if (this.state === 'down' || this.state === 'closing') return;
     this.#now = now;
-    this.#lastReceived = now;
-    this.#pingSentAt = undefined; // anything from the broker proves the link is alive
+    this.#liveness.received(now);
     if (this.state === 'connecting' && this.#connectPrefix !== undefined) {
       const decided = this.#firstBytes(chunk);
       if (decided === undefined) return;
@@ -293,17 +288,19 @@ export class Session {
     if (this.state === 'connecting' && now >= this.#connackDeadline) {
       return this.#close(new MqttErrorClass('TIMEOUT', 'no CONNACK from the broker in time'));
     }
-    if (this.state !== 'up' || this.#keepaliveMs === 0) return;
-    if (this.#pingSentAt !== undefined) {
-      if (now >= this.#pingSentAt + this.#responseTimeout()) {
-        this.#close(
-          new MqttErrorClass('TIMEOUT', 'no response from the broker to PINGREQ: the link is dead'),
-        );
-      }
-      return;
+    if (this.state !== 'up') return;
+    const live = this.#liveness;
+    if (now >= live.deadAt()) {
+      const silent = live.silentFor(now);
+      return this.#close(
+        new MqttErrorClass(
+          'TIMEOUT',
+          `nothing from the broker for ${silent} ms (keepalive, unanswered packets): the link is dead`,
+        ),
+      );
     }
-    if (now >= this.#pingDue()) {
-      this.#pingSentAt = now;
+    if (live.pingDue(now)) {
+      live.pinged(now);
       this.#sendPacket({ type: 'pingreq' });
     }
   }
@@ -311,22 +308,8 @@ export class Session {
   /** The time `tick` must next be called (ms on the host's clock); Infinity when nothing is pending. */
   nextDeadline(): number {
     if (this.state === 'connecting') return this.#connackDeadline;
-    if (this.state !== 'up' || this.#keepaliveMs === 0) return Number.POSITIVE_INFINITY;
-    if (this.#pingSentAt !== undefined) return this.#pingSentAt + this.#responseTimeout();
-    return this.#pingDue();
-  }
-
-  #responseTimeout(): number {
-    return this.#options.responseTimeout ?? this.#keepaliveMs * 1.5;
-  }
-
-  /**
-   * A ping is due when we have not sent OR not received for a keepalive
-   * period. Pinging on silence from the broker too is what finds a half-open
-   * connection while we are still busy publishing into it.
-   */
-  #pingDue(): number {
-    return Math.min(this.#lastSent, this.#lastReceived) + this.#keepaliveMs;
+    if (this.state !== 'up') return Number.POSITIVE_INFINITY;
+    return this.#liveness.nextDeadline();
   }
 
   // ---- commands ----
@@ -472,7 +455,8 @@ export class Session {
     if (p.serverReference !== undefined) server.serverReference = p.serverReference;
     this.server = server;
     if (p.assignedClientIdentifier !== undefined) this.clientId = p.assignedClientIdentifier;
-    this.#keepaliveMs = server.keepalive * 1000;
+    this.#liveness.keepaliveMs = server.keepalive * 1000;
+    this.#liveness.reset(this.#now);
     this.state = 'up';
     this.#connackDeadline = Number.POSITIVE_INFINITY;
     // A session can only be present if we asked to keep it [MQTT-3.2.2-4].
@@ -524,7 +508,7 @@ export class Session {
    */
   #closing(): void {
     this.state = 'closing';
-    this.#pingSentAt = undefined;
+    this.#liveness.reset(this.#now);
     this.outbound.down();
     this.inbound.down();
   }

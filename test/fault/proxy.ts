@@ -88,6 +88,7 @@ export class FaultProxy {
   /** @internal */ trigger: (CutTrigger & { seen: number }) | undefined;
   /** @internal */ tracing = false;
   private refusing = false;
+  private readonly refused = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
@@ -178,6 +179,8 @@ export class FaultProxy {
   /** Closes the listener and every connection. */
   close(): Promise<void> {
     for (const c of this.connections) c.cut('reset');
+    // A refused socket waits for its peer's FIN (allowHalfOpen), which a peer that is gone never sends.
+    for (const socket of this.refused) socket.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -195,6 +198,8 @@ export class FaultProxy {
     if (this.refusing) {
       client.end();
       client.on('error', () => {});
+      this.refused.add(client);
+      client.once('close', () => this.refused.delete(client));
       return;
     }
     const upstream = tcpConnect({
