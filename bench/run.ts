@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   memory: () => import('./memory.ts'),
   fanin: () => import('./fanin.ts'),
   recovery: () => import('./recovery.ts'),
+  storm: () => import('./storm.ts'),
   // After throughput, memory and fanin: `all` draws docs/perf.svg from their fresh results.
   chart: () => import('./chart.ts'),
   size: () => import('./size.ts'),

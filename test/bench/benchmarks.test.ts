@@ -119,6 +119,28 @@ test('recovery --quick times every outage for both libraries', { timeout: 180_00
   );
 });
 
+test('storm --quick restarts the broker under both fleets and runs accept-then-drop', {
+  timeout: 180_000,
+}, async () => {
+  const line = lastJsonLine(await runBench('storm'));
+  checkShape(
+    line,
+    'storm',
+    [
+      'restart peak connects',
+      'restart peak connects/s',
+      'restart all up',
+      'restart attempts',
+      'drop attempts first bin',
+      'drop attempts last bin',
+    ],
+    /^(per 100 ms|per s|ms|per client|per client per min)$/,
+  );
+  const restart = (line as unknown as { restart: Record<string, { up_before_door: number }> }).restart;
+  for (const lib of ['ours', 'mqttjs'])
+    assert.equal(restart[lib].up_before_door, 200, `${lib}: whole fleet up`);
+});
+
 test('the chart draws one bar per contender per case, escaping text', () => {
   const svg = renderChart([
     {
