@@ -34,8 +34,9 @@ export interface SnWill {
   retain?: boolean;
 }
 
+/** Options of {@link SnClient}. */
 export interface SnClientOptions {
-  /** 1 to 23 characters. */
+  /** 1 to 23 characters. Required. */
   clientId: string;
   /** Keepalive in seconds (CONNECT Duration); a PINGREQ goes out at this interval. Default 60. */
   keepalive?: number;
@@ -66,6 +67,7 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** An MQTT-SN 1.2 client: one gateway, one transport, await-able requests. */
 export class SnClient {
   private readonly opts: Required<Omit<SnClientOptions, 'will'>> & { will: SnWill | undefined };
   private waiters: Waiter[] = [];
@@ -82,6 +84,7 @@ export class SnClient {
   /** Malformed datagrams received (dropped). */
   malformed = 0;
 
+  /** A client over `transport`; nothing is sent until {@link SnClient.connect}. */
   constructor(
     private readonly transport: SnTransport,
     options: SnClientOptions,
@@ -213,6 +216,7 @@ export class SnClient {
     return { topicId: ack.topicId, qos: ack.qos };
   }
 
+  /** Unsubscribes; resolves on UNSUBACK. */
   async unsubscribe(topic: string | SnSubscribeTopic): Promise<void> {
     const ref: SnSubscribeTopic = typeof topic === 'string' ? { type: 'name', name: topic } : topic;
     const msgId = this.msgId();
@@ -233,6 +237,7 @@ export class SnClient {
     if (r.type === 'willtopicresp') refused(r.returnCode, 'WILLTOPICUPD');
   }
 
+  /** Updates the will message; resolves on WILLMSGRESP. */
   async updateWillMessage(payload: Uint8Array): Promise<void> {
     const r = await this.request({ type: 'willmsgupd', message: payload }, (m) => m.type === 'willmsgresp');
     if (r.type === 'willmsgresp') refused(r.returnCode, 'WILLMSGUPD');

@@ -23,22 +23,26 @@ export type SnSubscribeTopic =
   | { type: 'predefined'; id: number }
   | { type: 'short'; name: string };
 
+/** ADVERTISE (5.4.1): a gateway announces itself. */
 export interface SnAdvertise {
   type: 'advertise';
   gwId: number;
   /** Seconds until the next ADVERTISE. */
   duration: number;
 }
+/** SEARCHGW (5.4.2): a client looks for a gateway within `radius` hops. */
 export interface SnSearchGw {
   type: 'searchgw';
   radius: number;
 }
+/** GWINFO (5.4.3): the answer to SEARCHGW. */
 export interface SnGwInfo {
   type: 'gwinfo';
   gwId: number;
   /** Present only when a client answers on behalf of a gateway. */
   gwAdd?: Uint8Array;
 }
+/** CONNECT (5.4.4). */
 export interface SnConnect {
   type: 'connect';
   will: boolean;
@@ -47,10 +51,12 @@ export interface SnConnect {
   duration: number;
   clientId: string;
 }
+/** CONNACK (5.4.5). */
 export interface SnConnack {
   type: 'connack';
   returnCode: SnReturnCodeValue;
 }
+/** WILLTOPICREQ (5.4.6): the gateway asks for the will topic. */
 export interface SnWillTopicReq {
   type: 'willtopicreq';
 }
@@ -61,6 +67,7 @@ export interface SnWillTopic {
   retain: boolean;
   topic: string | undefined;
 }
+/** WILLMSGREQ (5.4.8): the gateway asks for the will message. */
 export interface SnWillMsgReq {
   type: 'willmsgreq';
 }
@@ -69,6 +76,7 @@ export interface SnWillMsg {
   type: 'willmsg' | 'willmsgupd';
   message: Uint8Array;
 }
+/** REGISTER (5.4.10): either side binds a topic name to a topic id. */
 export interface SnRegister {
   type: 'register';
   /** 0 when the client registers; the id assigned when the gateway does. */
@@ -76,12 +84,14 @@ export interface SnRegister {
   msgId: number;
   topicName: string;
 }
+/** REGACK (5.4.11). */
 export interface SnRegack {
   type: 'regack';
   topicId: number;
   msgId: number;
   returnCode: SnReturnCodeValue;
 }
+/** PUBLISH (5.4.12). */
 export interface SnPublish {
   type: 'publish';
   dup: boolean;
@@ -92,6 +102,7 @@ export interface SnPublish {
   msgId: number;
   data: Uint8Array;
 }
+/** PUBACK (5.4.13): QoS 1 acknowledgement, or a refusal at any QoS. */
 export interface SnPuback {
   type: 'puback';
   topicId: number;
@@ -103,6 +114,7 @@ export interface SnMsgIdOnly {
   type: 'pubrec' | 'pubrel' | 'pubcomp' | 'unsuback';
   msgId: number;
 }
+/** SUBSCRIBE (5.4.15). */
 export interface SnSubscribe {
   type: 'subscribe';
   dup: boolean;
@@ -110,6 +122,7 @@ export interface SnSubscribe {
   msgId: number;
   topic: SnSubscribeTopic;
 }
+/** SUBACK (5.4.16). */
 export interface SnSuback {
   type: 'suback';
   qos: 0 | 1 | 2;
@@ -118,19 +131,23 @@ export interface SnSuback {
   msgId: number;
   returnCode: SnReturnCodeValue;
 }
+/** UNSUBSCRIBE (5.4.17). */
 export interface SnUnsubscribe {
   type: 'unsubscribe';
   msgId: number;
   topic: SnSubscribeTopic;
 }
+/** PINGREQ (5.4.19). */
 export interface SnPingreq {
   type: 'pingreq';
   /** Present when a sleeping client wakes to collect its messages. */
   clientId?: string;
 }
+/** PINGRESP (5.4.20). */
 export interface SnPingresp {
   type: 'pingresp';
 }
+/** DISCONNECT (5.4.21). */
 export interface SnDisconnect {
   type: 'disconnect';
   /** Present when the client goes to sleep: seconds it will sleep. */
