@@ -25,7 +25,7 @@ import { startMosquitto } from '../helpers/mosquitto.ts';
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
-const ENTRY_POINTS = ['', '/lite', '/codec', '/node', '/serial', '/radio', '/gateway'];
+const ENTRY_POINTS = ['', '/lite', '/codec', '/node', '/serial', '/radio', '/gateway', '/sn'];
 
 let work: string;
 let app: string;
@@ -105,6 +105,7 @@ import { encode } from 'steadfast-mqtt/codec';
 import { connect as liteConnect } from 'steadfast-mqtt/lite';
 import { radioLink } from 'steadfast-mqtt/radio';
 import { startGateway } from 'steadfast-mqtt/gateway';
+import { decodeSn, SnClient, udpTransport } from 'steadfast-mqtt/sn';
 import { UartModem } from 'steadfast-mqtt/serial';
 import { createClient } from 'steadfast-mqtt/node';
 
@@ -118,7 +119,7 @@ export async function tls() {
   await client.publish('a', 'b', { qos: 1 });
 }
 export const options: NodeClientOptions = { url: 'mqtt://x', rejectUnauthorized: false };
-export const used = [encode, liteConnect, radioLink, startGateway, UartModem, createClient];
+export const used = [encode, liteConnect, radioLink, startGateway, UartModem, createClient, decodeSn, SnClient, udpTransport];
 `;
 
 const BROWSER_PROGRAM = `import { connect } from 'steadfast-mqtt';

@@ -1,0 +1,431 @@
+/**
+ * A small MQTT-SN 1.2 client over any datagram transport, for tests and TypeScript devices.
+ * Every request is retransmitted every `retryInterval` up to `retries` times (the spec's Tretry
+ * and Nretry, section 6.13) and then rejected with TIMEOUT; replies are matched by message type
+ * and MsgId. Incoming PUBLISHes are acknowledged after the handler has run.
+ */
+import { localError, MqttError } from '../errors.ts';
+import {
+  decodeSn,
+  encodeSn,
+  type SnMessage,
+  type SnPublish,
+  type SnQoS,
+  SnReturnCode,
+  type SnSubscribeTopic,
+  type SnTopic,
+} from './codec/index.ts';
+import type { SnTransport } from './transport.ts';
+
+/** Tretry suggested by the specification: 10 to 15 seconds. */
+export const DEFAULT_SN_RETRY_INTERVAL_MS = 10_000;
+/** Nretry suggested by the specification: 3 to 5. */
+export const DEFAULT_SN_RETRIES = 5;
+/** Keepalive announced in CONNECT when none is given, seconds. */
+export const DEFAULT_SN_KEEPALIVE_S = 60;
+
+/** The will a device registers in the CONNECT dialogue. */
+export interface SnWill {
+  topic: string;
+  payload: Uint8Array;
+  /** Default 0. */
+  qos?: 0 | 1 | 2;
+  /** Default false. */
+  retain?: boolean;
+}
+
+/** Options of {@link SnClient}. */
+export interface SnClientOptions {
+  /** 1 to 23 characters. Required. */
+  clientId: string;
+  /** Keepalive in seconds (CONNECT Duration); a PINGREQ goes out at this interval. Default 60. */
+  keepalive?: number;
+  /** Default true. */
+  cleanSession?: boolean;
+  /** Will for the will dialogue. Default none. */
+  will?: SnWill;
+  /** Tretry, milliseconds. Default 10 000. */
+  retryInterval?: number;
+  /** Nretry. Default 5. */
+  retries?: number;
+}
+
+/** A message the gateway delivered. `topic` is the name when known (registered or short). */
+export interface SnReceived {
+  topic: string | undefined;
+  topicRef: SnTopic;
+  data: Uint8Array;
+  qos: SnQoS;
+  retain: boolean;
+  dup: boolean;
+}
+
+interface Waiter {
+  match: (m: SnMessage) => boolean;
+  resolve: (m: SnMessage) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** An MQTT-SN 1.2 client: one gateway, one transport, await-able requests. */
+export class SnClient {
+  private readonly opts: Required<Omit<SnClientOptions, 'will'>> & { will: SnWill | undefined };
+  private waiters: Waiter[] = [];
+  private nextMsgId = 1;
+  /** Topic name to id, and back, for normal ids (both directions of REGISTER, and SUBACK). */
+  private readonly ids = new Map<string, number>();
+  private readonly names = new Map<number, string>();
+  /** Inbound QoS 2 ids between PUBREC and PUBREL: a DUP PUBLISH there is not delivered again. */
+  private readonly inboundQos2 = new Set<number>();
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private handler: (m: SnReceived) => void | Promise<void> = () => {};
+  private closed = false;
+
+  /** Malformed datagrams received (dropped). */
+  malformed = 0;
+
+  /** A client over `transport`; nothing is sent until {@link SnClient.connect}. */
+  constructor(
+    private readonly transport: SnTransport,
+    options: SnClientOptions,
+  ) {
+    this.opts = {
+      clientId: options.clientId,
+      keepalive: options.keepalive ?? DEFAULT_SN_KEEPALIVE_S,
+      cleanSession: options.cleanSession ?? true,
+      will: options.will,
+      retryInterval: options.retryInterval ?? DEFAULT_SN_RETRY_INTERVAL_MS,
+      retries: options.retries ?? DEFAULT_SN_RETRIES,
+    };
+    transport.onDatagram((d) => this.received(d));
+  }
+
+  /** Sets the handler for delivered messages; it may be async (the ack waits for it). */
+  onMessage(handler: (m: SnReceived) => void | Promise<void>): void {
+    this.handler = handler;
+  }
+
+  /** The topic id a name was registered under, if any. */
+  topicId(name: string): number | undefined {
+    return this.ids.get(name);
+  }
+
+  /** CONNECT, with the will dialogue when a will is set; resolves on CONNACK accepted. */
+  async connect(): Promise<void> {
+    const will = this.opts.will;
+    const connect: SnMessage = {
+      type: 'connect',
+      will: will !== undefined,
+      cleanSession: this.opts.cleanSession,
+      duration: this.opts.keepalive,
+      clientId: this.opts.clientId,
+    };
+    const connack = await this.request(
+      connect,
+      (m) => m.type === 'connack',
+      undefined,
+      (m) => {
+        // The will dialogue runs inside the CONNECT exchange: answer the gateway's requests.
+        if (m.type === 'willtopicreq' && will)
+          this.send({
+            type: 'willtopic',
+            qos: will.qos ?? 0,
+            retain: will.retain ?? false,
+            topic: will.topic,
+          });
+        else if (m.type === 'willmsgreq' && will) this.send({ type: 'willmsg', message: will.payload });
+        return m.type === 'willtopicreq' || m.type === 'willmsgreq';
+      },
+    );
+    if (connack.type === 'connack' && connack.returnCode !== SnReturnCode.Accepted)
+      throw new MqttError('CONNECTION_REFUSED', `MQTT-SN CONNACK return code ${connack.returnCode}`, {
+        reasonCode: connack.returnCode,
+        side: 'remote',
+      });
+    this.startKeepalive();
+  }
+
+  /** Registers a topic name; resolves with its id. */
+  async register(topicName: string): Promise<number> {
+    const msgId = this.msgId();
+    const ack = await this.request(
+      { type: 'register', topicId: 0, msgId, topicName },
+      isAck('regack', msgId),
+    );
+    if (ack.type !== 'regack') throw localError('PROTOCOL_ERROR', 'unexpected reply');
+    refused(ack.returnCode, 'REGISTER');
+    this.remember(topicName, ack.topicId);
+    return ack.topicId;
+  }
+
+  /**
+   * Publishes. A string topic is registered first if it is not yet; QoS -1 needs a pre-defined or
+   * short topic and no connection. Resolves when the QoS flow completes.
+   */
+  async publish(
+    topic: string | SnTopic,
+    data: Uint8Array,
+    options: { qos?: SnQoS; retain?: boolean } = {},
+  ): Promise<void> {
+    const qos = options.qos ?? 0;
+    let ref: SnTopic;
+    if (typeof topic === 'string')
+      ref = { type: 'normal', id: this.ids.get(topic) ?? (await this.register(topic)) };
+    else ref = topic;
+    const msgId = qos > 0 ? this.msgId() : 0;
+    const msg: SnPublish = {
+      type: 'publish',
+      dup: false,
+      qos,
+      retain: options.retain ?? false,
+      topic: ref,
+      msgId,
+      data,
+    };
+    if (qos <= 0) {
+      this.send(msg);
+      return;
+    }
+    const dup = { ...msg, dup: true };
+    if (qos === 1) {
+      const ack = await this.request(msg, isAck('puback', msgId), dup);
+      if (ack.type === 'puback') refused(ack.returnCode, 'PUBLISH');
+      return;
+    }
+    const rec = await this.request(
+      msg,
+      (m) => (m.type === 'pubrec' || m.type === 'puback') && m.msgId === msgId,
+      dup,
+    );
+    if (rec.type === 'puback') refused(rec.returnCode, 'PUBLISH');
+    await this.request({ type: 'pubrel', msgId }, isAck('pubcomp', msgId));
+  }
+
+  /** Subscribes; resolves with the granted QoS and the topic id (0 for a wildcard filter). */
+  async subscribe(
+    topic: string | SnSubscribeTopic,
+    qos: 0 | 1 | 2 = 0,
+  ): Promise<{ topicId: number; qos: 0 | 1 | 2 }> {
+    const ref: SnSubscribeTopic = typeof topic === 'string' ? { type: 'name', name: topic } : topic;
+    const msgId = this.msgId();
+    const msg: SnMessage = { type: 'subscribe', dup: false, qos, msgId, topic: ref };
+    const ack = await this.request(msg, isAck('suback', msgId), { ...msg, dup: true });
+    if (ack.type !== 'suback') throw localError('PROTOCOL_ERROR', 'unexpected reply');
+    refused(ack.returnCode, 'SUBSCRIBE');
+    if (ref.type === 'name' && ack.topicId !== 0) this.remember(ref.name, ack.topicId);
+    return { topicId: ack.topicId, qos: ack.qos };
+  }
+
+  /** Unsubscribes; resolves on UNSUBACK. */
+  async unsubscribe(topic: string | SnSubscribeTopic): Promise<void> {
+    const ref: SnSubscribeTopic = typeof topic === 'string' ? { type: 'name', name: topic } : topic;
+    const msgId = this.msgId();
+    await this.request({ type: 'unsubscribe', msgId, topic: ref }, isAck('unsuback', msgId));
+  }
+
+  /** PINGREQ; resolves on PINGRESP. */
+  async ping(): Promise<void> {
+    await this.request({ type: 'pingreq' }, (m) => m.type === 'pingresp');
+  }
+
+  /** Updates the will topic (undefined deletes the will). */
+  async updateWillTopic(topic: string | undefined, qos: 0 | 1 | 2 = 0, retain = false): Promise<void> {
+    const r = await this.request(
+      { type: 'willtopicupd', qos, retain, topic },
+      (m) => m.type === 'willtopicresp',
+    );
+    if (r.type === 'willtopicresp') refused(r.returnCode, 'WILLTOPICUPD');
+  }
+
+  /** Updates the will message; resolves on WILLMSGRESP. */
+  async updateWillMessage(payload: Uint8Array): Promise<void> {
+    const r = await this.request({ type: 'willmsgupd', message: payload }, (m) => m.type === 'willmsgresp');
+    if (r.type === 'willmsgresp') refused(r.returnCode, 'WILLMSGUPD');
+  }
+
+  /** Goes to sleep for `seconds` (DISCONNECT with a duration); keepalive pings stop. */
+  async sleep(seconds: number): Promise<void> {
+    this.stopKeepalive();
+    await this.request({ type: 'disconnect', duration: seconds }, (m) => m.type === 'disconnect');
+  }
+
+  /**
+   * Wakes to collect what was buffered: PINGREQ with the client id; the buffered messages arrive
+   * (through the handler) before the PINGRESP that resolves this. The device stays asleep after.
+   */
+  async awake(): Promise<void> {
+    await this.request({ type: 'pingreq', clientId: this.opts.clientId }, (m) => m.type === 'pingresp');
+  }
+
+  /** DISCONNECT; resolves on the gateway's DISCONNECT. The transport stays open. */
+  async disconnect(): Promise<void> {
+    this.stopKeepalive();
+    await this.request({ type: 'disconnect' }, (m) => m.type === 'disconnect');
+  }
+
+  /** Stops timers, fails what is pending and closes the transport; sends nothing. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopKeepalive();
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(localError('CLIENT_CLOSED', 'the MQTT-SN client was closed'));
+    }
+    this.transport.close();
+  }
+
+  private startKeepalive(): void {
+    this.stopKeepalive();
+    if (this.opts.keepalive === 0) return;
+    this.pingTimer = setInterval(() => this.send({ type: 'pingreq' }), this.opts.keepalive * 1000);
+    this.pingTimer.unref?.();
+  }
+
+  private stopKeepalive(): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  private remember(name: string, id: number): void {
+    this.ids.set(name, id);
+    this.names.set(id, name);
+  }
+
+  private msgId(): number {
+    const id = this.nextMsgId;
+    this.nextMsgId = id === 0xffff ? 1 : id + 1;
+    return id;
+  }
+
+  private send(msg: SnMessage): void {
+    if (!this.closed) this.transport.send(encodeSn(msg));
+  }
+
+  /**
+   * Sends `msg` and waits for the reply `match` accepts, sending `retry` (default `msg`) again
+   * every retryInterval. `interim` sees other messages while waiting (the will dialogue); when it
+   * returns true the retransmission clock restarts, since the gateway is answering.
+   */
+  private request(
+    msg: SnMessage,
+    match: (m: SnMessage) => boolean,
+    retry: SnMessage = msg,
+    interim?: (m: SnMessage) => boolean,
+  ): Promise<SnMessage> {
+    if (this.closed) return Promise.reject(localError('CLIENT_CLOSED', 'the MQTT-SN client was closed'));
+    return new Promise((resolve, reject) => {
+      let tries = 0;
+      const waiter: Waiter = {
+        match: (m) => {
+          if (match(m)) return true;
+          if (interim?.(m)) arm();
+          return false;
+        },
+        resolve,
+        reject,
+        timer: undefined,
+      };
+      const arm = () => {
+        clearTimeout(waiter.timer);
+        waiter.timer = setTimeout(() => {
+          if (++tries > this.opts.retries) {
+            this.waiters = this.waiters.filter((w) => w !== waiter);
+            reject(
+              localError('TIMEOUT', `no answer to MQTT-SN ${msg.type} after ${this.opts.retries} retries`),
+            );
+            return;
+          }
+          this.send(retry);
+          arm();
+        }, this.opts.retryInterval);
+      };
+      this.waiters.push(waiter);
+      this.send(msg);
+      arm();
+    });
+  }
+
+  private received(datagram: Uint8Array): void {
+    let msg: SnMessage;
+    try {
+      msg = decodeSn(datagram);
+    } catch {
+      this.malformed++;
+      return;
+    }
+    switch (msg.type) {
+      case 'publish':
+        void this.deliver(msg);
+        return;
+      case 'register':
+        // The gateway names a topic before it forwards a PUBLISH matching a wildcard.
+        this.remember(msg.topicName, msg.topicId);
+        this.send({
+          type: 'regack',
+          topicId: msg.topicId,
+          msgId: msg.msgId,
+          returnCode: SnReturnCode.Accepted,
+        });
+        return;
+      case 'pubrel':
+        this.inboundQos2.delete(msg.msgId);
+        this.send({ type: 'pubcomp', msgId: msg.msgId });
+        return;
+      default:
+        for (const w of this.waiters) {
+          if (w.match(msg)) {
+            clearTimeout(w.timer);
+            this.waiters = this.waiters.filter((x) => x !== w);
+            w.resolve(msg);
+            return;
+          }
+        }
+    }
+  }
+
+  private async deliver(msg: SnPublish): Promise<void> {
+    const known = msg.topic.type === 'short' ? msg.topic.name : this.names.get(msg.topic.id);
+    if (msg.topic.type === 'normal' && known === undefined && msg.qos > 0) {
+      this.send({
+        type: 'puback',
+        topicId: msg.topic.id,
+        msgId: msg.msgId,
+        returnCode: SnReturnCode.RejectedInvalidTopicId,
+      });
+      return;
+    }
+    const duplicate = msg.qos === 2 && this.inboundQos2.has(msg.msgId);
+    if (!duplicate) {
+      if (msg.qos === 2) this.inboundQos2.add(msg.msgId);
+      try {
+        await this.handler({
+          topic: known,
+          topicRef: msg.topic,
+          data: msg.data,
+          qos: msg.qos,
+          retain: msg.retain,
+          dup: msg.dup,
+        });
+      } catch {
+        // A throwing handler must not stop the protocol; the message counts as taken.
+      }
+    }
+    const topicId = msg.topic.type === 'short' ? 0 : msg.topic.id;
+    if (msg.qos === 1)
+      this.send({ type: 'puback', topicId, msgId: msg.msgId, returnCode: SnReturnCode.Accepted });
+    else if (msg.qos === 2) this.send({ type: 'pubrec', msgId: msg.msgId });
+  }
+}
+
+function isAck(type: 'regack' | 'puback' | 'suback' | 'unsuback' | 'pubcomp', msgId: number) {
+  return (m: SnMessage) => m.type === type && m.msgId === msgId;
+}
+
+function refused(returnCode: number, what: string): void {
+  if (returnCode !== SnReturnCode.Accepted)
+    throw new MqttError('REFUSED', `MQTT-SN ${what} refused with return code ${returnCode}`, {
+      reasonCode: returnCode,
+      side: 'remote',
+    });
+}
