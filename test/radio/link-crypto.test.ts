@@ -7,10 +7,22 @@ import { describe, it } from 'node:test';
 import { cmac } from '@noble/ciphers/aes.js';
 import { deriveKey, eaxOpen, eaxSeal } from '../../src/radio/link/crypto.ts';
 import { type Frame, FrameKind } from '../../src/radio/link/frame.ts';
-import { NodeKey, StreamCipher, TAG_BYTES } from '../../src/radio/link/secure-frame.ts';
+import {
+  MAX_COUNTER,
+  NodeKey,
+  RESET_RESERVE,
+  StreamCipher,
+  TAG_BYTES,
+} from '../../src/radio/link/secure-frame.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+/** A frame sealed by `cipher`, which must still have counters for it. */
+function sealOk(cipher: StreamCipher, frame: Frame): Uint8Array {
+  const bytes = cipher.seal(frame);
+  assert.ok(bytes, 'sealed');
+  return bytes;
+}
 
 /** EAX paper, appendix: key, nonce, header, message, ciphertext || 16-byte tag. */
 const EAX_VECTORS = [
@@ -105,7 +117,7 @@ describe('secure link cryptography', () => {
       ack: 0,
       payload: Uint8Array.of(n & 255, 1, 2),
     });
-    const sent = Array.from({ length: 600 }, (_, i) => node.seal(frame(i)));
+    const sent = Array.from({ length: 600 }, (_, i) => sealOk(node, frame(i)));
     assert.equal(new Set(sent.map((b) => toHex(b))).size, 600, 'the same frame sealed twice differs');
     const first = gateway.open(sent[0]);
     assert.ok(first.ok);
@@ -119,11 +131,57 @@ describe('secure link cryptography', () => {
     // Far older than the window: refused.
     assert.equal(gateway.open(sent[100]).ok, false);
     // Our own frame reflected back (the other direction's nonce) is refused.
-    const echo = gateway.seal(frame(5));
+    const echo = sealOk(gateway, frame(5));
     assert.equal(gateway.open(echo).ok, false);
     assert.ok(node.open(echo).ok);
     // Another stream's key: refused.
     const other = new StreamCipher(hex('ffeeddccbbaa99887766554433221100'), 'responder');
     assert.deepEqual(other.open(sent[300]), { ok: false, defect: 'auth' });
+  });
+
+  it('counters run out: DATA and ACK stop short, the RESET still goes, no counter is ever used twice', () => {
+    const key = hex('00112233445566778899aabbccddeeff');
+    const last = 40;
+    const node = new StreamCipher(key, 'initiator', last);
+    const gateway = new StreamCipher(key, 'responder', last);
+    const frame = (kind: Frame['kind'], n: number): Frame => ({
+      kind,
+      dst: 0,
+      src: 7,
+      epoch: 3,
+      poll: false,
+      seq: n & 15,
+      ack: 0,
+      payload: kind === FrameKind.RESET ? Uint8Array.of(1) : Uint8Array.of(n & 255),
+    });
+    const sent: Uint8Array[] = [];
+    for (let i = 0; !node.exhausted; i++)
+      sent.push(sealOk(node, frame(i % 2 ? FrameKind.ACK : FrameKind.DATA, i)));
+    assert.equal(sent.length, last - RESET_RESERVE + 1, 'DATA and ACK used every counter but the reserve');
+    assert.equal(node.seal(frame(FrameKind.DATA, 0)), undefined, 'no DATA past the limit');
+    assert.equal(node.seal(frame(FrameKind.ACK, 0)), undefined, 'no ACK past the limit');
+    for (let i = 0; i < RESET_RESERVE; i++) sent.push(sealOk(node, frame(FrameKind.RESET, i)));
+    assert.equal(node.seal(frame(FrameKind.RESET, 0)), undefined, 'no RESET past the last counter');
+    assert.equal(node.framesSealed, last + 1, 'every counter 0..last used once');
+    // Every frame opens at the peer, once: distinct counters, so distinct nonces.
+    for (const bytes of sent) assert.ok(gateway.open(bytes).ok);
+    for (const bytes of sent.slice(-8)) assert.equal(gateway.open(bytes).ok, false, 'a replay is refused');
+    assert.throws(() => new StreamCipher(key, 'initiator', MAX_COUNTER + 1), RangeError);
+    // The default limit is the nonce's 32 bits.
+    assert.equal(new StreamCipher(key, 'initiator').exhausted, false);
+  });
+
+  it('a tag that differs in any byte, or is short, is refused (constant-time comparison)', () => {
+    const key = hex('233952DEE4D5ED5F9B9C6D6FF80FF478');
+    const nonce = hex('62EC67F9C3A4A407FCB2A8C49031A8B3');
+    const header = hex('6BFB914FD07EAE6B');
+    const sealed = eaxSeal(key, nonce, header, Uint8Array.of(1, 2, 3), TAG_BYTES);
+    assert.deepEqual(eaxOpen(key, nonce, header, sealed, TAG_BYTES), Uint8Array.of(1, 2, 3));
+    for (let i = sealed.length - TAG_BYTES; i < sealed.length; i++) {
+      const bad = Uint8Array.from(sealed);
+      bad[i] ^= 0x80;
+      assert.equal(eaxOpen(key, nonce, header, bad, TAG_BYTES), undefined, `tag byte ${i}`);
+    }
+    assert.equal(eaxOpen(key, nonce, header, sealed.subarray(0, TAG_BYTES - 1), TAG_BYTES), undefined);
   });
 });

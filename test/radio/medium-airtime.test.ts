@@ -127,7 +127,13 @@ for (const [entry, allowed] of PORTABLE_ENTRIES) {
       [],
     );
     if (entry === 'src/radio.ts') {
-      for (const file of ['link/stream.ts', 'link/endpoint.ts', 'link/radio-link.ts', 'medium/medium.ts'])
+      for (const file of [
+        'link/stream.ts',
+        'link/endpoint.ts',
+        'link/open-requests.ts',
+        'link/radio-link.ts',
+        'medium/medium.ts',
+      ])
         assert.ok(inputs.includes(`src/radio/${file}`), `${file} is in the bundle`);
     }
     assert.doesNotMatch(code, /(from|import)\s*\(?\s*["']node:/, 'imports a node: module');

@@ -135,6 +135,12 @@ export class SecureCodec implements FrameCodec {
       case FrameKind.RESET: {
         if (secure?.cipher === undefined) return undefined;
         const bytes = secure.cipher.seal(frame);
+        if (bytes === undefined) {
+          // The counters ran out: close the stream (its RESET has counters kept back), and the node's next
+          // stream gets a fresh key from fresh nonces. Never a reused nonce.
+          if (frame.kind !== FrameKind.RESET && entry !== undefined) entry.stream.abort(ResetReason.CLOSED);
+          return undefined;
+        }
         secure.sent.push(echoKey(bytes));
         if (secure.sent.length > REMEMBERED_FRAMES) secure.sent.shift();
         return bytes;

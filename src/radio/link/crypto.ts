@@ -28,6 +28,7 @@
  * key sees far fewer than 2^40 blocks).
  */
 import { cmac, ctr } from '@noble/ciphers/aes.js';
+import { equalBytes } from '@noble/ciphers/utils.js';
 
 /** AES-128: every key is 16 bytes. */
 export const KEY_BYTES = 16;
@@ -80,10 +81,10 @@ export function eaxOpen(
   const n = omac(key, 0, nonce);
   const h = omac(key, 1, header);
   const c = omac(key, 2, ciphertext);
-  // Every byte compared, whatever the first difference: the time taken tells nothing.
-  let difference = 0;
-  for (let i = 0; i < tagBytes; i++) difference |= sealed[length + i] ^ n[i] ^ h[i] ^ c[i];
-  if (difference !== 0) return undefined;
+  const expected = new Uint8Array(tagBytes);
+  for (let i = 0; i < tagBytes; i++) expected[i] = n[i] ^ h[i] ^ c[i];
+  // The library's constant-time comparison: every byte compared, whatever the first difference.
+  if (!equalBytes(expected, sealed.subarray(length))) return undefined;
   return length > 0 ? ctr(key, n).decrypt(ciphertext) : new Uint8Array(0);
 }
 

@@ -1,7 +1,8 @@
 /**
  * What a RadioEndpoint offers its owner (a node's RadioLink, the gateway):
  * the handle of each stream, the open requests a gateway answers, the
- * events it reports for logs, and its options. Portable: types only.
+ * events it reports for logs, its options, and how a dropped frame is
+ * counted. Portable: nothing from Node.
  */
 import type { Radio } from '../types.ts';
 import type { LinkClock } from './clock.ts';
@@ -139,4 +140,33 @@ export interface EndpointCloseOptions {
   resetReason?: ResetReason;
   /** How long to wait for those RESETs to go out (a duty cycle may hold them), in ms. Default 2,000. */
   graceMs?: number;
+}
+
+/** Counts a frame that was dropped, under the stat its defect belongs to. */
+export function countDefect(stats: EndpointStats, defect: FrameDefect): void {
+  switch (defect) {
+    case 'crc':
+      stats.corrupted++;
+      return;
+    case 'auth':
+      stats.authFailed++;
+      return;
+    case 'replay':
+      stats.replayed++;
+      return;
+    case 'stale-reject':
+      stats.rejectsIgnored++;
+      return;
+    case 'unknown-node':
+      stats.unknownNode++;
+      return;
+    case 'short':
+    case 'kind':
+      stats.malformed++;
+      return;
+    default: {
+      const unknown: never = defect;
+      throw new Error(`unreachable: ${String(unknown)}`);
+    }
+  }
 }

@@ -22,11 +22,12 @@ import type {
   EndpointCloseOptions,
   EndpointOptions,
   EndpointStats,
-  OpenRequest,
   StreamHandle,
   StreamHandlers,
 } from './endpoint-types.ts';
-import { type Frame, type FrameDefect, FrameKind, ResetReason, readOpenBody, SEQ_MODULO } from './frame.ts';
+import { countDefect } from './endpoint-types.ts';
+import { type Frame, FrameKind, ResetReason, SEQ_MODULO } from './frame.ts';
+import { confirmPending, heardOpen, type OpenHost } from './open-requests.ts';
 import { Stream } from './stream.ts';
 import { type StreamEntry, StreamTable } from './stream-table.ts';
 
@@ -67,6 +68,21 @@ export class RadioEndpoint {
   /** Resolved when nothing is left to send (a graceful close waits for the RESETs). */
   private idleWaiters: (() => void)[] = [];
   private nextEpoch: number;
+
+  /** What the open-request handling (open-requests.ts) may use of this endpoint. */
+  private readonly openHost: OpenHost = {
+    table: this.table,
+    stats: this.stats,
+    codec: () => this.codec,
+    options: () => this.options,
+    closing: () => this.closing !== undefined,
+    newStream: (peer, role, epoch, nonce, peerMtu) => this.newStream(peer, role, epoch, nonce, peerMtu),
+    add: (peer, role, epoch, nonce, peerMtu) => this.add(peer, role, epoch, nonce, undefined, peerMtu),
+    replyReset: (frame) => this.replyReset(frame),
+    abortEntry: (entry, reason) => this.abortEntry(entry, reason),
+    settle: (entry) => this.settle(entry),
+    handle: (entry) => this.handle(entry),
+  };
 
   constructor(private readonly options: EndpointOptions) {
     this.radio = options.radio;
@@ -281,7 +297,7 @@ export class RadioEndpoint {
       this.table.candidates(peer, epoch),
     );
     if (heard.type === 'defect') {
-      this.countDefect(heard.defect);
+      countDefect(this.stats, heard.defect);
       this.options.observe?.({ type: 'defect', defect: heard.defect, size: bytes.length, rssi });
       return;
     }
@@ -302,7 +318,7 @@ export class RadioEndpoint {
     const now = this.clock.now();
     switch (heard.type) {
       case 'open':
-        this.heardOpen(frame, rssi, now, heard.nodeNonce);
+        heardOpen(this.openHost, frame, rssi, now, heard.nodeNonce);
         break;
       case 'unknown-stream':
         this.replyReset(frame, heard.echo);
@@ -310,7 +326,7 @@ export class RadioEndpoint {
       case 'stream': {
         const { entry } = heard;
         // The first frame under a pending stream's key: the node really opened it.
-        if (this.table.pendingFor(frame.src) === entry) this.confirm(entry, rssi);
+        if (this.table.pendingFor(frame.src) === entry) confirmPending(this.openHost, entry, rssi);
         entry.stream.receive(frame, now);
         this.table.dispatch(entry);
         break;
@@ -321,125 +337,6 @@ export class RadioEndpoint {
       }
     }
     this.pump();
-  }
-
-  private countDefect(defect: FrameDefect): void {
-    switch (defect) {
-      case 'crc':
-        this.stats.corrupted++;
-        return;
-      case 'auth':
-        this.stats.authFailed++;
-        return;
-      case 'replay':
-        this.stats.replayed++;
-        return;
-      case 'stale-reject':
-        this.stats.rejectsIgnored++;
-        return;
-      case 'unknown-node':
-        this.stats.unknownNode++;
-        return;
-      case 'short':
-      case 'kind':
-        this.stats.malformed++;
-        return;
-      default: {
-        const unknown: never = defect;
-        throw new Error(`unreachable: ${String(unknown)}`);
-      }
-    }
-  }
-
-  private heardOpen(frame: Frame, rssi: number | undefined, now: number, nodeNonce?: Uint8Array): void {
-    const body = readOpenBody(frame.payload, this.codec.overhead);
-    if (body === undefined) {
-      this.stats.malformed++;
-      return;
-    }
-    // The node did not hear our ACCEPT: the stream it asks for is one we have.
-    for (const existing of [this.table.get(frame.src), this.table.pendingFor(frame.src)]) {
-      if (
-        existing !== undefined &&
-        existing.stream.nonce === body.nonce &&
-        existing.stream.epoch === frame.epoch
-      ) {
-        existing.stream.receive(frame, now);
-        this.table.dispatch(existing);
-        return;
-      }
-    }
-    const onOpen = this.options.onOpen;
-    if (onOpen === undefined || this.closing !== undefined) {
-      this.replyReset(frame);
-      return;
-    }
-    const peerTimeoutMs = Math.min(
-      body.linkTimeoutMs,
-      this.options.maxPeerTimeoutMs ?? Number.POSITIVE_INFINITY,
-    );
-    if (this.codec instanceof SecureCodec && nodeNonce !== undefined) {
-      // A secure OPEN may be a recording played back: the new stream replaces nothing, and the
-      // owner hears of it, until a frame under its key proves the node is there (confirm()).
-      const stream = this.newStream(frame.src, 'responder', frame.epoch, body.nonce, body.mtu);
-      const secure = this.codec.streamState(frame.src, nodeNonce, this.codec.nonce());
-      const entry = this.table.addPending(stream, secure);
-      entry.stream.peerTimeoutMs = peerTimeoutMs;
-      entry.stream.receive(frame, now);
-      entry.stream.accept();
-      return;
-    }
-    // A new stream from this node: whatever it had before is over, and the node knows it.
-    this.table.supersede(frame.src, 'the node opened a new stream');
-    const entry = this.add(frame.src, 'responder', frame.epoch, body.nonce, undefined, body.mtu);
-    entry.stream.peerTimeoutMs = peerTimeoutMs;
-    entry.stream.receive(frame, now);
-    this.request(entry, onOpen, rssi, body.linkTimeoutMs);
-  }
-
-  /** A pending stream proved itself: it replaces the node's older streams, and the owner is asked. */
-  private confirm(entry: StreamEntry, rssi: number | undefined): void {
-    this.table.promote(entry, 'the node opened a new stream');
-    const onOpen = this.options.onOpen;
-    if (onOpen === undefined || this.closing !== undefined) {
-      this.abortEntry(entry, ResetReason.CLOSED);
-      return;
-    }
-    this.request(entry, onOpen, rssi, entry.stream.peerTimeoutMs ?? 0);
-  }
-
-  /** Asks the owner (the gateway) to accept or refuse the stream in `entry`. */
-  private request(
-    entry: StreamEntry,
-    onOpen: NonNullable<EndpointOptions['onOpen']>,
-    rssi: number | undefined,
-    linkTimeoutMs: number,
-  ): void {
-    const frame = { src: entry.stream.config.peer };
-    const request = new AbortController();
-    entry.request = request;
-    let answered = false;
-    onOpen({
-      peer: frame.src,
-      rssi,
-      linkTimeoutMs,
-      stream: entry.stream,
-      signal: request.signal,
-      accept: (handlers) => {
-        if (answered || request.signal.aborted)
-          throw new MqttError('LINK_ERROR', 'the open request was withdrawn');
-        answered = true;
-        entry.handlers = handlers;
-        entry.stream.accept();
-        this.settle(entry);
-        return this.handle(entry);
-      },
-      refuse: (reason) => {
-        if (answered || request.signal.aborted) return;
-        answered = true;
-        this.abortEntry(entry, reason);
-      },
-    } satisfies OpenRequest);
   }
 
   /**

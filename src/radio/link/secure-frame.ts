@@ -30,7 +30,7 @@
  * Portable: imports nothing from Node.
  */
 import { deriveKey, eaxOpen, eaxSeal, KEY_BYTES } from './crypto.ts';
-import { type Frame, HEADER_BYTES, readHeader, writeHeader } from './frame.ts';
+import { type Frame, FrameKind, HEADER_BYTES, readHeader, writeHeader } from './frame.ts';
 
 /** Bytes of the frame counter sent in each stream frame. */
 export const COUNTER_BYTES = 1;
@@ -48,8 +48,15 @@ export const ECHO_BYTES = SECURE_OVERHEAD;
 const REPLAY_WINDOW = 32;
 /** The counter byte names one of this many consecutive counters. */
 const COUNTER_SPAN = 256;
-/** The largest frame counter: a stream never sends more frames than this. */
-const MAX_COUNTER = 0xffff_ffff;
+/** The largest frame counter: a stream never sends more frames than this (the nonce holds 32 bits). */
+export const MAX_COUNTER = 0xffff_ffff;
+/**
+ * Counters kept back at the end for the RESET that closes a stream whose
+ * counters ran out (sent twice, as every RESET): DATA and ACK stop this many
+ * counters short, so the stream can still say it is over, and no counter,
+ * hence no nonce, is ever used twice.
+ */
+export const RESET_RESERVE = 2;
 
 /** ASCII bytes of a label (no TextEncoder: QuickJS has none). */
 const text = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -136,11 +143,24 @@ export class StreamCipher {
   private seen = 0;
   private readonly sendDirection: number;
 
+  /**
+   * @param lastCounter the last frame counter this stream may use, default
+   *   MAX_COUNTER (2^32 - 1: about 15 days of back-to-back nRF24 frames);
+   *   lower only to exercise the end of the counter space.
+   */
   constructor(
     private readonly key: Uint8Array,
     role: 'initiator' | 'responder',
+    private readonly lastCounter: number = MAX_COUNTER,
   ) {
+    if (!Number.isInteger(lastCounter) || lastCounter < RESET_RESERVE || lastCounter > MAX_COUNTER)
+      throw new RangeError(`lastCounter must be ${RESET_RESERVE}..${MAX_COUNTER}, got ${lastCounter}`);
     this.sendDirection = role === 'initiator' ? 0 : 1;
+  }
+
+  /** True once DATA and ACK can no longer be sealed: the stream must close (RESET) and a new one open. */
+  get exhausted(): boolean {
+    return this.sendCounter > this.lastCounter - RESET_RESERVE;
   }
 
   /** Frames sealed so far. */
@@ -148,9 +168,14 @@ export class StreamCipher {
     return this.sendCounter;
   }
 
-  /** The frame's bytes, under the next counter. Throws after 2^32 frames (a stream never lives that long). */
-  seal(frame: Frame): Uint8Array {
-    if (this.sendCounter > MAX_COUNTER) throw new RangeError('the stream has used every frame counter');
+  /**
+   * The frame's bytes, under the next counter; undefined when the counters
+   * have run out (DATA and ACK once `exhausted`, a RESET after the reserve):
+   * a nonce is never reused, and nothing throws.
+   */
+  seal(frame: Frame): Uint8Array | undefined {
+    const limit = frame.kind === FrameKind.RESET ? this.lastCounter : this.lastCounter - RESET_RESERVE;
+    if (this.sendCounter > limit) return undefined;
     const counter = this.sendCounter++;
     const bytes = new Uint8Array(HEADER_BYTES + COUNTER_BYTES + frame.payload.length + TAG_BYTES);
     writeHeader(frame, bytes);
@@ -168,7 +193,7 @@ export class StreamCipher {
     const low = bytes[HEADER_BYTES];
     const floor = this.highest - (REPLAY_WINDOW - 1);
     const counter = floor + ((((low - floor) % COUNTER_SPAN) + COUNTER_SPAN) % COUNTER_SPAN);
-    if (counter < 0 || counter > MAX_COUNTER) return { ok: false, defect: 'auth' };
+    if (counter < 0 || counter > this.lastCounter) return { ok: false, defect: 'auth' };
     if (counter <= this.highest && (this.seen & (1 << (this.highest - counter))) !== 0)
       return { ok: false, defect: 'replay' };
     const head = bytes.subarray(0, HEADER_BYTES + COUNTER_BYTES);
