@@ -291,12 +291,9 @@ export class Session {
     if (this.state !== 'up') return;
     const live = this.#liveness;
     if (now >= live.deadAt()) {
-      const silent = live.silentFor(now);
+      const silent = Math.round(live.silentFor(now));
       return this.#close(
-        new MqttErrorClass(
-          'TIMEOUT',
-          `nothing from the broker for ${silent} ms (keepalive, unanswered packets): the link is dead`,
-        ),
+        new MqttErrorClass('TIMEOUT', `no packet from the broker for ${silent} ms: the link is dead`),
       );
     }
     if (live.pingDue(now)) {

@@ -21,8 +21,12 @@ import { bundleSize, OURS_FULL, OURS_LITE, type SizeEntry } from '../../bench/si
 const BUDGET = {
   /** The 3.1.1-only client; the goal (issue 7) was at most 6 KB, see above. */
   lite: 6600,
-  /** Everything: MQTT 5, resilience supervisor, stores, flow control, delivery to the application. */
-  full: 24_650,
+  /**
+   * Everything: MQTT 5, resilience supervisor, stores, flow control, delivery to the application.
+   * 24,746 B measured with the QoS 2 rollback guard and the liveness rules (issue 12); issue 15's
+   * restructuring is what must bring it down to 15 KB.
+   */
+  full: 24_800,
 };
 
 const TIMEOUT = { timeout: 60_000 };
