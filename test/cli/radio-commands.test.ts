@@ -5,19 +5,18 @@
 // started again, and nothing is lost or duplicated; status on SIGUSR1; clean
 // exits on SIGTERM / SIGINT; one-line errors with the documented exit codes.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { connectMedium } from '../../src/gateway.ts';
 import { type Client, connect, type Message, type NodeClientOptions } from '../../src/node.ts';
 import { radioLink } from '../../src/radio.ts';
 import { nextEvent } from '../client/e2e.ts';
 import { testKey, testKeysText } from '../gateway/keys.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
-import { type Run, steadfast } from './run-cli.ts';
+import { background, shows, steadfast } from './run-cli.ts';
 
 const LONG = { timeout: 300_000 };
 /** Generous: a shared, slow machine must not fail a correct run. */
@@ -31,43 +30,6 @@ const NODE_CLIENT: NodeClientOptions = {
   quietPeriod: 100,
   readyTimeout: WAIT,
 };
-
-/** A CLI process that keeps running: its output so far, and how it ended. */
-interface Background {
-  child: ChildProcess;
-  out: () => string;
-  ended: Promise<Run>;
-}
-
-function background(t: TestContext, args: string[]): Background {
-  let out = '';
-  let spawned: ChildProcess | undefined;
-  const ended = steadfast(args, {
-    timeoutMs: LONG.timeout,
-    onSpawn: (child) => {
-      spawned = child;
-      child.stdout?.on('data', (d) => (out += d));
-      child.stderr?.on('data', (d) => (out += d));
-      // Ours, by PID: killed if the test ends first.
-      t.after(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      });
-    },
-  });
-  // run-cli spawns synchronously, before `steadfast()` returns.
-  assert.ok(spawned, 'spawned');
-  return { child: spawned, out: () => out, ended };
-}
-
-async function shows(process: Background, text: RegExp, what: string, ms = WAIT): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!text.test(process.out())) {
-    if (Date.now() > deadline) assert.fail(`${what}: ${text} never showed; output:\n${process.out()}`);
-    if (process.child.exitCode !== null)
-      assert.fail(`${what}: exited ${process.child.exitCode}:\n${process.out()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function record(into: string[]): (message: Message) => void {
   return (message) => {
@@ -116,7 +78,7 @@ test(
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const socket = join(dir, 'air.sock');
 
-    const sim = background(t, [
+    const sim = background(t, LONG.timeout, [
       'sim',
       '--socket',
       socket,
@@ -131,7 +93,7 @@ test(
     const keysFile = join(dir, 'nodes.keys');
     writeFileSync(keysFile, testKeysText([7]), { mode: 0o600 });
     const gatewayArgs = ['gateway', '--sim', socket, '--keys', keysFile, '--broker', broker.url, '-v'];
-    let gateway = background(t, gatewayArgs);
+    let gateway = background(t, LONG.timeout, gatewayArgs);
     await shows(gateway, /gateway: listening on sim gateway/, 'gateway start');
 
     const run = randomUUID().slice(0, 8);
@@ -182,7 +144,7 @@ test(
       publishBoth(lan, `down/${run}`, 'third', 5),
     ]);
     await new Promise((r) => setTimeout(r, 500));
-    gateway = background(t, gatewayArgs);
+    gateway = background(t, LONG.timeout, gatewayArgs);
     await shows(gateway, /gateway: listening on sim gateway/, 'gateway restart');
     const [[upA, downA], [upB, downB]] = await Promise.all([during, whileDown]);
     const up2 = [...upA, ...upB];
@@ -297,7 +259,7 @@ test('gateway and sim errors: one line, documented exit codes', LONG, async (t) 
 
   // A second sim on a live socket is refused; the first keeps serving.
   const socket = join(dir, 'live.sock');
-  const first = background(t, ['sim', '-s', socket]);
+  const first = background(t, LONG.timeout, ['sim', '-s', socket]);
   await shows(first, /sim: serving lora SF7/, 'sim start');
   const again = await steadfast(['sim', '-s', socket]);
   assert.equal(again.code, 1, again.stderr);

@@ -2,6 +2,7 @@
 // source checkout), with its own environment and working directory.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import type { TestContext } from 'node:test';
 
 export interface Run {
   code: number | null;
@@ -58,4 +59,42 @@ export function stderrShows(child: ChildProcess, text: RegExp, ms = 30_000): Pro
       }
     });
   });
+}
+
+/** A CLI process that keeps running: its output so far, and how it ended. */
+export interface Background {
+  child: ChildProcess;
+  out: () => string;
+  ended: Promise<Run>;
+}
+
+/** Starts `steadfast ARGS` and keeps it running; killed (SIGKILL, by its PID) if the test ends first. */
+export function background(t: TestContext, timeoutMs: number, args: string[]): Background {
+  let out = '';
+  let spawned: ChildProcess | undefined;
+  const ended = steadfast(args, {
+    timeoutMs,
+    onSpawn: (child) => {
+      spawned = child;
+      child.stdout?.on('data', (d) => (out += d));
+      child.stderr?.on('data', (d) => (out += d));
+      t.after(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
+    },
+  });
+  // steadfast() spawns synchronously, before it returns.
+  if (spawned === undefined) throw new Error('steadfast did not spawn');
+  return { child: spawned, out: () => out, ended };
+}
+
+/** Waits until the process's output matches `text`; fails if it exits first or after `ms`. */
+export async function shows(process: Background, text: RegExp, what: string, ms = 90_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!text.test(process.out())) {
+    if (Date.now() > deadline) throw new Error(`${what}: ${text} never showed; output:\n${process.out()}`);
+    if (process.child.exitCode !== null)
+      throw new Error(`${what}: exited ${process.child.exitCode}:\n${process.out()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

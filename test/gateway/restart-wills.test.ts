@@ -9,16 +9,15 @@
 // gateway was down, as a node killed or carried away) does get its will once
 // the delay has run, so the observer would have seen a false one.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { connectMedium } from '../../src/gateway.ts';
 import { type Client, connect, type NodeClientOptions } from '../../src/node.ts';
 import { radioLink } from '../../src/radio.ts';
-import { type Run, steadfast } from '../cli/run-cli.ts';
+import { background, shows } from '../cli/run-cli.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { testKey, testKeysText } from './keys.ts';
 
@@ -52,41 +51,6 @@ const NODE_CLIENT: NodeClientOptions = {
   properties: { sessionExpiryInterval: SESSION_EXPIRY_S },
 };
 
-interface Background {
-  child: ChildProcess;
-  out: () => string;
-  ended: Promise<Run>;
-}
-
-function background(t: TestContext, args: string[]): Background {
-  let out = '';
-  let spawned: ChildProcess | undefined;
-  const ended = steadfast(args, {
-    timeoutMs: LONG.timeout,
-    onSpawn: (child) => {
-      spawned = child;
-      child.stdout?.on('data', (d) => (out += d));
-      child.stderr?.on('data', (d) => (out += d));
-      // Ours, by PID: killed if the test ends first.
-      t.after(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      });
-    },
-  });
-  assert.ok(spawned, 'spawned');
-  return { child: spawned, out: () => out, ended };
-}
-
-async function shows(process: Background, text: RegExp, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT;
-  while (!text.test(process.out())) {
-    if (Date.now() > deadline) assert.fail(`${what}: ${text} never showed; output:\n${process.out()}`);
-    if (process.child.exitCode !== null)
-      assert.fail(`${what}: exited ${process.child.exitCode}:\n${process.out()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function until(condition: () => boolean, what: string, ms = WAIT): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
@@ -111,12 +75,12 @@ test(
     const dir = mkdtempSync(join(tmpdir(), 'steadfast-restart-wills-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const socket = join(dir, 'air.sock');
-    const sim = background(t, ['sim', '--socket', socket, '--profile', 'nrf24', '--seed', '5']);
+    const sim = background(t, LONG.timeout, ['sim', '--socket', socket, '--profile', 'nrf24', '--seed', '5']);
     await shows(sim, /sim: serving nrf24 /, 'sim start');
     const keysFile = join(dir, 'nodes.keys');
     writeFileSync(keysFile, testKeysText([...STAYING, LEAVING]), { mode: 0o600 });
     const gatewayArgs = ['gateway', '--sim', socket, '--keys', keysFile, '--broker', broker.url, '-v'];
-    let gateway = background(t, gatewayArgs);
+    let gateway = background(t, LONG.timeout, gatewayArgs);
     await shows(gateway, /gateway: listening on sim gateway/, 'gateway start');
 
     const run = randomUUID().slice(0, 8);
@@ -170,7 +134,7 @@ test(
     await new Promise((r) => setTimeout(r, DEAD_MS));
 
     const restartedAt = Date.now();
-    gateway = background(t, gatewayArgs);
+    gateway = background(t, LONG.timeout, gatewayArgs);
     await shows(gateway, /gateway: listening on sim gateway/, 'gateway restart');
     const listeningAt = Date.now();
     // Every node that stayed resumes, and its QoS 1 traffic flows again.
