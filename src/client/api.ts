@@ -71,6 +71,8 @@ export interface ClientStats extends SessionStats, DeliveryStats {
   failedAttempts: number;
   /** Milliseconds spent down since the first connection came up (the current outage included). */
   downtimeMs: number;
+  /** Fresh connections tried beside one that had stopped answering (see `stallProbeAfter`). */
+  stallProbes: number;
 }
 
 /** The Client's events, for `client.on(name, listener)`. */

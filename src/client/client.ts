@@ -28,7 +28,9 @@ import { Message } from './message.ts';
 import {
   brokerAddresses,
   type ClientOptions,
+  DEFAULT_OPEN_RETRY_INTERVAL,
   DEFAULT_RESET_BACKOFF_AFTER,
+  DEFAULT_STALL_PROBE_AFTER,
   defaultWriteTimeout,
   deliveryLimitsFrom,
   makeLink,
@@ -108,6 +110,8 @@ export class Client extends Emitter<ClientEvents> {
         connectTimeout: options.connectTimeout ?? 30_000,
         quietPeriod: options.quietPeriod ?? 1000,
         resetBackoffAfter: options.resetBackoffAfter ?? DEFAULT_RESET_BACKOFF_AFTER,
+        openRetryInterval: options.openRetryInterval ?? DEFAULT_OPEN_RETRY_INTERVAL,
+        stallProbeAfter: options.stallProbeAfter ?? DEFAULT_STALL_PROBE_AFTER,
         writeTimeout: options.writeTimeout ?? defaultWriteTimeout(options),
         store: this.#store,
         clock: clockFor(options.timers),
@@ -166,6 +170,7 @@ export class Client extends Emitter<ClientEvents> {
     return {
       ...this.#counters,
       downtimeMs: Math.round(this.#counters.downtimeMs + down),
+      stallProbes: this.#supervisor.stallProbes,
       ...this.#session.stats,
       ...this.#delivery.stats,
     };

@@ -127,6 +127,29 @@ export interface ClientOptions {
    */
   resetBackoffAfter?: number;
   /**
+   * Ms between fresh connection attempts while one is still pending, on links
+   * that open a socket per attempt (TCP, TLS, WebSocket). After a path heals,
+   * a pending TCP connect may not resend its SYN for seconds (the kernel
+   * waits 1, 2, 4, 8 s...); a fresh attempt every 750 ms gets through within
+   * a second. The first attempt to open wins; at most 3 stay pending. 0 for
+   * one attempt at a time. Default 750.
+   */
+  openRetryInterval?: number;
+  /**
+   * Ms a request (QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE, PINGREQ)
+   * may go unanswered, with nothing at all from the broker meanwhile, before
+   * a fresh connection is opened beside the current one (links that open a
+   * socket per attempt). If the fresh one gets through while the old one is
+   * still silent, the old one is stuck in TCP's retransmission backoff after
+   * a lost stretch of path: the client moves to the fresh one and resumes
+   * the session there (reported as an outage). Never less than 4x the
+   * broker's smoothed answer time, so a slow broker is not taken for a dead
+   * path; the probe travels the same path, so on a merely slow path the old
+   * connection's answer arrives first. Repeated every `openRetryInterval`
+   * while the silence lasts. 0 turns it off. Default 1,000.
+   */
+  stallProbeAfter?: number;
+  /**
    * Where in-flight messages and inbound QoS 2 ids are kept from `publish()`
    * to their final ack. Default a new MemoryStore (survives reconnects, not a
    * restart of the process); `FileStore` from the Node entry point survives
@@ -208,6 +231,10 @@ export interface ClientOptions {
 
 /** A connection this long up (ms) proves the path healthy: the backoff starts over. */
 export const DEFAULT_RESET_BACKOFF_AFTER = 10_000;
+/** A fresh open attempt every 750 ms while one is pending: through within a second of a path healing. */
+export const DEFAULT_OPEN_RETRY_INTERVAL = 750;
+/** A request unanswered this long (ms), nothing received meanwhile: try a fresh connection beside it. */
+export const DEFAULT_STALL_PROBE_AFTER = 1000;
 
 /** MQTT 5: QoS 1/2 messages the broker may send before we acknowledge one (see `properties`). */
 export const DEFAULT_RECEIVE_MAXIMUM = 64;

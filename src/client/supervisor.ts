@@ -7,9 +7,11 @@
  * rotating servers.
  */
 import { MqttError } from '../errors.ts';
-import type { Connection, Link } from '../links/types.ts';
+import type { Connection, Link, LinkHandlers } from '../links/types.ts';
 import type { Session } from '../session/session.ts';
 import type { SessionStore } from '../session/store.ts';
+import { DEFAULT_MAX_PENDING_OPENS, openAttempts } from './open-attempts.ts';
+import { type ProbedConnection, StallProbe } from './stall-probe.ts';
 
 /** Time and chance, injectable so that tests can run the supervisor on a fake clock. */
 export interface SupervisorClock {
@@ -55,6 +57,10 @@ export interface SupervisorOptions {
    * sooner counts as a failed attempt. Default 0: any CONNACK resets it.
    */
   resetBackoffAfter?: number;
+  /** Ms between fresh open attempts while one is pending (links with concurrent opens); 0 for one at a time. */
+  openRetryInterval?: number;
+  /** Ms a request may go unanswered before a fresh connection is tried beside it; 0 for never. */
+  stallProbeAfter?: number;
   /** Its `sync()` is the write barrier before every link write. */
   store?: SessionStore;
   clock?: SupervisorClock;
@@ -111,6 +117,9 @@ export class Supervisor {
   /** Write-progress watch: armed while the link has not drained. */
   #drainTimer: unknown;
   #drainBuffered = 0;
+  readonly #probe: StallProbe;
+  /** A fresh connection the stall probe got through: the next connection, opened already. */
+  #switchTo: ProbedConnection | undefined;
 
   constructor(
     private readonly session: Session,
@@ -119,6 +128,38 @@ export class Supervisor {
   ) {
     this.#clock = options.clock ?? realClock;
     this.#links = [...options.links];
+    const clock = this.#clock;
+    this.#probe = new StallProbe(
+      clock,
+      {
+        after: options.stallProbeAfter ?? 0,
+        interval: options.openRetryInterval || 1000,
+        maxPending: DEFAULT_MAX_PENDING_OPENS,
+      },
+      {
+        now: () => clock.now(),
+        awaitingSince: () => session.awaitingAnswerSince,
+        answerTime: () => session.answerTime,
+        switchTo: (probed) => this.#onProbeThrough(probed),
+      },
+    );
+  }
+
+  /** Fresh connections tried beside one that had stopped answering. */
+  get stallProbes(): number {
+    return this.#probe.started;
+  }
+
+  /** The stall probe got a fresh connection through while the current one stays silent: move to it. */
+  #onProbeThrough(probed: ProbedConnection): void {
+    if (this.stopped || this.#endConnection === undefined) return probed.connection.close();
+    this.#switchTo = probed;
+    this.#endConnection(
+      new MqttError(
+        'TIMEOUT',
+        `no answer from the broker for ${Math.round(probed.stalledFor)} ms while a fresh connection got through: the link is stalled`,
+      ),
+    );
   }
 
   now(): number {
@@ -207,6 +248,7 @@ export class Supervisor {
       }
     }
     if (!connection.write(bytes)) this.#watchDrain();
+    this.#probe.check();
   };
 
   /**
@@ -241,6 +283,7 @@ export class Supervisor {
 
   /** Re-arms the timer for the session's next deadline; called after every input to the session. */
   armTimer(): void {
+    this.#probe.check();
     const deadline = this.session.nextDeadline();
     if (deadline === Number.POSITIVE_INFINITY || (this.#timer !== undefined && this.#timerAt <= deadline))
       return;
@@ -264,6 +307,8 @@ export class Supervisor {
     this.#endConnection?.(new MqttError('CLIENT_CLOSED', 'the client was closed'));
     this.#clearTimer();
     await this.#loopDone;
+    this.#switchTo?.connection.close();
+    this.#switchTo = undefined;
   }
 
   #clearTimer(): void {
@@ -289,6 +334,11 @@ export class Supervisor {
       }
       const wasUp = this.#reachedUp;
       this.hooks.down(cause, wasUp);
+      if (this.#switchTo !== undefined) {
+        // A fresh connection is through already: the path works, so no quiet period or backoff.
+        failures = 0;
+        continue;
+      }
       if (!wasUp && this.#established === 0 && isPermanentRefusal(cause, this.session.version)) {
         this.hooks.fatal(cause);
         break;
@@ -376,6 +426,7 @@ export class Supervisor {
         this.#drainTimer = undefined;
         this.#connection = undefined;
         this.#endConnection = undefined;
+        this.#probe.stop();
         this.#batch = [];
         opening?.abort();
         opening = undefined;
@@ -384,60 +435,69 @@ export class Supervisor {
       };
       this.#endConnection = finish;
       if (this.stopped) return finish(new MqttError('CLIENT_CLOSED', 'the client was closed'));
-      link
-        .open(
-          {
-            data: (chunk) => {
-              if (ended) return;
-              this.session.received(chunk, clock.now());
-              this.armTimer();
-            },
-            drain: this.#onDrain,
-            close: (error) =>
-              finish(
-                new MqttError('CONNECTION_LOST', `${link.name} closed${error ? `: ${error.message}` : ''}`, {
-                  cause: error,
-                }),
-              ),
-          },
-          opening!.signal,
-        )
-        .then(
-          (opened) => {
-            if (ended) {
-              opened.close();
-              return;
-            }
-            clock.clearTimeout(openTimer);
-            openTimer = undefined;
-            this.#stopper.signal.removeEventListener('abort', onStop);
-            opening = undefined;
-            connection = opened;
-            this.#connection = opened;
-            try {
-              this.session.linkUp(clock.now(), this.options.clean({ established: this.#established }));
-            } catch (error) {
-              // Options no CONNECT can carry: no attempt will do better.
-              const cause =
-                error instanceof MqttError
-                  ? error
-                  : new MqttError('INVALID_ARGUMENT', String(error), { cause: error });
-              finish(cause);
-              this.hooks.fatal(cause);
-              return;
-            }
-            this.armTimer();
-          },
-          (error: unknown) => {
-            finish(
+      const handlers: LinkHandlers = {
+        data: (chunk) => {
+          if (ended) return;
+          this.session.received(chunk, clock.now());
+          this.armTimer();
+        },
+        drain: this.#onDrain,
+        close: (error) =>
+          finish(
+            new MqttError('CONNECTION_LOST', `${link.name} closed${error ? `: ${error.message}` : ''}`, {
+              cause: error,
+            }),
+          ),
+      };
+      const switchTo = this.#switchTo;
+      this.#switchTo = undefined;
+      let ready: Promise<Connection>;
+      if (switchTo !== undefined) {
+        switchTo.attach(handlers);
+        ready = Promise.resolve(switchTo.connection);
+      } else {
+        ready = openAttempts(link, handlers, opening!.signal, clock, {
+          interval: this.options.openRetryInterval ?? 0,
+          maxPending: DEFAULT_MAX_PENDING_OPENS,
+        });
+      }
+      ready.then(
+        (opened) => {
+          if (ended) {
+            opened.close();
+            return;
+          }
+          clock.clearTimeout(openTimer);
+          openTimer = undefined;
+          this.#stopper.signal.removeEventListener('abort', onStop);
+          opening = undefined;
+          connection = opened;
+          this.#connection = opened;
+          this.#probe.watch(link);
+          try {
+            this.session.linkUp(clock.now(), this.options.clean({ established: this.#established }));
+          } catch (error) {
+            // Options no CONNECT can carry: no attempt will do better.
+            const cause =
               error instanceof MqttError
                 ? error
-                : new MqttError('LINK_ERROR', `could not open ${link.name}: ${String(error)}`, {
-                    cause: error,
-                  }),
-            );
-          },
-        );
+                : new MqttError('INVALID_ARGUMENT', String(error), { cause: error });
+            finish(cause);
+            this.hooks.fatal(cause);
+            return;
+          }
+          this.armTimer();
+        },
+        (error: unknown) => {
+          finish(
+            error instanceof MqttError
+              ? error
+              : new MqttError('LINK_ERROR', `could not open ${link.name}: ${String(error)}`, {
+                  cause: error,
+                }),
+          );
+        },
+      );
     });
   }
 }

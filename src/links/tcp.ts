@@ -30,6 +30,7 @@ export function tcpLink(options: TcpLinkOptions): Link {
   const name = `tcp ${hostPort(host, port)}`;
   return {
     name,
+    concurrentOpens: true,
     open(handlers, signal) {
       return openSocket(
         {

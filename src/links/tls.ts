@@ -56,6 +56,7 @@ export function tlsLink(options: TlsLinkOptions): Link {
   const servername = options.servername ?? (isIP(host) === 0 ? host : undefined);
   return {
     name,
+    concurrentOpens: true,
     open(handlers, signal) {
       return openSocket(
         {

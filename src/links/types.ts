@@ -39,6 +39,14 @@ export interface Link {
    */
   open(handlers: LinkHandlers, signal?: AbortSignal): Promise<Connection>;
   /**
+   * `open()` may run again while an earlier call is pending, each call on a
+   * connection of its own (a socket per call). The client then starts a fresh
+   * attempt every second while one is pending, and probes a stalled
+   * connection with a fresh one. Default `false` (a serial port or a radio
+   * has one way out, opened once).
+   */
+  readonly concurrentOpens?: boolean;
+  /**
    * Optional: take the medium down and bring it back (re-associate WiFi,
    * re-initialise a modem, re-sync a radio). The client calls it during the
    * quiet period after an outage.

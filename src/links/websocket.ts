@@ -104,6 +104,7 @@ export function websocketLink(options: WebSocketLinkOptions): Link {
   };
   return {
     name,
+    concurrentOpens: true,
     open(handlers, signal) {
       return runOpening<Connection>(
         name,

@@ -19,6 +19,7 @@
  */
 
 /** Packet types (high nibble of the first byte) that the broker must answer. */
+const CONNECT = 1;
 const PUBLISH = 3;
 const PUBREL = 6;
 const SUBSCRIBE = 8;
@@ -28,7 +29,10 @@ const PINGREQ = 12;
 function expectsAnswer(firstByte: number): boolean {
   const type = firstByte >> 4;
   if (type === PUBLISH) return ((firstByte >> 1) & 3) > 0;
-  return type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE || type === PINGREQ;
+  // CONNECT too: its CONNACK gives the first answer time, before any request is judged by it.
+  return (
+    type === CONNECT || type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE || type === PINGREQ
+  );
 }
 
 export class Liveness {
@@ -39,6 +43,8 @@ export class Liveness {
   #pingSentAt: number | undefined;
   /** When the first packet needing an answer went out since the broker's last packet. */
   #awaitingSince: number | undefined;
+  /** Smoothed time the broker takes to answer (ms), as TCP smooths its RTT (gain 1/8). */
+  #answerTime: number | undefined;
 
   constructor(
     keepaliveSeconds: number,
@@ -63,6 +69,11 @@ export class Liveness {
 
   /** Anything from the broker proves the link is alive. */
   received(now: number): void {
+    if (this.#awaitingSince !== undefined) {
+      const sample = now - this.#awaitingSince;
+      this.#answerTime =
+        this.#answerTime === undefined ? sample : this.#answerTime + (sample - this.#answerTime) / 8;
+    }
     this.#lastReceived = now;
     this.#pingSentAt = undefined;
     this.#awaitingSince = undefined;
@@ -99,6 +110,19 @@ export class Liveness {
     const ping =
       this.keepaliveMs > 0 && this.#pingSentAt === undefined ? this.#nextPing() : Number.POSITIVE_INFINITY;
     return Math.min(ping, this.deadAt());
+  }
+
+  /**
+   * Since when a packet that needs an answer has gone unanswered (no packet
+   * at all from the broker since it went out); undefined when none is.
+   */
+  get awaitingSince(): number | undefined {
+    return this.#awaitingSince;
+  }
+
+  /** The broker's smoothed answer time in ms over this and earlier connections; undefined before any. */
+  get answerTime(): number | undefined {
+    return this.#answerTime;
   }
 
   /** How long the broker has been silent, for the error message. */

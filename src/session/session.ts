@@ -309,6 +309,21 @@ export class Session {
     return this.#liveness.nextDeadline();
   }
 
+  /**
+   * Since when a packet that needs an answer (QoS 1/2 PUBLISH, PUBREL,
+   * SUBSCRIBE, UNSUBSCRIBE, PINGREQ) has gone unanswered on the current
+   * connection, with nothing at all received since; undefined when none has
+   * or the session is not up. The client's stall probe reads it.
+   */
+  get awaitingAnswerSince(): number | undefined {
+    return this.state === 'up' ? this.#liveness.awaitingSince : undefined;
+  }
+
+  /** The broker's smoothed answer time in ms (undefined before the first answer). */
+  get answerTime(): number | undefined {
+    return this.#liveness.answerTime;
+  }
+
   // ---- commands ----
 
   /** Accepts a publication; `token` comes back in its `published` / `publish-failed` event. */

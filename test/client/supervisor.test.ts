@@ -6,55 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Supervisor, type SupervisorClock, type SupervisorOptions } from '../../src/client/supervisor.ts';
+import { Supervisor, type SupervisorOptions } from '../../src/client/supervisor.ts';
 import { encode, PacketDecoder } from '../../src/codec/index.ts';
 import { MqttError } from '../../src/errors.ts';
 import type { Connection, Link, LinkHandlers } from '../../src/links/types.ts';
 import { Session } from '../../src/session/session.ts';
-
-class FakeClock implements SupervisorClock {
-  t = 0;
-  jitter = 0.5;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private nextId = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(id: unknown): void {
-    this.timers.delete(id as number);
-  }
-  random(): number {
-    return this.jitter;
-  }
-  /** Moves time to `target`, running each timer due on the way (and the promises it settles). */
-  async until(target: number): Promise<void> {
-    for (;;) {
-      await settle();
-      let first: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) if (first === undefined || entry[1].at < first[1].at) first = entry;
-      if (first === undefined || first[1].at > target) break;
-      this.timers.delete(first[0]);
-      this.t = first[1].at;
-      first[1].fn();
-    }
-    this.t = target;
-    await settle();
-  }
-}
-
-/**
- * Lets everything pending run before the clock moves: promise chains, and the
- * supervisor's batched writes, which go out at the end of a turn of the event
- * loop (setImmediate), so a write and its answer take two turns.
- */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-}
+import { FakeClock } from '../helpers/fake-clock.ts';
 
 /** A link whose broker accepts (CONNACK at once) or refuses to open; records when it was opened and reset. */
 class ScriptedLink implements Link {
