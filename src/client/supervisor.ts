@@ -85,6 +85,9 @@ function isPermanentRefusal(error: MqttError, version: 4 | 5): boolean {
   return [0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(error.reasonCode);
 }
 
+/** How long `stop()` waits for the link to send what is queued (the DISCONNECT) and close, in ms. */
+export const GRACEFUL_CLOSE_TIMEOUT = 2000;
+
 /** The broker (or something on its side) ended the connection: it closed the link, or sent DISCONNECT. */
 function endedByPeer(cause: MqttError): boolean {
   return cause.code === 'CONNECTION_LOST';
@@ -92,7 +95,7 @@ function endedByPeer(cause: MqttError): boolean {
 
 export class Supervisor {
   #connection: Connection | undefined;
-  #endConnection: ((cause: MqttError) => void) | undefined;
+  #endConnection: ((cause: MqttError, graceful?: boolean) => void) | undefined;
   #batch: Uint8Array[] = [];
   #flushScheduled = false;
   #timer: unknown;
@@ -304,7 +307,7 @@ export class Supervisor {
     this.stopped = true;
     this.#stopper.abort();
     this.flush();
-    this.#endConnection?.(new MqttError('CLIENT_CLOSED', 'the client was closed'));
+    this.#endConnection?.(new MqttError('CLIENT_CLOSED', 'the client was closed'), true);
     this.#clearTimer();
     await this.#loopDone;
     this.#switchTo?.connection.close();
@@ -415,7 +418,9 @@ export class Supervisor {
       let openTimer: unknown = clock.setTimeout(() => {
         finish(new MqttError('TIMEOUT', `could not open ${link.name} in time`));
       }, this.options.connectTimeout);
-      const finish = (cause: MqttError) => {
+      // Called first when the link reports its close: ends a graceful close's wait.
+      let linkClosed: (() => void) | undefined;
+      const finish = (cause: MqttError, graceful = false) => {
         if (ended) return;
         ended = true;
         if (openTimer !== undefined) clock.clearTimeout(openTimer);
@@ -430,8 +435,21 @@ export class Supervisor {
         this.#batch = [];
         opening?.abort();
         opening = undefined;
-        connection?.close();
-        resolve({ cause, opened: connection !== undefined });
+        const open = connection;
+        if (graceful && open?.end !== undefined) {
+          // end(): DISCONNECT and what came before it go out before the link closes, within a bound.
+          const timer = clock.setTimeout(() => linkClosed?.(), GRACEFUL_CLOSE_TIMEOUT);
+          linkClosed = () => {
+            linkClosed = undefined;
+            clock.clearTimeout(timer);
+            open.close();
+            resolve({ cause, opened: true });
+          };
+          open.end();
+          return;
+        }
+        open?.close();
+        resolve({ cause, opened: open !== undefined });
       };
       this.#endConnection = finish;
       if (this.stopped) return finish(new MqttError('CLIENT_CLOSED', 'the client was closed'));
@@ -442,12 +460,14 @@ export class Supervisor {
           this.armTimer();
         },
         drain: this.#onDrain,
-        close: (error) =>
+        close: (error) => {
+          linkClosed?.();
           finish(
             new MqttError('CONNECTION_LOST', `${link.name} closed${error ? `: ${error.message}` : ''}`, {
               cause: error,
             }),
-          ),
+          );
+        },
       };
       const switchTo = this.#switchTo;
       this.#switchTo = undefined;

@@ -103,5 +103,11 @@ function wrapSocket(opener: SocketOpener, socket: Socket, handlers: LinkHandlers
       closing = true;
       socket.destroy();
     },
+    end() {
+      closing = true;
+      // A destroy with unread data in the receive buffer makes the kernel send a reset and drop
+      // what is still queued; end() sends a FIN after it, and `close` follows the peer's FIN.
+      socket.end();
+    },
   };
 }

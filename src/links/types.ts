@@ -28,6 +28,14 @@ export interface Connection {
   readonly bufferedAmount: number;
   /** Closes the connection; `handlers.close` follows. Safe to call more than once. */
   close(): void;
+  /**
+   * Optional: closes once what is queued has gone out (TCP: FIN after the
+   * data, then the peer's close, so a last DISCONNECT is not lost to a reset);
+   * `handlers.close` follows. The client bounds the wait and then calls
+   * `close()`. Without it the client calls `close()`, which must then send
+   * what is queued itself (as a WebSocket's close handshake does).
+   */
+  end?(): void;
 }
 
 export interface Link {
