@@ -111,6 +111,8 @@ interface Side {
   next: number;
   deviceDead: boolean;
   peerDead: boolean;
+  /** Its client processes that exited with no fault killing them. */
+  crashes: number;
 }
 
 const LABEL: Record<WorkerLib, string> = { steadfast: 'ours', mqttjs: 'mqtt.js' };
@@ -207,7 +209,7 @@ async function runSeed(args: Args): Promise<SeedResult> {
         peer.subscribe(`${lib}/up/q1`, 1),
         peer.subscribe(`${lib}/up/q2`, 2),
       ]);
-      sides.push({ lib, device, peer, checker, next: 0, deviceDead: false, peerDead: false });
+      sides.push({ lib, device, peer, checker, next: 0, deviceDead: false, peerDead: false, crashes: 0 });
     }
     log(
       `soak: seed ${args.seed}, ${args.faults} faults, ${args.rate} msg/s per stream, MQTT ${args.version === 5 ? '5' : '3.1.1'}`,
@@ -219,6 +221,7 @@ async function runSeed(args: Args): Promise<SeedResult> {
     const interval = Math.floor(chunkMs / perChunk);
     const publishChunk = () => {
       for (const s of sides) {
+        for (const which of ['device', 'peer'] as const) reviveIfCrashed(s, which);
         const from = s.next;
         s.next += perChunk;
         const series = { count: perChunk, from, interval };
@@ -294,6 +297,29 @@ async function runSeed(args: Args): Promise<SeedResult> {
   }
   if (seedResult === undefined) throw new Error(`seed ${args.seed}: no result`);
   return seedResult;
+}
+
+/**
+ * A client process that exited when no fault killed it crashed: that is a
+ * finding about its library, not the end of the soak. Counted, its stderr
+ * logged, and started again (as a supervisor such as systemd would).
+ */
+function reviveIfCrashed(s: Side, which: 'device' | 'peer'): void {
+  const dead = which === 'device' ? 'deviceDead' : 'peerDead';
+  const worker = s[which];
+  if (s[dead] || worker.running) return;
+  s.crashes++;
+  s[dead] = true;
+  process.stderr.write(
+    `soak: ${worker.name} exited with no fault killing it (crash ${s.crashes}); restarting\n${worker.logTail(1500)}\n`,
+  );
+  worker.restart().then(
+    () => {
+      s.next += 1000;
+      s[dead] = false;
+    },
+    (error: unknown) => process.stderr.write(`soak: ${worker.name} did not restart: ${String(error)}\n`),
+  );
 }
 
 /** kill -9 every side's device (or peer) process, and start them again after `ms`. */
@@ -373,6 +399,7 @@ function aggregate(results: SeedResult[], rate: number) {
       recovery_ms_p50: p50s.length ? p50s[Math.floor(p50s.length / 2)] : null,
       recovery_ms_max: maxes.length ? Math.max(...maxes) : null,
       unrecovered: all.reduce((n, r) => n + r.unrecovered, 0),
+      crashes: all.reduce((n, r) => n + r.crashes, 0),
     };
   };
   const kinds: Record<string, number> = {};
@@ -403,6 +430,8 @@ interface Summary {
     recovery_ms_p50: number | null;
     recovery_ms_max: number | null;
     unrecovered: number;
+    /** Client processes that exited with no fault killing them (restarted). */
+    crashes: number;
   };
 }
 
@@ -435,6 +464,7 @@ function summarize(side: Side, faults: AppliedFault[]): Summary {
       recovery_ms_p50: recoveries.length ? recoveries[Math.floor(recoveries.length / 2)] : null,
       recovery_ms_max: recoveries.length ? recoveries[recoveries.length - 1] : null,
       unrecovered,
+      crashes: side.crashes,
     },
   };
 }

@@ -14,7 +14,7 @@
 
 import { clientDecoder, encodeFromClient } from '../codec/client-role.ts';
 import { MAX_PACKET_SIZE } from '../codec/constants.ts';
-import { reasonCodeName } from '../codec/reason-codes.ts';
+import { ReasonCode, reasonCodeName } from '../codec/reason-codes.ts';
 import type { StreamDecoder } from '../codec/stream-decoder.ts';
 import type {
   ConnackPacket,
@@ -449,6 +449,15 @@ export class Session {
             side: 'remote',
           },
         ),
+      );
+    }
+    if (this.version === 5 && this.#cleanStart && connack.sessionPresent) {
+      // A broker that resumes a session we asked it to discard is confused about this client's
+      // state; MQTT 5 requires the client to close [MQTT-3.2.2-4]. (3.1.1 leaves the choice to
+      // the client: there the flag is ignored below, as the session is ours to rebuild.)
+      this.#sendPacket({ type: 'disconnect', reasonCode: ReasonCode.ProtocolError });
+      return this.#close(
+        remoteError('PROTOCOL_ERROR', 'the broker said session present after our clean start [MQTT-3.2.2-4]'),
       );
     }
     const p = connack.properties ?? {};

@@ -57,6 +57,11 @@ export class Worker {
     return this.child.options.name;
   }
 
+  /** Whether the process is running (false after a crash, a kill -9 or `end`). */
+  get running(): boolean {
+    return this.child.running;
+  }
+
   /** Every event so far, over every run. */
   get events(): readonly AnyWorkerEvent[] {
     return this.child.events;

@@ -84,6 +84,22 @@ describe('CONNACK', () => {
       assert.equal(h.session.nextDeadline(), h.now + 60_000);
     });
 
+    it(`MQTT ${version}: session present after our clean start`, () => {
+      const h = new SessionHarness({ protocolVersion: version, clientId: 'c' });
+      h.linkUp(true);
+      h.connack({ sessionPresent: true });
+      if (version === 5) {
+        // MQTT 5: the client must close [MQTT-3.2.2-4], with DISCONNECT Protocol Error.
+        assert.deepEqual(h.sentBrief(), ['DISCONNECT 0x82']);
+        assert.deepEqual(h.eventsBrief(), ['close PROTOCOL_ERROR 0x82']);
+        assert.equal(h.session.state, 'closing');
+      } else {
+        // 3.1.1 leaves it to the client: the session is ours to rebuild, so it counts as new.
+        assert.deepEqual(h.eventsBrief(), ['up']);
+        assert.equal(h.session.state, 'up');
+      }
+    });
+
     it(`MQTT ${version}: session present after clean start false`, () => {
       const h = new SessionHarness({ protocolVersion: version, clientId: 'c' });
       h.linkUp(false);
