@@ -88,9 +88,13 @@ function isPermanentRefusal(error: MqttError, version: 4 | 5): boolean {
 /** How long `stop()` waits for the link to send what is queued (the DISCONNECT) and close, in ms. */
 export const GRACEFUL_CLOSE_TIMEOUT = 2000;
 
-/** The broker (or something on its side) ended the connection: it closed the link, or sent DISCONNECT. */
+/**
+ * The broker (or something on its side) ended the connection: it closed the link, sent DISCONNECT,
+ * or broke the protocol so that we closed it (a broker that does that soon after every CONNACK
+ * would otherwise be reconnected to every second, forever).
+ */
 function endedByPeer(cause: MqttError): boolean {
-  return cause.code === 'CONNECTION_LOST';
+  return cause.code === 'CONNECTION_LOST' || cause.code === 'PROTOCOL_ERROR' || cause.code === 'MALFORMED_PACKET';
 }
 
 export class Supervisor {

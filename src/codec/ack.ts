@@ -7,6 +7,7 @@
 import { localError, remoteError } from '../errors.ts';
 import { PACKET_TYPE_NUMBER } from './constants.ts';
 import { propertiesSize, readProperties, writeProperties } from './properties.ts';
+import { checkReasonCode } from './reason-codes.ts';
 import type { AckPacket, AuthPacket, DisconnectPacket, ProtocolVersion } from './types.ts';
 import { checkPacketId, type Reader, readPacketId, varintSize, writeU16 } from './wire.ts';
 
@@ -70,6 +71,7 @@ export function readAck<T extends AckType>(r: Reader, type: T, version: Protocol
   const packet: AckPacket<T> = { type, packetId: readPacketId(r, type.toUpperCase()), reasonCode: 0 };
   if (version === 5 && r.remaining() > 0) {
     packet.reasonCode = r.u8();
+    checkReasonCode(type, packet.reasonCode);
     if (r.remaining() > 0) {
       const props = readProperties(r, TYPE_NUMBER[type]);
       if (props) packet.properties = props;
@@ -109,6 +111,7 @@ export function readDisconnect<T extends 'disconnect' | 'auth'>(
   const packet: DisconnectPacket | AuthPacket = { type, reasonCode: 0 } as DisconnectPacket | AuthPacket;
   if (version === 5 && r.remaining() > 0) {
     packet.reasonCode = r.u8();
+    checkReasonCode(type, packet.reasonCode);
     if (r.remaining() > 0) {
       const props = readProperties(r, type === 'auth' ? AUTH_TYPE : DISCONNECT_TYPE);
       if (props) packet.properties = props;

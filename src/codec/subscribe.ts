@@ -3,6 +3,7 @@
 import { localError, remoteError } from '../errors.ts';
 import { PACKET_TYPE_NUMBER } from './constants.ts';
 import { propertiesSize, readProperties, writeProperties } from './properties.ts';
+import { checkReasonCode } from './reason-codes.ts';
 import { parseSharedSubscription, validateTopicFilter } from './topic.ts';
 import type {
   ProtocolVersion,
@@ -177,6 +178,7 @@ export function readSuback<T extends 'suback' | 'unsuback'>(
       if (version === 4 && code > 2 && code !== 0x80) {
         throw remoteError('MALFORMED_PACKET', `SUBACK return code ${code} is not allowed in MQTT 3.1.1`);
       }
+      if (version === 5) checkReasonCode(type, code);
       packet.reasonCodes.push(code);
     }
   }

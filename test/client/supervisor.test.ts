@@ -183,6 +183,26 @@ describe('the supervisor after an outage', () => {
     await supervisor.stop();
   });
 
+  it('a broker that breaks the protocol soon after every CONNACK gets a growing backoff too', async () => {
+    const clock = new FakeClock();
+    const link = new ScriptedLink('a', clock);
+    const { supervisor, session } = start([link], clock, { quietPeriod: 0, resetBackoffAfter: 10_000 });
+    const faults: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const opened = link.opens.length;
+      while (link.opens.length === opened && i > 0) await clock.until(clock.now() + 10);
+      await clock.until(clock.now() + 50);
+      assert.equal(session.state, 'up');
+      faults.push(clock.now());
+      // A PUBACK with a reason code no PUBACK may carry (0x04): we close with Protocol Error.
+      session.received(new Uint8Array([0x40, 0x03, 0x00, 0x01, 0x04]), clock.now());
+      assert.equal(session.state, 'closing');
+    }
+    const waits = link.opens.slice(1).map((t, i) => t - faults[i]);
+    assert.deepEqual(waits, [1000, 2000, 4000]);
+    await supervisor.stop();
+  });
+
   it('full jitter: the wait is anywhere from (almost) zero to the cap, never zero', () => {
     const clock = new FakeClock();
     const { supervisor } = start([new ScriptedLink('a', clock)], clock);
