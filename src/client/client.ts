@@ -42,6 +42,7 @@ import { Requester } from './request.ts';
 import { SubscriptionRouter } from './routing.ts';
 import { Subscription } from './subscription.ts';
 import { Supervisor } from './supervisor.ts';
+import { validateOptions } from './validate-options.ts';
 import { clockFor } from './worker-timers.ts';
 
 export type {
@@ -83,6 +84,7 @@ export class Client extends Emitter<ClientEvents> {
 
   constructor(options: ClientOptions) {
     super();
+    validateOptions(options);
     this.options = options;
     this.#addresses = brokerAddresses(options);
     const links = options.link ? [options.link] : this.#addresses.map((a) => makeLink(options, a));

@@ -94,7 +94,9 @@ export const GRACEFUL_CLOSE_TIMEOUT = 2000;
  * would otherwise be reconnected to every second, forever).
  */
 function endedByPeer(cause: MqttError): boolean {
-  return cause.code === 'CONNECTION_LOST' || cause.code === 'PROTOCOL_ERROR' || cause.code === 'MALFORMED_PACKET';
+  return (
+    cause.code === 'CONNECTION_LOST' || cause.code === 'PROTOCOL_ERROR' || cause.code === 'MALFORMED_PACKET'
+  );
 }
 
 export class Supervisor {

@@ -62,5 +62,8 @@ test('end() waits until DISCONNECT is written out, also while the broker floods 
   const all = Buffer.concat(received);
   assert.equal(peerError, undefined, `the broker saw ${peerError?.message}: the client reset the connection`);
   assert.ok(contains(all.subarray(2), DISCONNECT), 'the broker received DISCONNECT');
-  assert.ok(took >= 200 && took < 2500, `end() took ${took} ms: it waited for the broker to read, within the bound`);
+  assert.ok(
+    took >= 200 && took < 2500,
+    `end() took ${took} ms: it waited for the broker to read, within the bound`,
+  );
 });

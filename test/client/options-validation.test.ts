@@ -42,3 +42,51 @@ describe('options a CONNECT cannot carry', () => {
     void client.end();
   });
 });
+
+describe('options of the wrong type or out of range', () => {
+  const bad: Array<[string, unknown]> = [
+    ['protocolVersion', 3],
+    ['keepalive', -1],
+    ['keepalive', 70_000],
+    ['keepalive', 1.5],
+    ['connectTimeout', 0],
+    ['connectTimeout', Number.NaN],
+    ['responseTimeout', '5000'],
+    ['writeTimeout', Number.POSITIVE_INFINITY],
+    ['quietPeriod', -5],
+    ['reconnectPeriod', Number.NaN],
+    ['reconnectPeriodMax', 2 ** 40],
+    ['resetBackoffAfter', null],
+    ['openRetryInterval', -1],
+    ['stallProbeAfter', '1s'],
+    ['unclaimedTimeout', Number.NaN],
+    ['maxQueuedMessages', 1.5],
+    ['maxBufferedBytes', -1],
+    ['qos2RollbackGuard', Number.POSITIVE_INFINITY],
+    ['queueFullPolicy', 'drop'],
+    ['timers', 'fast'],
+    ['clean', 'yes'],
+    ['manualAck', 1],
+    ['clientId', 42],
+    ['password', 42],
+    ['will', 'gone'],
+    ['url', 42],
+    ['readyTimeout', -1],
+  ];
+  for (const [name, value] of bad) {
+    it(`${name}: ${typeof value === 'string' ? JSON.stringify(value) : String(value)} → INVALID_ARGUMENT naming it`, async () => {
+      const options = { [name]: value } as Record<string, unknown>;
+      assert.throws(
+        () => createClient(name === 'url' ? (options as never) : NOWHERE, options as never),
+        (e: unknown) =>
+          e instanceof Error &&
+          (e as { code?: string }).code === 'INVALID_ARGUMENT' &&
+          e.message.includes(name),
+      );
+      await assert.rejects(
+        connect(name === 'url' ? (options as never) : NOWHERE, options as never),
+        mqttError('INVALID_ARGUMENT'),
+      );
+    });
+  }
+});

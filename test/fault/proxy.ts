@@ -253,7 +253,9 @@ class ProxyConnection {
     for (const pipe of this.pipes) pipe.drop();
     this.proxy.emit({ ev: 'cut', t: Date.now(), conn: this.id, reason: info?.reason ?? 'manual', ...info });
     if (how === 'reset') {
-      for (const s of [this.client, this.upstream]) if (!s.destroyed) s.resetAndDestroy();
+      // libuv refuses a reset while our FIN is pending and the handle then never closes: destroy.
+      for (const s of [this.client, this.upstream])
+        if (!s.destroyed) s.writableEnded ? s.destroy() : s.resetAndDestroy();
       return;
     }
     if (how === 'close') {

@@ -192,7 +192,11 @@ class Relay {
     this.toBroker.drop();
     this.toClient.drop();
     for (const socket of [this.client, this.upstream]) {
-      if (socket !== undefined && !socket.destroyed) socket.resetAndDestroy();
+      if (socket === undefined || socket.destroyed) continue;
+      // A reset is refused while a shutdown (our FIN) is pending (libuv's uv_tcp_close_reset says
+      // EINVAL), and the handle is then never closed: the process spins at exit. Plain destroy then.
+      if (socket.writableEnded) socket.destroy();
+      else socket.resetAndDestroy();
     }
     this.link.forget(this);
   }
