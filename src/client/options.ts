@@ -146,7 +146,10 @@ export interface ClientOptions {
    * broker's smoothed answer time, so a slow broker is not taken for a dead
    * path; the probe travels the same path, so on a merely slow path the old
    * connection's answer arrives first. Repeated every `openRetryInterval`
-   * while the silence lasts. 0 turns it off. Default 1,000.
+   * while the silence lasts. A proxy or load balancer that terminates TCP in
+   * front of the broker answers the probe itself, so there a broker that
+   * stalls longer than this is moved away from too (harmless: the session
+   * resumes). 0 turns it off. Default 2,000.
    */
   stallProbeAfter?: number;
   /**
@@ -233,8 +236,11 @@ export interface ClientOptions {
 export const DEFAULT_RESET_BACKOFF_AFTER = 10_000;
 /** A fresh open attempt every 750 ms while one is pending: through within a second of a path healing. */
 export const DEFAULT_OPEN_RETRY_INTERVAL = 750;
-/** A request unanswered this long (ms), nothing received meanwhile: try a fresh connection beside it. */
-export const DEFAULT_STALL_PROBE_AFTER = 1000;
+/**
+ * A request unanswered this long (ms), nothing received meanwhile: try a fresh connection beside it.
+ * Past TCP's first retransmissions (0.2, 0.6, 1.4 s after a loss), which end a short stall sooner.
+ */
+export const DEFAULT_STALL_PROBE_AFTER = 2000;
 
 /** MQTT 5: QoS 1/2 messages the broker may send before we acknowledge one (see `properties`). */
 export const DEFAULT_RECEIVE_MAXIMUM = 64;
