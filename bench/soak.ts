@@ -502,8 +502,26 @@ function explainFailures(
     if (kinds.size > 0) {
       log(`soak: ${LABEL[side.lib]} ${st.topic}: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}`);
     }
-    // The PUBLISH packets that carried the first QoS 2 duplicates, as the proxy saw them.
-    for (const seq of st.qos === 2 ? st.dupSeqs.slice(0, 3) : []) {
+    // The PUBLISH packets that carried the first QoS 2 duplicates and losses, as the proxy saw them
+    // (a lost one the broker never sent down the device's connection was lost before it).
+    const traced = st.qos === 2 ? [...st.dupSeqs.slice(0, 3), ...st.lostSeqs.slice(0, 3)] : [];
+    for (const seq of st.lostSeqs.slice(0, 3)) {
+      const acked = [...side.device.events, ...side.peer.events].find(
+        (e) => e.ev === 'acked' && e.topic === st.topic && e.seq === seq,
+      );
+      const sentOver = proxy.events.some(
+        (e) =>
+          e.ev === 'packet' &&
+          (e as ProxyEvent & { ev: 'packet' }).topic === st.topic &&
+          Number.parseInt((e as ProxyEvent & { ev: 'packet' }).payloadHead ?? '', 10) === seq,
+      );
+      const ackedAt = acked && 't' in acked ? acked.t : undefined;
+      const nearest = ackedAt === undefined ? undefined : before(ackedAt);
+      log(
+        `soak:   lost #${seq}: acked to its publisher at ${ackedAt ?? 'never'} (last fault before: ${nearest?.kind ?? 'none'}); ${sentOver ? 'seen on the traced connection' : 'never seen on the traced connection'}`,
+      );
+    }
+    for (const seq of traced) {
       const packets = proxy.events.filter(
         (e) =>
           e.ev === 'packet' &&

@@ -193,7 +193,8 @@ export class NsBroker {
     this.unregisterProcess = onExit('process', () => killPid(child.pid));
     child.once('exit', () => this.unregisterProcess());
 
-    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 10_000);
+    // A restart after kill -9 loads the whole saved database first: under a soak it can take seconds.
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
     for (;;) {
       const dead = spawnError !== undefined || !this.running;
       // "running" is logged once every listener is open; the TCP check makes sure.
