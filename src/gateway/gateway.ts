@@ -1,5 +1,6 @@
 /**
- * The gateway: owns one radio and, for every node it hears, one broker
+ * The gateway: owns one radio or several (an nRF24 and a LoRa modem, say:
+ * one link endpoint each, one node table) and, for every node it hears, one broker
  * connection (TCP or TLS) over which it relays the node's MQTT bytes
  * unchanged, in both directions. The node's MQTT session lives in the
  * broker, so every failure here is just an outage the node's Client
@@ -30,8 +31,14 @@ import type { GatewayLogger, GatewayLogLevel, GatewayStatus, NodeStatus } from '
 
 /** Options for {@link startGateway}. The timing options default from the radio, as on the nodes. */
 export interface GatewayOptions extends LinkTimingOptions {
-  /** The radio the gateway owns (a UART modem, a simulated radio). It is opened by `startGateway`. */
-  radio: Radio;
+  /**
+   * The radio the gateway owns (a UART modem, a simulated radio), or several:
+   * each gets its own link endpoint and timing (from its airtime and duty
+   * cycle), all serve the one node table, so a node's addresses and keys are
+   * the same on every radio and a node that opens on another radio replaces
+   * its stream there. Opened by `startGateway`. Required.
+   */
+  radio: Radio | readonly Radio[];
   /**
    * The nodes it serves (`readKeysFile()`): each address's key and the
    * client ids its CONNECT may name. Frames from any other address are
@@ -48,13 +55,13 @@ export interface GatewayOptions extends LinkTimingOptions {
   /**
    * How long a new stream may take to deliver its MQTT CONNECT before it is
    * reset, in ms. No broker connection is opened before the CONNECT.
-   * Default: the gateway's link timeout.
+   * Default: the gateway's link timeout on the radio the node speaks through.
    */
   connectDeadlineMs?: number;
   /**
    * The longest link timeout a node may announce (how long the gateway
    * keeps a silent node's broker connection), in ms. Default: 4 × the
-   * gateway's own link timeout.
+   * gateway's own link timeout on the radio the node speaks through.
    */
   maxNodeLinkTimeoutMs?: number;
   /** The gateway's address on the radio, 0-254. Default 0. */
@@ -105,19 +112,31 @@ interface NodeRecord {
   retransmissions: number;
   /** Counters of the node's finished streams. */
   done: StreamStats;
+  /** The radio of the node's current (or last) stream. */
+  radio: string | undefined;
   stream: OpenRequest['stream'] | undefined;
   broker: Connection | undefined;
 }
 
+/** One radio the gateway owns, with its endpoint and the timing derived from it. */
+interface GatewayRadio {
+  radio: Radio;
+  endpoint: RadioEndpoint;
+  timing: LinkTiming;
+}
+
 export class Gateway {
-  private readonly endpoint: RadioEndpoint;
+  private readonly radios: readonly GatewayRadio[];
   private readonly nodes = new Map<number, NodeRecord>();
   private readonly clock: LinkClock;
   private readonly startedAt: number;
   private readonly brokerName: string;
   private readonly makeLink: (node: number) => Link;
   private closed = false;
+  /** The timing on the first radio (each radio has its own: {@link timings}). */
   readonly timing: LinkTiming;
+  /** The timing on each radio, in the order given. */
+  readonly timings: readonly LinkTiming[];
   readonly address: number;
 
   /** Use {@link startGateway}, which also opens the radio. */
@@ -128,7 +147,12 @@ export class Gateway {
     this.address = address;
     this.clock = options.clock ?? realClock;
     this.startedAt = this.clock.now();
-    this.timing = linkTiming(options.radio, options);
+    const radios: readonly Radio[] = Array.isArray(options.radio)
+      ? (options.radio as readonly Radio[])
+      : [options.radio as Radio];
+    if (radios.length === 0) throw new MqttError('INVALID_ARGUMENT', 'gateway: give at least one radio');
+    if (new Set(radios).size !== radios.length)
+      throw new MqttError('INVALID_ARGUMENT', 'gateway: the same radio given twice');
     if (options.insecure === true && options.keys !== undefined)
       throw new MqttError('INVALID_ARGUMENT', 'gateway: give keys or insecure: true, not both');
     if (options.insecure !== true && options.keys === undefined)
@@ -146,27 +170,38 @@ export class Gateway {
       this.brokerName = 'custom link';
       this.makeLink = broker;
     }
-    this.endpoint = new RadioEndpoint({
-      radio: options.radio,
-      address,
-      timing: this.timing,
-      clock: this.clock,
-      random: options.random,
-      security: keys === undefined ? undefined : { keyFor: (peer) => keys.get(peer)?.key },
-      maxPeerTimeoutMs: options.maxNodeLinkTimeoutMs ?? 4 * this.timing.linkTimeoutMs,
-      onOpen: (request) => this.opened(request),
-      observe: (event) => this.observed(event),
-      onRadioClosed: (error) => {
-        if (this.closed) return;
-        this.log('warn', undefined, `radio stopped${error ? `: ${error.message}` : ''}`);
-        options.onRadioClosed?.(error);
-      },
+    this.radios = radios.map((radio) => {
+      const timing = linkTiming(radio, options);
+      const endpoint = new RadioEndpoint({
+        radio,
+        address,
+        timing,
+        clock: this.clock,
+        random: options.random,
+        security: keys === undefined ? undefined : { keyFor: (peer) => keys.get(peer)?.key },
+        maxPeerTimeoutMs: options.maxNodeLinkTimeoutMs ?? 4 * timing.linkTimeoutMs,
+        onOpen: (request) => this.opened(request, radio, timing),
+        observe: (event) => this.observed(event),
+        onRadioClosed: (error) => {
+          if (this.closed) return;
+          this.log('warn', undefined, `radio ${radio.name} stopped${error ? `: ${error.message}` : ''}`);
+          options.onRadioClosed?.(error);
+        },
+      });
+      return { radio, endpoint, timing };
     });
+    this.timings = this.radios.map((r) => r.timing);
+    this.timing = this.timings[0] as LinkTiming;
   }
 
-  /** Opens the radio. */
+  /** Opens the radios (all of them, or none: one that fails closes the others). */
   async start(): Promise<void> {
-    await this.endpoint.start();
+    try {
+      await Promise.all(this.radios.map((r) => r.endpoint.start()));
+    } catch (error) {
+      await Promise.all(this.radios.map((r) => r.endpoint.close({ graceMs: 0 }).catch(() => {})));
+      throw error;
+    }
     if (this.options.insecure === true)
       this.log(
         'warn',
@@ -176,26 +211,37 @@ export class Gateway {
     this.log(
       'info',
       undefined,
-      `listening on ${this.options.radio.name} as ${this.address}, relaying to ${this.brokerName}`,
+      `listening on ${this.radios.map((r) => r.radio.name).join(', ')} as ${this.address}, relaying to ${this.brokerName}`,
     );
   }
 
   /** Per-node counters and state, and the radio's. */
   status(): GatewayStatus {
     const now = this.clock.now();
-    const { stats } = this.endpoint;
+    const radios = this.radios.map(({ radio, endpoint }) => ({
+      name: radio.name,
+      radioStats: { ...radio.stats },
+      ...endpointCounters(endpoint),
+    }));
+    const total = (key: keyof RadioCounters): number => radios.reduce((sum, r) => sum + r[key], 0);
     return {
       address: this.address,
-      radio: this.options.radio.name,
+      radio: radios.map((r) => r.name).join(', '),
       broker: this.brokerName,
       uptimeMs: now - this.startedAt,
-      radioStats: { ...this.options.radio.stats },
-      corrupted: stats.corrupted,
-      malformed: stats.malformed,
-      unknownStream: stats.unknownStream,
-      authFailed: stats.authFailed,
-      replayed: stats.replayed,
-      unknownNode: stats.unknownNode,
+      radioStats: {
+        framesSent: radios.reduce((sum, r) => sum + r.radioStats.framesSent, 0),
+        bytesSent: radios.reduce((sum, r) => sum + r.radioStats.bytesSent, 0),
+        framesReceived: radios.reduce((sum, r) => sum + r.radioStats.framesReceived, 0),
+        airtimeMs: radios.reduce((sum, r) => sum + r.radioStats.airtimeMs, 0),
+      },
+      corrupted: total('corrupted'),
+      malformed: total('malformed'),
+      unknownStream: total('unknownStream'),
+      authFailed: total('authFailed'),
+      replayed: total('replayed'),
+      unknownNode: total('unknownNode'),
+      radios,
       nodes: [...this.nodes.values()]
         .sort((a, b) => a.node - b.node)
         .map((record) => {
@@ -203,6 +249,7 @@ export class Gateway {
           return {
             node: record.node,
             state: record.state,
+            radio: record.radio,
             streams: record.streams,
             rssi: record.rssi,
             rttMs: record.stream?.smoothedRttMs,
@@ -229,7 +276,11 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.endpoint.close({ resetReason: ResetReason.SHUTDOWN, graceMs: this.options.closeGraceMs });
+    await Promise.all(
+      this.radios.map((r) =>
+        r.endpoint.close({ resetReason: ResetReason.SHUTDOWN, graceMs: this.options.closeGraceMs }),
+      ),
+    );
     for (const record of this.nodes.values()) this.dropBroker(record);
     this.log('info', undefined, 'closed');
   }
@@ -248,6 +299,7 @@ export class Gateway {
         framesOut: 0,
         retransmissions: 0,
         done: zeroStreamStats(),
+        radio: undefined,
         stream: undefined,
         broker: undefined,
       };
@@ -307,7 +359,7 @@ export class Gateway {
   }
 
   /** A node asks for a stream: open its broker connection first, then accept (or refuse). */
-  private opened(request: OpenRequest): void {
+  private opened(request: OpenRequest, radio: Radio, timing: LinkTiming): void {
     const { peer: node } = request;
     const record = this.record(node);
     const active = [...this.nodes.values()].filter((r) => r.state !== 'down' && r.node !== node).length;
@@ -322,12 +374,14 @@ export class Gateway {
     record.state = 'connecting';
     record.streams++;
     record.stream = request.stream;
+    record.radio = radio.name;
     const rssi = request.rssi === undefined ? '' : ` (rssi ${request.rssi.toFixed(0)} dBm)`;
-    this.log('info', node, `OPEN${rssi}, link timeout ${request.linkTimeoutMs} ms: waiting for CONNECT`);
+    const on = this.radios.length > 1 ? ` on ${radio.name}` : '';
+    this.log('info', node, `OPEN${on}${rssi}, link timeout ${request.linkTimeoutMs} ms: waiting for CONNECT`);
     const allowed = this.options.keys?.get(node)?.clientIds;
     let handle: StreamHandle | undefined;
     const gate = new ConnectGate({
-      deadlineMs: this.options.connectDeadlineMs ?? this.timing.linkTimeoutMs,
+      deadlineMs: this.options.connectDeadlineMs ?? timing.linkTimeoutMs,
       clock: this.clock,
       // The gateway may read the stream's first packet: the CONNECT (its password is never logged).
       check: (clientId) => allowed === undefined || allowed.has(clientId),
@@ -445,6 +499,24 @@ export class Gateway {
   }
 }
 
+/** The frame counters an endpoint keeps, per radio in the status. */
+type RadioCounters = Pick<
+  GatewayStatus,
+  'corrupted' | 'malformed' | 'unknownStream' | 'authFailed' | 'replayed' | 'unknownNode'
+>;
+
+function endpointCounters(endpoint: RadioEndpoint): RadioCounters {
+  const { stats } = endpoint;
+  return {
+    corrupted: stats.corrupted,
+    malformed: stats.malformed,
+    unknownStream: stats.unknownStream,
+    authFailed: stats.authFailed,
+    replayed: stats.replayed,
+    unknownNode: stats.unknownNode,
+  };
+}
+
 function describeEnd(end: StreamEnd): string {
   switch (end.by) {
     case 'local':
@@ -464,7 +536,7 @@ function describeEnd(end: StreamEnd): string {
   }
 }
 
-/** Starts a gateway: opens its radio and begins answering nodes. */
+/** Starts a gateway: opens its radios and begins answering nodes. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const gateway = new Gateway(options);
   await gateway.start();

@@ -1,4 +1,4 @@
-/** The radio gateway: one radio, one broker connection per node. */
+/** The radio gateway: one radio or several, one broker connection per node. */
 export { Gateway, type GatewayOptions, startGateway } from './gateway.ts';
 export { type GatewayKeys, type NodeEntry, parseKeys, readKeysFile } from './keys-file.ts';
 export {
@@ -7,6 +7,7 @@ export {
   type GatewayLogEntry,
   type GatewayLogger,
   type GatewayLogLevel,
+  type GatewayRadioStatus,
   type GatewayStatus,
   type NodeStatus,
 } from './log.ts';

@@ -30,6 +30,8 @@ export interface NodeStatus {
   node: number;
   /** `connecting`: the broker connection is being opened; `open`: relaying; `down`: no stream now. */
   state: 'connecting' | 'open' | 'down';
+  /** The radio its current (or last) stream runs on (a gateway may own several). */
+  radio: string | undefined;
   /** Streams the node opened (one per MQTT connection). */
   streams: number;
   /** Signal strength of the last frame heard from it, dBm, when the radio reports it. */
@@ -51,12 +53,26 @@ export interface NodeStatus {
   lastEnd: string | undefined;
 }
 
-/** What `gateway.status()` returns: the radio's counters and one entry per node heard. */
+/** One of the gateway's radios: its counters and the frames its endpoint dropped. */
+export interface GatewayRadioStatus {
+  name: string;
+  radioStats: RadioStats;
+  corrupted: number;
+  malformed: number;
+  unknownStream: number;
+  authFailed: number;
+  replayed: number;
+  unknownNode: number;
+}
+
+/** What `gateway.status()` returns: the radios' counters and one entry per node heard. */
 export interface GatewayStatus {
   address: number;
+  /** The radios' names, comma-separated. */
   radio: string;
   broker: string;
   uptimeMs: number;
+  /** Summed over the radios (each one's: `radios`). */
   radioStats: RadioStats;
   /** Frames that failed the CRC (never relayed). */
   corrupted: number;
@@ -70,21 +86,29 @@ export interface GatewayStatus {
   replayed: number;
   /** Secure links: frames from addresses not in the keys file, dropped unanswered. */
   unknownNode: number;
+  /** Each radio's own counters, in the order the radios were given. */
+  radios: GatewayRadioStatus[];
   nodes: NodeStatus[];
 }
 
 /** The status as a few lines of text, one per node, for a terminal. */
 export function formatStatus(status: GatewayStatus): string {
-  const r = status.radioStats;
   const lines = [
     `gateway ${status.address} on ${status.radio} -> ${status.broker}, up ${(status.uptimeMs / 1000).toFixed(0)} s`,
-    `radio: ${r.framesSent} frames out (${r.bytesSent} B, ${(r.airtimeMs / 1000).toFixed(1)} s on air), ${r.framesReceived} in, ${status.corrupted} corrupted, ${status.unknownStream} for unknown streams, ${status.authFailed} failed authentication, ${status.replayed} replayed, ${status.unknownNode} from unknown nodes`,
   ];
+  for (const radio of status.radios) {
+    const r = radio.radioStats;
+    const which = status.radios.length > 1 ? `radio ${radio.name}` : 'radio';
+    lines.push(
+      `${which}: ${r.framesSent} frames out (${r.bytesSent} B, ${(r.airtimeMs / 1000).toFixed(1)} s on air), ${r.framesReceived} in, ${radio.corrupted} corrupted, ${radio.unknownStream} for unknown streams, ${radio.authFailed} failed authentication, ${radio.replayed} replayed, ${radio.unknownNode} from unknown nodes`,
+    );
+  }
   for (const n of status.nodes) {
     const rssi = n.rssi === undefined ? '' : ` rssi ${n.rssi.toFixed(0)} dBm`;
     const rtt = n.rttMs === undefined ? '' : ` rtt ${n.rttMs.toFixed(0)} ms`;
+    const on = status.radios.length > 1 && n.radio !== undefined ? ` on ${n.radio}` : '';
     lines.push(
-      `node ${n.node}: ${n.state}${rssi}${rtt}, ${n.streams} streams, frames ${n.framesIn} in / ${n.framesOut} out, ` +
+      `node ${n.node}: ${n.state}${on}${rssi}${rtt}, ${n.streams} streams, frames ${n.framesIn} in / ${n.framesOut} out, ` +
         `${n.retransmissions} retransmitted, ${n.bytesUp} B up / ${n.bytesDown} B down, silent ${(n.silentMs / 1000).toFixed(1)} s` +
         (n.lastEnd ? `, last end: ${n.lastEnd}` : ''),
     );

@@ -220,7 +220,7 @@ test('gateway and sim errors: one line, documented exit codes', LONG, async (t) 
 
   const noRadio = await steadfast(['gateway', '--insecure-radio', '--broker', 'mqtt://127.0.0.1:1883']);
   assert.equal(noRadio.code, 2);
-  assert.match(noRadio.stderr, /gateway needs one radio: --sim PATH or --uart DEVICE/);
+  assert.match(noRadio.stderr, /gateway needs a radio: --sim PATH or --uart DEVICE/);
 
   const noDevice = await steadfast([
     'gateway',

@@ -1,6 +1,6 @@
 /**
- * `steadfast gateway`: owns one radio (a `steadfast sim` medium, or a UART
- * radio modem) and relays every node it hears to the broker, one broker
+ * `steadfast gateway`: owns one radio or several (`steadfast sim` media, UART
+ * radio modems: each flag may repeat) and relays every node it hears to the broker, one broker
  * connection per node. Runs until SIGINT or SIGTERM; then it tells its nodes
  * (RESET) and drops their broker connections, so each node's Client sees
  * the outage at once and resumes when a gateway is back.
@@ -49,8 +49,9 @@ const FLAGS: FlagSpec[] = [
     key: 'sim',
     names: ['--sim'],
     value: true,
+    repeatable: true,
     meta: 'PATH',
-    help: 'radio: the simulated medium served by "steadfast sim" at PATH',
+    help: 'radio: the simulated medium served by "steadfast sim" at PATH (repeat for several radios)',
   },
   {
     key: 'name',
@@ -60,11 +61,19 @@ const FLAGS: FlagSpec[] = [
     help: 'sim: radio name on the medium (default gateway)',
   },
   {
+    key: 'position',
+    names: ['--position'],
+    value: true,
+    meta: 'X,Y',
+    help: 'sim: the radio position on the medium, in metres (default 0,0)',
+  },
+  {
     key: 'uart',
     names: ['--uart'],
     value: true,
+    repeatable: true,
     meta: 'DEVICE',
-    help: 'radio: a UART radio modem, e.g. /dev/ttyUSB0',
+    help: 'radio: a UART radio modem, e.g. /dev/ttyUSB0 (repeat for several; the uart options apply to each)',
   },
   { key: 'baud', names: ['--baud'], value: true, meta: 'BIT/S', help: 'uart: UART speed (default 9600)' },
   {
@@ -112,40 +121,71 @@ const FLAGS: FlagSpec[] = [
   ...BROKER_FLAGS,
 ];
 
-/** Opens the radio the flags name: exactly one of --sim and --uart. */
-async function openRadio(flags: ParsedFlags): Promise<Radio> {
-  const sim = stringFlag(flags, 'sim');
-  const uart = stringFlag(flags, 'uart');
-  if ((sim === undefined) === (uart === undefined))
-    throw new UsageError('gateway needs one radio: --sim PATH or --uart DEVICE');
-  const uartOnly = ['baud', 'packetSize', 'airRate', 'rssiByte'];
-  if (sim !== undefined) {
-    const stray = uartOnly.find((key) => flags.values.has(key));
-    if (stray !== undefined)
-      throw new UsageError(`${FLAGS.find((f) => f.key === stray)?.names[0]} is for --uart, not --sim`);
-    try {
-      return await connectMedium(sim, { name: stringFlag(flags, 'name') ?? 'gateway' });
-    } catch (error) {
-      const message = (error as Error).message;
-      const missing = /ENOENT|ECONNREFUSED/.test(message);
-      throw new CliFailure(
-        missing
-          ? `no simulated medium at ${sim} (start one with: steadfast sim --socket ${sim})`
-          : `cannot attach to the simulated medium at ${sim}: ${message}`,
-        missing ? EXIT.UNREACHABLE : EXIT.FAILED,
-      );
-    }
+/** `X,Y` in metres. */
+function positionFlag(flags: ParsedFlags): { x: number; y: number } | undefined {
+  const text = stringFlag(flags, 'position');
+  if (text === undefined) return undefined;
+  const match = /^(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$/.exec(text);
+  if (match === null) throw new UsageError(`--position must be X,Y in metres, got "${text}"`);
+  return { x: Number(match[1]), y: Number(match[2]) };
+}
+
+/** Attaches to the simulated medium at `path`. */
+async function openSim(path: string, flags: ParsedFlags): Promise<Radio> {
+  try {
+    const position = positionFlag(flags);
+    return await connectMedium(path, {
+      name: stringFlag(flags, 'name') ?? 'gateway',
+      ...(position === undefined ? {} : { position }),
+    });
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const message = (error as Error).message;
+    const missing = /ENOENT|ECONNREFUSED/.test(message);
+    throw new CliFailure(
+      missing
+        ? `no simulated medium at ${path} (start one with: steadfast sim --socket ${path})`
+        : `cannot attach to the simulated medium at ${path}: ${message}`,
+      missing ? EXIT.UNREACHABLE : EXIT.FAILED,
+    );
   }
-  if (flags.values.has('name')) throw new UsageError('--name is for --sim, not --uart');
-  const { UartModem } = await import('../../radio/uart-modem.ts');
-  // The port itself is opened by the gateway: a wrong device is reported then, before anything runs.
-  return new UartModem({
-    path: uart as string,
-    baudRate: numberFlag(flags, 'baud', '--baud', 50, 4_000_000),
-    packetSize: numberFlag(flags, 'packetSize', '--packet-size', 16, 1024),
-    airRate: numberFlag(flags, 'airRate', '--air-rate', 1),
-    rssiByte: switchFlag(flags, 'rssiByte'),
-  });
+}
+
+/** Opens the radios the flags name: at least one --sim or --uart, each may repeat. */
+async function openRadios(flags: ParsedFlags): Promise<Radio[]> {
+  const sims = flags.lists.get('sim') ?? [];
+  const uarts = flags.lists.get('uart') ?? [];
+  if (sims.length + uarts.length === 0)
+    throw new UsageError('gateway needs a radio: --sim PATH or --uart DEVICE (each may repeat)');
+  const uartOnly = ['baud', 'packetSize', 'airRate', 'rssiByte'];
+  const stray = uarts.length === 0 ? uartOnly.find((key) => flags.values.has(key)) : undefined;
+  if (stray !== undefined)
+    throw new UsageError(`${FLAGS.find((f) => f.key === stray)?.names[0]} is for --uart, not --sim`);
+  const simOnly = ['name', 'position'].find((key) => flags.values.has(key));
+  if (sims.length === 0 && simOnly !== undefined)
+    throw new UsageError(`${FLAGS.find((f) => f.key === simOnly)?.names[0]} is for --sim, not --uart`);
+  const radios: Radio[] = [];
+  try {
+    for (const path of sims) radios.push(await openSim(path, flags));
+    if (uarts.length > 0) {
+      const { UartModem } = await import('../../radio/uart-modem.ts');
+      // The ports themselves are opened by the gateway: a wrong device is reported then, before anything runs.
+      for (const path of uarts)
+        radios.push(
+          new UartModem({
+            path,
+            baudRate: numberFlag(flags, 'baud', '--baud', 50, 4_000_000),
+            packetSize: numberFlag(flags, 'packetSize', '--packet-size', 16, 1024),
+            airRate: numberFlag(flags, 'airRate', '--air-rate', 1),
+            rssiByte: switchFlag(flags, 'rssiByte'),
+          }),
+        );
+    }
+  } catch (error) {
+    await Promise.all(radios.map((radio) => radio.close().catch(() => {})));
+    throw error;
+  }
+  return radios;
 }
 
 /** TLS material and timeouts for the broker connections, from the CLI's connection settings. */
@@ -175,9 +215,10 @@ function timestamped(level: GatewayLogLevel): (line: string) => void {
 }
 
 export const command: Command = {
-  usage: `steadfast gateway (--sim PATH | --uart DEVICE) --broker URL [options]
+  usage: `steadfast gateway (--sim PATH | --uart DEVICE)... --broker URL [options]
 
-Owns one radio and relays every node it hears to the broker, one broker
+Owns one radio or several (repeat --sim and --uart: an nRF24 medium and a
+LoRa modem, say; a node may use any of them) and relays every node it hears to the broker, one broker
 connection per node, bytes unchanged (the node's MQTT session lives in the
 broker). Logs each node's opens, broker events and stream ends (-v: every
 frame, with sequence numbers and RSSI). SIGUSR1 prints the status table (per
@@ -193,6 +234,7 @@ ${flagHelp(FLAGS)}
 
 Examples:
   steadfast gateway --sim /tmp/air.sock --keys nodes.keys --broker mqtt://127.0.0.1:1883 -v
+  steadfast gateway --sim /tmp/nrf24.sock --sim /tmp/lora.sock --keys nodes.keys --broker mqtt://127.0.0.1:1883
   steadfast gateway --uart /dev/ttyUSB0 --baud 9600 --air-rate 2400 --broker mqtts://broker:8883 --cafile ca.pem`,
 
   async run(argv) {
@@ -227,7 +269,7 @@ Examples:
         throw new UsageError(`--keys: ${(error as Error).message}`);
       }
     }
-    const radio = await openRadio(flags);
+    const radios = await openRadios(flags);
 
     const print = { info: timestamped('info'), warn: timestamped('warn') };
     let radioStopped: Error | undefined;
@@ -236,7 +278,7 @@ Examples:
     let gateway: Gateway;
     try {
       gateway = await startGateway({
-        radio,
+        radio: radios,
         address,
         broker: settings.url,
         brokerOptions: linkOptions,
@@ -252,7 +294,7 @@ Examples:
         },
       });
     } catch (error) {
-      await radio.close().catch(() => {});
+      await Promise.all(radios.map((radio) => radio.close().catch(() => {})));
       throw new CliFailure(`cannot open the radio: ${(error as Error).message}`, EXIT.UNREACHABLE);
     }
     const unreachable = await probeBroker(settings.url, linkOptions);
