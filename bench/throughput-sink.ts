@@ -11,6 +11,12 @@
  * QoS 2 PUBCOMP). Reported per contender: msg/s, and CPU µs per message of
  * this process (process.cpuUsage; only the publisher runs in it).
  *
+ * Receiving (cases `receive qos<q> <size>`): the client subscribes to
+ * `sink/blast/<N>/<size>/<run>` and the sink publishes N messages on it at
+ * that QoS as fast as the client takes them (QoS 1/2 within the client's
+ * Receive Maximum); the clock runs from subscribe() to the N-th message,
+ * and the CPU column is per received message.
+ *
  * `--inflight`: the sweep that chose DEFAULT_MAX_INFLIGHT. Ours alone, QoS 1
  * and 2, 16 B, with maxInflight at each value of INFLIGHT_CAPS, against the
  * sink and against Mosquitto with no in-flight limit (so it announces no
@@ -19,7 +25,7 @@
 import type { MosquittoBroker } from './lib/broker.ts';
 import { startBenchBroker } from './lib/broker.ts';
 import { type BenchClient, LIB_NAME, type Lib, openClient, type QoS } from './lib/contenders.ts';
-import { RawPublisher } from './lib/raw.ts';
+import { RawPublisher, rawSubscriber } from './lib/raw.ts';
 import { type BenchCase, emitJson, median, printTable, ratio, round } from './lib/report.ts';
 import { type SinkBroker, startSink } from './lib/sink.ts';
 import { makePayloads, type RunResult, result, SIZES, SLICE, waitUntil } from './throughput.ts';
@@ -94,6 +100,63 @@ async function rawPublisher(port: number, topic: string, qos: QoS, payloads: Buf
   };
 }
 
+/** The sequence number in a blast payload's first 4 bytes. */
+function seqOf(payload: Uint8Array): number {
+  return ((payload[0] << 24) | (payload[1] << 16) | (payload[2] << 8) | payload[3]) >>> 0;
+}
+
+/** A subscriber the sink blasts N messages at, once per run (a fresh topic each time). */
+async function libReceiver(lib: Lib, url: string, qos: QoS, n: number, size: number): Promise<Runner> {
+  const sub: BenchClient = await openClient(lib, { url });
+  let runs = 0;
+  return {
+    async run() {
+      const seen = new Uint8Array(n);
+      let count = 0;
+      const topic = `sink/blast/${n}/${size}/r${String(runs++).padStart(4, '0')}`;
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      await sub.subscribe(topic, qos, (_t, payload) => {
+        const seq = seqOf(payload);
+        if (seq < n && seen[seq] === 0) {
+          seen[seq] = 1;
+          count++;
+        }
+      });
+      await waitUntil(
+        () => count === n,
+        () => `${LIB_NAME[lib]}: ${count}/${n} received`,
+      );
+      return result(n, start, cpu);
+    },
+    close: () => sub.end(),
+  };
+}
+
+async function rawReceiver(port: number, qos: QoS, n: number, size: number): Promise<Runner> {
+  let runs = 0;
+  return {
+    async run() {
+      let count = 0;
+      const topic = `sink/blast/${n}/${size}/r${String(runs++).padStart(4, '0')}`;
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      // topic, packet id (QoS > 0), properties (empty: one byte), payload.
+      const c = await rawSubscriber(port, `raw-sub-${runs}`, topic, qos, () => {
+        count++;
+      });
+      await waitUntil(
+        () => count === n,
+        () => `raw: ${count}/${n} received`,
+      );
+      const r = result(n, start, cpu);
+      c.close();
+      return r;
+    },
+    async close() {},
+  };
+}
+
 /** Warm-up, then `rounds` rounds in rotating order; the median of each contender. */
 async function measure<K>(
   keys: K[],
@@ -160,6 +223,46 @@ export async function runSink(quick: boolean, filter: string | undefined): Promi
             c === 'raw'
               ? rawPublisher(sink.port, topic, qos, payloads)
               : libPublisher(c, sink.url, topic, qos, payloads),
+          rounds,
+        );
+        const [ours, ref, raw] = CONTENDERS.map((c) => m.get(c)!);
+        cases.push({
+          case: name,
+          ours: ours.rate,
+          ref: ref.rate,
+          ref_name: 'mqtt.js',
+          ratio: ratio(ours.rate, ref.rate),
+          unit: 'msg/s',
+          raw: raw.rate,
+          ratio_raw: ratio(ours.rate, raw.rate),
+          n,
+          ours_cpu_us: ours.cpuUs,
+          ref_cpu_us: ref.cpuUs,
+          raw_cpu_us: raw.cpuUs,
+          cpu_ratio: ratio(ours.cpuUs, ref.cpuUs),
+        });
+        rows.push([
+          name,
+          n,
+          ours.rate,
+          ref.rate,
+          raw.rate,
+          `${ratio(ours.rate, ref.rate).toFixed(2)}x`,
+          `${ratio(ours.rate, raw.rate).toFixed(2)}x`,
+          `${ours.cpuUs} / ${ref.cpuUs} / ${raw.cpuUs}`,
+          `${ratio(ours.cpuUs, ref.cpuUs).toFixed(2)}x`,
+        ]);
+      }
+    }
+    for (const [label, size] of SIZES) {
+      for (const qos of [0, 1, 2] as const) {
+        const name = `receive qos${qos} ${label}`;
+        if (filter !== undefined && !name.includes(filter)) continue;
+        const n = countFor(qos, quick);
+        const m = await measure(
+          CONTENDERS,
+          (c) =>
+            c === 'raw' ? rawReceiver(sink.port, qos, n, size) : libReceiver(c, sink.url, qos, n, size),
           rounds,
         );
         const [ours, ref, raw] = CONTENDERS.map((c) => m.get(c)!);

@@ -9,6 +9,13 @@
  *   SUBSCRIBE -> SUBACK (each filter granted the QoS it asked for)
  *   UNSUBSCRIBE -> UNSUBACK; PINGREQ -> PINGRESP; DISCONNECT -> close
  *
+ * Receiving: a SUBSCRIBE to `sink/blast/<count>/<size>/<anything>` makes
+ * the sink publish <count> messages of <size> bytes on that very topic at the
+ * granted QoS, right after the SUBACK, as fast as the socket takes them;
+ * each payload starts with its sequence number (4 bytes, big-endian). QoS 1
+ * and 2 keep at most the client's Receive Maximum (MQTT 5 CONNECT; 65,535
+ * when absent) in flight, answering PUBREC with PUBREL.
+ *
  * One process, one thread, epoll, non-blocking sockets. The stream is framed
  * properly: the remaining length is a varint, and a packet may be split
  * across reads (bytes wait in a per-connection buffer until it is whole).
@@ -46,7 +53,18 @@ struct conn {
   int fd;
   int version;
   struct buf in, out;
+  /* The blast (see above): messages left to send, their QoS, size and topic; QoS 1/2 in flight. */
+  long blast_left, blast_seq;
+  int blast_qos;
+  size_t blast_size;
+  char blast_topic[256];
+  size_t blast_topic_len;
+  long inflight, window;
+  uint16_t next_id;
 };
+
+/* QoS 0 blast: stop filling the output once this much waits for the socket. */
+enum { BLAST_HIGH_WATER = 256 * 1024 };
 
 static void reserve(struct buf *b, size_t extra) {
   if (b->len + extra <= b->cap) return;
@@ -90,6 +108,75 @@ static long skip_props(const uint8_t *b, size_t len, size_t i) {
   return -1;
 }
 
+/* The value of an MQTT 5 property: its size in bytes after the id (-1: variable or unknown). */
+static long prop_size(uint8_t id) {
+  switch (id) {
+  case 0x01: case 0x17: case 0x19: case 0x24: case 0x25: case 0x28: case 0x29: case 0x2a: return 1;
+  case 0x13: case 0x21: case 0x22: case 0x23: return 2;
+  case 0x02: case 0x11: case 0x18: case 0x27: return 4;
+  default: return -1;
+  }
+}
+
+/* Receive Maximum from a CONNECT's property block at b[i]; 65,535 when absent or unreadable. */
+static long connect_receive_maximum(const uint8_t *b, size_t len, size_t i) {
+  size_t n = 0, mul = 1;
+  for (int k = 0; k < 4 && i < len; k++) {
+    uint8_t v = b[i++];
+    n += (v & 0x7f) * mul;
+    mul *= 128;
+    if (!(v & 0x80)) break;
+  }
+  size_t end = i + n < len ? i + n : len;
+  while (i < end) {
+    uint8_t id = b[i++];
+    long sz = prop_size(id);
+    if (id == 0x21 && i + 2 <= end) return (long)b[i] << 8 | b[i + 1];
+    if (sz > 0) i += (size_t)sz;
+    else if (id == 0x0b) { while (i < end && (b[i] & 0x80)) i++; i++; }
+    else if (id == 0x26) { for (int k = 0; k < 2 && i + 2 <= end; k++) i += 2 + ((size_t)b[i] << 8 | b[i + 1]); }
+    else if (i + 2 <= end) i += 2 + ((size_t)b[i] << 8 | b[i + 1]); /* a string or binary */
+    else break;
+  }
+  return 65535;
+}
+
+/* Appends blast PUBLISH packets while the window and the output buffer allow. */
+static void pump(struct conn *c) {
+  while (c->blast_left > 0 && (c->blast_qos == 0 ? c->out.len < BLAST_HIGH_WATER : c->inflight < c->window)) {
+    size_t rl = 2 + c->blast_topic_len + (c->blast_qos ? 2 : 0) + (c->version == MQTT_5 ? 1 : 0) + c->blast_size;
+    uint8_t head[5];
+    size_t h = 0;
+    head[h++] = (uint8_t)(PUBLISH << 4 | c->blast_qos << 1);
+    size_t x = rl;
+    do {
+      uint8_t v = x & 0x7f;
+      x >>= 7;
+      head[h++] = x ? v | 0x80 : v;
+    } while (x);
+    reserve(&c->out, h + rl);
+    uint8_t *p = c->out.p + c->out.len;
+    memcpy(p, head, h);
+    p += h;
+    *p++ = (uint8_t)(c->blast_topic_len >> 8);
+    *p++ = (uint8_t)c->blast_topic_len;
+    memcpy(p, c->blast_topic, c->blast_topic_len);
+    p += c->blast_topic_len;
+    if (c->blast_qos) {
+      if (++c->next_id == 0) c->next_id = 1;
+      *p++ = (uint8_t)(c->next_id >> 8);
+      *p++ = (uint8_t)c->next_id;
+      c->inflight++;
+    }
+    if (c->version == MQTT_5) *p++ = 0; /* no properties */
+    memset(p, 0, c->blast_size);
+    uint32_t seq = (uint32_t)c->blast_seq++;
+    if (c->blast_size >= 4) { p[0] = seq >> 24; p[1] = seq >> 16; p[2] = seq >> 8; p[3] = seq; }
+    c->out.len += h + rl;
+    c->blast_left--;
+  }
+}
+
 /* Handles one whole packet; returns 0 to keep the connection, -1 to close it. */
 static int packet(struct conn *c, uint8_t first, const uint8_t *b, size_t len) {
   int type = first >> 4;
@@ -100,6 +187,9 @@ static int packet(struct conn *c, uint8_t first, const uint8_t *b, size_t len) {
     size_t nl = (size_t)b[0] << 8 | b[1];
     if (2 + nl >= len) return -1;
     c->version = b[2 + nl] == MQTT_5 ? MQTT_5 : MQTT_311;
+    /* Level, flags, keepalive; then MQTT 5's properties. */
+    c->window = c->version == MQTT_5 ? connect_receive_maximum(b, len, 2 + nl + 4) : 65535;
+    if (c->window < 1) c->window = 1;
     if (c->version == MQTT_5) {
       uint8_t ack[5] = {CONNACK << 4, 3, 0, 0, 0}; /* no session, Success, no properties */
       put(&c->out, ack, 5);
@@ -122,8 +212,14 @@ static int packet(struct conn *c, uint8_t first, const uint8_t *b, size_t len) {
     if (len < 2) return -1;
     put_ack(c, PUBCOMP, 0, b);
     return 0;
-  case PUBACK: case PUBREC: case PUBCOMP:
-    return 0; /* the sink never publishes; nothing to track */
+  case PUBACK: case PUBCOMP:
+    if (c->inflight > 0) c->inflight--;
+    return 0;
+  case PUBREC: {
+    if (len < 2) return -1;
+    put_ack(c, PUBREL, 2, b); /* PUBREL's fixed-header flags are 0010 */
+    return 0;
+  }
   case SUBSCRIBE: case UNSUBSCRIBE: {
     if (len < 2) return -1;
     size_t i = 2;
@@ -142,6 +238,23 @@ static int packet(struct conn *c, uint8_t first, const uint8_t *b, size_t len) {
       if (type == SUBSCRIBE) {
         if (i >= len) return -1;
         granted = b[i++] & 3;
+        long count;
+        unsigned size;
+        const char *f = (const char *)b + i - 1 - fl;
+        char filter[256];
+        if (fl < sizeof filter) {
+          memcpy(filter, f, fl);
+          filter[fl] = 0;
+          if (sscanf(filter, "sink/blast/%ld/%u/", &count, &size) == 2) {
+            memcpy(c->blast_topic, filter, fl);
+            c->blast_topic_len = fl;
+            c->blast_left = count;
+            c->blast_seq = 0;
+            c->blast_size = size;
+            c->blast_qos = granted;
+            c->inflight = 0;
+          }
+        }
       }
       if (n == sizeof codes) return -1;
       codes[n++] = granted;
@@ -278,7 +391,11 @@ int main(void) {
         }
         if (!dead && frame(c) < 0) dead = 1;
       }
-      if (!dead && flush_out(ep, c) < 0) dead = 1;
+      /* A QoS 0 blast refills the output as long as the socket takes it all. */
+      do {
+        pump(c);
+        if (!dead && flush_out(ep, c) < 0) dead = 1;
+      } while (!dead && c->out.len == 0 && c->blast_left > 0 && c->blast_qos == 0);
       if (dead) close_conn(ep, c);
     }
   }
