@@ -136,10 +136,13 @@ async function libRunner(
       const start = performance.now();
       let lastCount = 0;
       let lastProgress = start;
+      // CPU up to the last arrival: the wait for a stall is polling, and must not count.
+      let cpuAtProgress = process.cpuUsage(cpu);
       const stalled = () => {
         if (tally.count !== lastCount) {
           lastCount = tally.count;
           lastProgress = performance.now();
+          cpuAtProgress = process.cpuUsage(cpu);
         }
         return completed === n && performance.now() - lastProgress > STALL_MS;
       };
@@ -159,10 +162,9 @@ async function libRunner(
           `${LIB_NAME[lib]}: ${tally.count}/${n} received, ${completed}/${n} completed, missing ${tally.missing()}`,
       );
       if (tally.count === n) return result(n, start, cpu);
-      const used = process.cpuUsage(cpu);
       return {
         rate: tally.count / ((lastProgress - start) / 1000),
-        cpuUs: (used.user + used.system) / tally.count,
+        cpuUs: (cpuAtProgress.user + cpuAtProgress.system) / tally.count,
         lost: n - tally.count,
       };
     },
