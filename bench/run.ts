@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   // After throughput, memory and fanin: `all` draws docs/perf.svg from their fresh results.
   chart: () => import('./chart.ts'),
   size: () => import('./size.ts'),
+  quickjs: () => import('./quickjs.ts'),
 };
 
 function usage(): string {

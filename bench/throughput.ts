@@ -15,7 +15,13 @@
  * Each contender keeps its two connections for the whole case; one warm-up
  * run each, then rounds in rotating order (ours/mqtt.js/raw, mqtt.js/raw/ours,
  * ...), and the median round is reported. MQTT 5, clean sessions, Mosquitto
- * with no in-flight or queue limit (bench/lib/broker.ts says why).
+ * with its default in-flight limit (20: it announces Receive Maximum 20) and
+ * no queue limit (bench/lib/broker.ts says why).
+ *
+ * That is the end-to-end mode, where the broker is the limit. The
+ * client-bound mode (`--broker sink`, bench/throughput-sink.ts) publishes to
+ * a sink that answers and routes nothing; `--broker both` (the default) runs
+ * the two in turn and prints a table and a JSON line for each.
  *
  * Also reported: this process's CPU time per message (user + system, both
  * clients together, from process.cpuUsage). On a machine where the broker
@@ -23,19 +29,19 @@
  * what still tells the clients apart.
  */
 
-import { startBenchBroker } from './lib/broker.ts';
+import { startThroughputBroker } from './lib/broker.ts';
 import { type BenchClient, LIB_NAME, type Lib, openClient, type QoS } from './lib/contenders.ts';
 import { RawPublisher, rawSubscriber } from './lib/raw.ts';
 import { type BenchCase, emitJson, median, parseNetArgs, printTable, ratio, round } from './lib/report.ts';
 
 type Contender = Lib | 'raw';
 const CONTENDERS: Contender[] = ['ours', 'mqttjs', 'raw'];
-const SIZES: [label: string, bytes: number][] = [
+export const SIZES: [label: string, bytes: number][] = [
   ['16B', 16],
   ['1KiB', 1024],
 ];
 /** Publications per turn of the event loop. */
-const SLICE = 100;
+export const SLICE = 100;
 const RUN_TIMEOUT_MS = 120_000;
 
 /** N per QoS: each run takes roughly a second for the slowest contender. */
@@ -45,7 +51,7 @@ function countFor(qos: QoS, quick: boolean): number {
 }
 
 /** Payloads carry their sequence number in the first 4 bytes. Made before timing; shared by all contenders. */
-function makePayloads(n: number, size: number): Buffer[] {
+export function makePayloads(n: number, size: number): Buffer[] {
   const pool = Buffer.alloc(n * size);
   const out: Buffer[] = [];
   for (let i = 0; i < n; i++) {
@@ -83,10 +89,22 @@ class Tally {
 }
 
 /** One run: messages per second, and this process's CPU time per message (both clients together), in µs. */
-interface RunResult {
+export interface RunResult {
   rate: number;
   cpuUs: number;
+  /** Messages the subscriber never received (the broker dropped them; see STALL_MS). */
+  lost?: number;
 }
+
+/**
+ * A run whose publisher has seen every publication complete but whose
+ * subscriber has received nothing new for this long has lost messages: with
+ * Mosquitto's default in-flight limit (20), a client that ignores the
+ * announced Receive Maximum (MQTT.js) has QoS 2 messages beyond it
+ * PUBREC'd and dropped. Such a run is reported with what arrived (its rate
+ * up to the last arrival) and the count lost, instead of never ending.
+ */
+const STALL_MS = 1_000;
 
 /** One contender's side of a case: set up once, run many times. */
 interface Runner {
@@ -116,6 +134,18 @@ async function libRunner(
       };
       const cpu = process.cpuUsage();
       const start = performance.now();
+      let lastCount = 0;
+      let lastProgress = start;
+      // CPU up to the last arrival: the wait for a stall is polling, and must not count.
+      let cpuAtProgress = process.cpuUsage(cpu);
+      const stalled = () => {
+        if (tally.count !== lastCount) {
+          lastCount = tally.count;
+          lastProgress = performance.now();
+          cpuAtProgress = process.cpuUsage(cpu);
+        }
+        return completed === n && performance.now() - lastProgress > STALL_MS;
+      };
       let next = 0;
       await new Promise<void>((resolve) => {
         const slice = () => {
@@ -127,11 +157,16 @@ async function libRunner(
         slice();
       });
       await waitUntil(
-        () => tally.count === n && completed === n,
+        () => (tally.count === n && completed === n) || stalled(),
         () =>
           `${LIB_NAME[lib]}: ${tally.count}/${n} received, ${completed}/${n} completed, missing ${tally.missing()}`,
       );
-      return result(n, start, cpu);
+      if (tally.count === n) return result(n, start, cpu);
+      return {
+        rate: tally.count / ((lastProgress - start) / 1000),
+        cpuUs: (cpuAtProgress.user + cpuAtProgress.system) / tally.count,
+        lost: n - tally.count,
+      };
     },
     async close() {
       await Promise.all([pub.end(), sub.end()]);
@@ -180,7 +215,7 @@ async function rawRunner(port: number, topic: string, qos: QoS, payloads: Buffer
   };
 }
 
-function result(n: number, start: number, cpu: NodeJS.CpuUsage): RunResult {
+export function result(n: number, start: number, cpu: NodeJS.CpuUsage): RunResult {
   const elapsed = performance.now() - start;
   const used = process.cpuUsage(cpu);
   return { rate: n / (elapsed / 1000), cpuUs: (used.user + used.system) / n };
@@ -190,7 +225,7 @@ function result(n: number, start: number, cpu: NodeJS.CpuUsage): RunResult {
  * Waits for a run to finish. Polling with setImmediate adds at most one turn
  * of the event loop (microseconds) to a run, the same for every contender.
  */
-function waitUntil(finished: () => boolean, status: () => string): Promise<void> {
+export function waitUntil(finished: () => boolean, status: () => string): Promise<void> {
   const deadline = performance.now() + RUN_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const check = () => {
@@ -202,10 +237,35 @@ function waitUntil(finished: () => boolean, status: () => string): Promise<void>
   });
 }
 
+/** `--broker mosquitto|sink|both` (default both, Mosquitto first); `--inflight`: the in-flight cap sweep instead. */
+function parseThroughputArgs(args: string[]): { broker: string; inflight: boolean; rest: string[] } {
+  const rest: string[] = [];
+  let broker = 'both';
+  let inflight = false;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--broker') broker = args[++i] ?? '';
+    else if (args[i] === '--inflight') inflight = true;
+    else rest.push(args[i]);
+  }
+  if (!['mosquitto', 'sink', 'both'].includes(broker)) {
+    throw new Error(`throughput: --broker must be mosquitto, sink or both, not '${broker}'`);
+  }
+  return { broker, inflight, rest };
+}
+
 export async function run(args: string[]): Promise<void> {
-  const { quick, filter } = parseNetArgs(args);
+  const { broker, inflight, rest } = parseThroughputArgs(args);
+  const { quick, filter } = parseNetArgs(rest);
+  // Loaded only when asked for: it builds the sink with the C compiler.
+  if (inflight) return (await import('./throughput-sink.ts')).runInflightSweep(quick, filter);
+  if (broker !== 'sink') await runMosquitto(quick, filter);
+  if (broker !== 'mosquitto') await (await import('./throughput-sink.ts')).runSink(quick, filter);
+}
+
+/** The end-to-end mode: publisher -> Mosquitto (default in-flight settings) -> subscriber. */
+async function runMosquitto(quick: boolean, filter: string | undefined): Promise<void> {
   const rounds = quick ? 1 : 5;
-  const broker = await startBenchBroker();
+  const broker = await startThroughputBroker();
   const cases: BenchCase[] = [];
   const rows: (string | number)[][] = [
     [
@@ -220,7 +280,7 @@ export async function run(args: string[]): Promise<void> {
     ],
   ];
   console.log(
-    `throughput: publish N messages -> Mosquitto -> subscriber, median of ${rounds} round(s)${quick ? ' (quick: rough numbers)' : ''}`,
+    `throughput (end to end): publish N messages -> Mosquitto (default in-flight limit) -> subscriber, median of ${rounds} round(s)${quick ? ' (quick: rough numbers)' : ''}`,
   );
   try {
     for (const [label, size] of SIZES) {
@@ -252,6 +312,10 @@ export async function run(args: string[]): Promise<void> {
           for (const runner of runners.values()) await runner.close();
         }
         const [ours, ref, raw] = CONTENDERS.map((c) => round(median(results.get(c)!.map((x) => x.rate))));
+        // The most messages any round of a contender lost (0 for a compliant client).
+        const [oursLost, refLost] = CONTENDERS.map((c) =>
+          Math.max(0, ...results.get(c)!.map((x) => x.lost ?? 0)),
+        );
         const [oursCpu, refCpu, rawCpu] = CONTENDERS.map((c) =>
           round(median(results.get(c)!.map((x) => x.cpuUs)), 1),
         );
@@ -268,12 +332,15 @@ export async function run(args: string[]): Promise<void> {
           ours_cpu_us: oursCpu,
           ref_cpu_us: refCpu,
           raw_cpu_us: rawCpu,
+          ours_lost: oursLost,
+          ref_lost: refLost,
         });
+        const lostNote = (lost: number) => (lost > 0 ? ` (lost ${lost})` : '');
         rows.push([
           name,
           n,
-          ours,
-          ref,
+          `${ours.toLocaleString('en-US')}${lostNote(oursLost)}`,
+          `${ref.toLocaleString('en-US')}${lostNote(refLost)}`,
           raw,
           `${ratio(ours, ref).toFixed(2)}x`,
           `${ratio(ours, raw).toFixed(2)}x`,
@@ -285,5 +352,5 @@ export async function run(args: string[]): Promise<void> {
     await broker.stop();
   }
   printTable(rows);
-  emitJson('throughput', cases, quick, {}, filter !== undefined);
+  emitJson('throughput', cases, quick, { broker: 'mosquitto' }, filter !== undefined);
 }

@@ -68,6 +68,8 @@ export interface ClientSettings {
   /** Ours only (MQTT.js sends none unless asked). Default: ours's default (on). */
   topicAliases?: boolean;
   reconnectPeriodMax?: number;
+  /** Ours only: see ClientOptions.maxInflight (MQTT.js has no such cap). */
+  maxInflight?: number;
 }
 
 export interface BenchClient {
@@ -99,6 +101,7 @@ function oursClient(ours: OursModule, s: ClientSettings): BenchClient {
     ...(s.quietPeriod === undefined ? {} : { quietPeriod: s.quietPeriod }),
     ...(s.reconnectPeriodMax === undefined ? {} : { reconnectPeriodMax: s.reconnectPeriodMax }),
     ...(s.topicAliases === undefined ? {} : { topicAliases: s.topicAliases }),
+    ...(s.maxInflight === undefined ? {} : { maxInflight: s.maxInflight }),
   });
   let ended = false;
   // A publication still pending when the benchmark ends its client rejects with CLIENT_CLOSED: expected.

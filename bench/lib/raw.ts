@@ -124,13 +124,11 @@ export async function rawSubscriber(
   onMessage: (body: Buffer) => void,
 ): Promise<RawConnection> {
   const c = await RawConnection.open(port, clientId);
+  // One handler from the start: messages may come in the same read as the SUBACK (the sink sends them at once).
+  let subscribed: () => void = () => {};
   const suback = new Promise<void>((resolve) => {
-    c.onPacket = (type) => {
-      if (type === 9) resolve();
-    };
+    subscribed = resolve;
   });
-  c.write(encode({ type: 'subscribe', packetId: 1, subscriptions: [{ topic, qos }] }, V5));
-  await suback;
   c.onPacket = (type, flags, body) => {
     if (type === 3) {
       const q = (flags >> 1) & 3;
@@ -139,8 +137,12 @@ export async function rawSubscriber(
       onMessage(body);
     } else if (type === 6) {
       c.write(ack('pubcomp', body.readUInt16BE(0)));
+    } else if (type === 9) {
+      subscribed();
     }
   };
+  c.write(encode({ type: 'subscribe', packetId: 1, subscriptions: [{ topic, qos }] }, V5));
+  await suback;
   return c;
 }
 

@@ -49,6 +49,19 @@ export type SessionState = 'down' | 'connecting' | 'up' | 'closing';
  */
 export const MQTT3_SEND_QUOTA = 20;
 
+/**
+ * QoS 1/2 publications in flight at once on MQTT 5 when the broker announces
+ * no Receive Maximum, or the protocol's largest (65,535), which in practice
+ * means "no limit announced". Measured (docs/performance.md, `npm run bench
+ * -- throughput --inflight`): Mosquitto's cost per message grows with the
+ * number in flight, so an unbounded window is slower there, and against a
+ * broker that costs nothing a window of 100 is already past the knee.
+ */
+export const DEFAULT_MAX_INFLIGHT = 100;
+
+/** The largest Receive Maximum the protocol can express (a two-byte integer). */
+const RECEIVE_MAXIMUM_UNLIMITED = 65_535;
+
 /** What the broker said about itself in CONNACK, with the spec's defaults filled in. */
 export interface ServerCapabilities {
   receiveMaximum: number;
@@ -462,7 +475,7 @@ export class Session {
     }
     const p = connack.properties ?? {};
     const server: ServerCapabilities = {
-      receiveMaximum: p.receiveMaximum ?? 65_535,
+      receiveMaximum: p.receiveMaximum ?? RECEIVE_MAXIMUM_UNLIMITED,
       maximumPacketSize: p.maximumPacketSize ?? MAX_PACKET_SIZE,
       maximumQoS: (p.maximumQoS ?? 2) as QoS,
       retainAvailable: p.retainAvailable ?? true,
@@ -493,7 +506,12 @@ export class Session {
     this.outbound.up(
       {
         version: this.version,
-        sendQuota: this.version === 4 ? MQTT3_SEND_QUOTA : server.receiveMaximum,
+        sendQuota:
+          this.version === 4
+            ? MQTT3_SEND_QUOTA
+            : p.receiveMaximum === undefined || p.receiveMaximum === RECEIVE_MAXIMUM_UNLIMITED
+              ? (this.#options.maxInflight ?? DEFAULT_MAX_INFLIGHT)
+              : server.receiveMaximum,
         maximumPacketSize: server.maximumPacketSize,
         maximumQoS: server.maximumQoS,
         retainAvailable: server.retainAvailable,

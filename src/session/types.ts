@@ -67,6 +67,12 @@ export interface SessionOptions {
   resume?: boolean;
   /** Bounds of the outbound queue and the policy when full. Default DEFAULT_QUEUE_LIMITS. */
   queueLimits?: QueueLimits;
+  /**
+   * MQTT 5: QoS 1/2 publications in flight at once when the broker announces
+   * no Receive Maximum (or 65,535). A Receive Maximum the broker does
+   * announce is used as it is. Default DEFAULT_MAX_INFLIGHT (100).
+   */
+  maxInflight?: number;
 }
 
 /** A message the application asked to publish. */

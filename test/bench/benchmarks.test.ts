@@ -11,10 +11,10 @@ import { renderChart } from '../../bench/chart.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Runs `npm run bench -- <name> --quick` (without npm) and returns stdout. */
-function runBench(name: string): Promise<string> {
+/** Runs `npm run bench -- <name> --quick [args]` (without npm) and returns stdout. */
+function runBench(name: string, args: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', name, '--quick'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', name, '--quick', ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -66,23 +66,60 @@ function checkShape(line: Line, bench: string, expectedCases: string[], units: R
 const cases = (prefixes: string[], suffixes: string[]) =>
   prefixes.flatMap((p) => suffixes.map((s) => `${p} ${s}`));
 
-test('throughput --quick prints every QoS and size case, with the raw writer', {
+/** Every JSON line of a run's stdout, by its bench name. */
+function jsonLines(out: string): Map<string, Line> {
+  const lines = out
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{"bench"'))
+    .map((l) => JSON.parse(l) as Line);
+  return new Map(lines.map((l) => [l.bench, l]));
+}
+
+test('throughput --quick runs both modes (Mosquitto end to end, then the sink), every QoS and size, with the raw writer', {
   timeout: 180_000,
 }, async () => {
-  const line = lastJsonLine(await runBench('throughput'));
-  checkShape(
-    line,
-    'throughput',
-    cases(['qos0', 'qos1', 'qos2'], ['16B']).concat(cases(['qos0', 'qos1', 'qos2'], ['1KiB'])),
-    /^msg\/s$/,
-  );
-  for (const c of line.cases) {
-    assert.ok(
-      (c.ours as number) > 0 && (c.ref as number) > 0 && (c.raw as number) > 0,
-      `${c.case}: all three measured`,
+  const out = await runBench('throughput');
+  assert.match(out, /throughput \(end to end\)/);
+  assert.match(out, /throughput \(client-bound\)/);
+  const lines = jsonLines(out);
+  assert.equal(lastJsonLine(out).bench, 'throughput-sink');
+  for (const bench of ['throughput', 'throughput-sink']) {
+    const line = lines.get(bench);
+    assert.ok(line, `${bench}: a JSON line`);
+    const publishing = cases(['qos0', 'qos1', 'qos2'], ['16B']).concat(
+      cases(['qos0', 'qos1', 'qos2'], ['1KiB']),
     );
-    assert.equal(typeof c.ratio_raw, 'number');
+    // The sink also blasts messages at a subscriber: the receiving cases.
+    const expected =
+      bench === 'throughput' ? publishing : publishing.concat(publishing.map((c) => `receive ${c}`));
+    checkShape(line, bench, expected, /^msg\/s$/);
+    for (const c of line.cases) {
+      assert.ok(
+        (c.ours as number) > 0 && (c.ref as number) > 0 && (c.raw as number) > 0,
+        `${bench} ${c.case}: all three measured`,
+      );
+      assert.equal(typeof c.ratio_raw, 'number');
+      assert.ok((c.ours_cpu_us as number) > 0, `${bench} ${c.case}: CPU per message`);
+    }
+    // steadfast honours the broker's Receive Maximum: it never loses a message.
+    if (bench === 'throughput') for (const c of line.cases) assert.equal(c.ours_lost, 0, `${c.case}`);
   }
+});
+
+test('throughput --inflight sweeps the in-flight cap against the sink and Mosquitto', {
+  timeout: 120_000,
+}, async () => {
+  const line = lastJsonLine(await runBench('throughput', ['--inflight']));
+  assert.equal(line.bench, 'throughput-inflight');
+  const expected = ['sink', 'mosquitto'].flatMap((b) =>
+    [1, 2].flatMap((q) => ['16', '100', 'unbounded'].map((cap) => `${b} qos${q} 16B cap ${cap}`)),
+  );
+  assert.deepEqual(
+    line.cases.map((c) => c.case),
+    expected,
+  );
+  for (const c of line.cases) assert.ok((c.ours as number) > 0, `${c.case}: measured`);
 });
 
 test('latency --quick prints p50/p99/max per QoS', { timeout: 120_000 }, async () => {
@@ -166,4 +203,19 @@ test('the chart draws one bar per contender per case, escaping text', () => {
   // The largest bar of a row spans the full width; ours at 200 of 300 is two thirds of it.
   assert.ok(svg.includes('width="470.0"'));
   assert.ok(svg.includes('width="313.3"'));
+});
+
+test('quickjs --quick reports the heap the full session adds in QuickJS, both versions', {
+  timeout: 60_000,
+}, async () => {
+  const line = lastJsonLine(await runBench('quickjs'));
+  assert.equal(line.bench, 'quickjs');
+  assert.deepEqual(
+    line.cases.map((c) => c.case),
+    ['full session MQTT 3.1.1', 'full session MQTT 5.0'],
+  );
+  for (const c of line.cases) {
+    assert.ok((c.code_bytes as number) > 0 && (c.state_bytes as number) > 0, `${c.case}: code and state`);
+    assert.equal(c.ours, (c.code_bytes as number) + (c.state_bytes as number));
+  }
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Properties, PublishPacket, QoS } from '../../src/codec/types.ts';
-import { MQTT3_SEND_QUOTA } from '../../src/session/session.ts';
+import { DEFAULT_MAX_INFLIGHT, MQTT3_SEND_QUOTA } from '../../src/session/session.ts';
 import { assertType, SessionHarness, VERSIONS } from './harness.ts';
 
 const up = (connack: Properties = {}, options = {}) =>
@@ -68,6 +68,37 @@ describe("the broker's Receive Maximum", () => {
     h.deliver({ type: 'puback', packetId: 2 });
     h.deliver({ type: 'puback', packetId: 3 });
     assert.deepEqual(h.sentBrief(), ['PUBLISH c #3 dup', 'PUBLISH d #4']);
+  });
+});
+
+describe('the default in-flight cap (no Receive Maximum announced)', () => {
+  const sendMany = (h: SessionHarness, n: number) => {
+    for (let i = 0; i < n; i++) h.publish({ topic: `t${i}`, qos: (1 + (i % 2)) as QoS });
+    return h.sent().length;
+  };
+
+  it(`holds DEFAULT_MAX_INFLIGHT (${DEFAULT_MAX_INFLIGHT}) QoS 1/2 in flight, then one per finished flow`, () => {
+    const h = up();
+    assert.equal(sendMany(h, DEFAULT_MAX_INFLIGHT + 5), DEFAULT_MAX_INFLIGHT);
+    h.deliver({ type: 'puback', packetId: 1 });
+    assert.deepEqual(h.sentBrief(), [`PUBLISH t${DEFAULT_MAX_INFLIGHT} #${DEFAULT_MAX_INFLIGHT + 1}`]);
+    // A QoS 2 flow frees its place at PUBCOMP, not at PUBREC.
+    h.deliver({ type: 'pubrec', packetId: 2 });
+    assert.deepEqual(h.sentBrief(), ['PUBREL #2']);
+    h.deliver({ type: 'pubcomp', packetId: 2 });
+    assert.deepEqual(h.sentBrief(), [`PUBLISH t${DEFAULT_MAX_INFLIGHT + 1} #${DEFAULT_MAX_INFLIGHT + 2}`]);
+  });
+
+  it('applies to an announced 65,535 too, and maxInflight sets it', () => {
+    assert.equal(sendMany(up({ receiveMaximum: 65_535 }), DEFAULT_MAX_INFLIGHT + 5), DEFAULT_MAX_INFLIGHT);
+    assert.equal(sendMany(up({}, { maxInflight: 7 }), 20), 7);
+    assert.equal(sendMany(up({}, { maxInflight: 1_000 }), 1_200), 1_000);
+  });
+
+  it('does not apply when the broker announces a Receive Maximum, larger or smaller', () => {
+    assert.equal(sendMany(up({ receiveMaximum: 300 }), 400), 300);
+    assert.equal(sendMany(up({ receiveMaximum: 300 }, { maxInflight: 7 }), 400), 300);
+    assert.equal(sendMany(up({ receiveMaximum: 3 }), 10), 3);
   });
 });
 
