@@ -94,6 +94,12 @@ export function validateOptions(options: ClientOptions): void {
     duration(o, name);
   for (const name of ['maxQueuedMessages', 'maxQueuedBytes', 'maxBufferedMessages', 'maxBufferedBytes'])
     bound(o, name);
+  const inflight = o.maxInflight;
+  if (
+    inflight !== undefined &&
+    (typeof inflight !== 'number' || !Number.isInteger(inflight) || inflight < 1 || inflight > 0xffff)
+  )
+    fail('maxInflight', 'a whole number from 1 to 65535', inflight);
   const guard = o.qos2RollbackGuard;
   if (
     guard !== undefined &&

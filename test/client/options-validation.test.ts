@@ -63,6 +63,7 @@ describe('options of the wrong type or out of range', () => {
     ['maxQueuedMessages', 1.5],
     ['maxBufferedBytes', -1],
     ['qos2RollbackGuard', Number.POSITIVE_INFINITY],
+    ['maxInflight', 0],
     ['queueFullPolicy', 'drop'],
     ['timers', 'fast'],
     ['clean', 'yes'],
