@@ -146,10 +146,10 @@ export interface ClientOptions {
    * broker's smoothed answer time, so a slow broker is not taken for a dead
    * path; the probe travels the same path, so on a merely slow path the old
    * connection's answer arrives first. Repeated every `openRetryInterval`
-   * while the silence lasts. A proxy or load balancer that terminates TCP in
-   * front of the broker answers the probe itself, so there a broker that
-   * stalls longer than this is moved away from too (harmless: the session
-   * resumes). 0 turns it off. Default 2,000.
+   * while the silence lasts. The move needs evidence that the path was dark:
+   * another probe held up, or this one slow to open; one through at once
+   * (a proxy that terminates TCP, a stalled broker) ends probing for that
+   * stall. 0 turns it off. Default 2,000.
    */
   stallProbeAfter?: number;
   /**

@@ -15,12 +15,22 @@
  * arrives first and the probe is closed unused. The probe starts only when
  * a request has gone unanswered for `after` ms and at least 4x the broker's
  * smoothed answer time, with nothing at all received meanwhile.
+ *
+ * Why a probe that opens at once is not enough: a proxy or load balancer
+ * that terminates TCP in front of the broker completes the handshake itself,
+ * so the probe connects while the broker (or the proxy) is stalled, and the
+ * old connection is not stuck in any backoff. The probe is evidence of a path
+ * that was dark and came back only when the probes saw it dark: another
+ * probe of this stall still pending, or this one slow to open. A probe that
+ * opens at once with none pending ends probing for this stall.
  */
 import type { Connection, Link, LinkHandlers } from '../links/types.ts';
 import type { AttemptClock } from './open-attempts.ts';
 
 /** A probe's answer time multiple below which a wait is still normal. */
 const ANSWER_TIME_MULTIPLE = 4;
+/** A probe that takes longer than this (ms, and 2x the answer time) to open was held up on the path. */
+const DELAYED_OPEN_MS = 250;
 
 /** A connection the probe opened, handed over to the supervisor with its events still to be routed. */
 export interface ProbedConnection {
@@ -59,6 +69,10 @@ export class StallProbe {
   #timer: unknown;
   #timerAt = Number.POSITIVE_INFINITY;
   readonly #pending: Probe[] = [];
+  /** The stall (its awaitingSince) that a probe showed to be no dark path: no more probes for it. */
+  #endpointAnswered: number | undefined;
+  /** Probes of the current stall abandoned unopened (the oldest, to make room). */
+  #abandoned = 0;
   /** Fresh connections tried because the current one went silent. */
   started = 0;
 
@@ -78,7 +92,7 @@ export class StallProbe {
   check(): void {
     if (this.#link === undefined) return;
     const since = this.host.awaitingSince();
-    if (since === undefined) return this.#standDown();
+    if (since === undefined || since === this.#endpointAnswered) return this.#standDown();
     const at = this.#pending.length > 0 ? this.#timerAt : since + this.#threshold();
     if (this.#timer !== undefined && this.#timerAt <= at) return;
     this.#arm(at);
@@ -100,6 +114,7 @@ export class StallProbe {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
     for (const p of this.#pending.splice(0)) p.abort.abort();
+    this.#abandoned = 0;
   }
 
   #arm(at: number): void {
@@ -120,8 +135,12 @@ export class StallProbe {
   };
 
   #probe(link: Link, since: number): void {
-    if (this.#pending.length >= this.options.maxPending) this.#pending.shift()?.abort.abort();
+    if (this.#pending.length >= this.options.maxPending) {
+      this.#pending.shift()?.abort.abort();
+      this.#abandoned++;
+    }
     const probe: Probe = { abort: new AbortController() };
+    const startedAt = this.host.now();
     this.#pending.push(probe);
     this.started++;
     let target: LinkHandlers | undefined;
@@ -140,6 +159,15 @@ export class StallProbe {
         // Abandoned, or the old connection answered meanwhile: the probe is not needed.
         if (index < 0 || this.host.awaitingSince() !== since) return connection.close();
         this.#pending.splice(index, 1);
+        const delayed =
+          this.host.now() - startedAt > Math.max(DELAYED_OPEN_MS, 2 * (this.host.answerTime() ?? 0));
+        if (!delayed && this.#pending.length === 0 && this.#abandoned === 0) {
+          // Through at once with no probe held up: the far end of TCP is fine (a proxy that
+          // terminates TCP, a stalled broker), and the old connection is not stuck on the path.
+          this.#endpointAnswered = since;
+          this.#standDown();
+          return connection.close();
+        }
         this.host.switchTo({
           connection,
           stalledFor: this.host.now() - since,

@@ -30,6 +30,8 @@ class Path implements Link {
   up = true;
   /** One-way delay, ms. */
   delay = 0;
+  /** A proxy in front of the broker completes TCP handshakes itself, dark path or not (only data stalls). */
+  terminatesTcp = false;
   readonly opens: number[] = [];
   /** Connections that were opened, in order, with the PUBLISH packet ids each carried. */
   readonly connections: Array<{ publishes: number[]; closed: boolean }> = [];
@@ -64,6 +66,10 @@ class Path implements Link {
         abandoned = true;
         reject(new Error('aborted'));
       });
+      if (this.terminatesTcp) {
+        queueMicrotask(() => !abandoned && resolve(this.connect(handlers)));
+        return;
+      }
       // The SYN goes out (and is retried); the SYN-ACK comes back after the delay.
       this.transmit(
         SYN_RETRIES,
@@ -259,6 +265,28 @@ describe('the stall probe', () => {
     assert.equal(path.connections.length, 1);
     // The probe learned the broker's answer time: only the first three slow answers prompted one.
     assert.ok(supervisor.stallProbes <= 3, `probes ${supervisor.stallProbes}`);
+    await supervisor.stop();
+  });
+
+  it('behind a proxy that terminates TCP, a stall of the data is not a dark path: no move, the old connection resumes', async () => {
+    const clock = new FakeClock();
+    const path = new Path(clock);
+    const { supervisor, published, publish, downs } = start(path, clock);
+    await clock.until(100);
+    path.terminatesTcp = true;
+    path.up = false; // the proxy (or the broker behind it) stalls every byte; handshakes still complete
+    publish('a');
+    await clock.until(6000);
+    assert.equal(supervisor.stallProbes, 1, 'one probe, through at once: probing ends for this stall');
+    assert.equal(path.connections.length, 2);
+    assert.ok(
+      path.connections[1].closed && path.connections[1].publishes.length === 0,
+      'the probe was closed unused',
+    );
+    path.up = true;
+    await clock.until(20_000);
+    assert.equal(downs.length, 0);
+    assert.ok(published.has('a'), 'the old connection delivered it once the stall ended');
     await supervisor.stop();
   });
 
