@@ -9,3 +9,4 @@ export * from './sn/client.ts';
 export * from './sn/codec/index.ts';
 export type { SnTransport } from './sn/transport.ts';
 export { type UdpTransportOptions, udpTransport } from './sn/udp.ts';
+export * from './sn/gateway/index.ts';
