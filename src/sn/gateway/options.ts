@@ -55,9 +55,11 @@ export interface SnGatewayOptions {
   advertiseAddress?: string;
 }
 
-/** The options with every default filled in. */
+/** The options with every default filled in (what `SnGateway.options` shows). */
 export type ResolvedSnGatewayOptions = Required<Omit<SnGatewayOptions, 'clientList' | 'advertiseAddress'>> & {
+  /** As in {@link SnGatewayOptions}; undefined when any client id may connect. */
   clientList: ReadonlySet<string> | undefined;
+  /** As in {@link SnGatewayOptions}; undefined when no ADVERTISE is sent. */
   advertiseAddress: string | undefined;
 };
 

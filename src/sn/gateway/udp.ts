@@ -16,6 +16,7 @@ export interface SnUdpGateway {
   readonly gateway: SnGateway;
   /** The bound port. */
   readonly port: number;
+  /** Closes every device's broker connection (abruptly: the wills go out), then the socket. */
   close(): Promise<void>;
 }
 
