@@ -7,5 +7,6 @@
  */
 export * from './sn/client.ts';
 export * from './sn/codec/index.ts';
+export * from './sn/gateway/index.ts';
 export type { SnTransport } from './sn/transport.ts';
 export { type UdpTransportOptions, udpTransport } from './sn/udp.ts';

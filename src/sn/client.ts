@@ -48,6 +48,8 @@ export interface SnClientOptions {
   retryInterval?: number;
   /** Nretry. Default 5. */
   retries?: number;
+  /** Pre-defined topic ids the device shares with the gateway (id to name), to name what arrives. Default none. */
+  predefinedTopics?: ReadonlyMap<number, string>;
 }
 
 /** A message the gateway delivered. `topic` is the name when known (registered or short). */
@@ -96,6 +98,7 @@ export class SnClient {
       will: options.will,
       retryInterval: options.retryInterval ?? DEFAULT_SN_RETRY_INTERVAL_MS,
       retries: options.retries ?? DEFAULT_SN_RETRIES,
+      predefinedTopics: options.predefinedTopics ?? new Map(),
     };
     transport.onDatagram((d) => this.received(d));
   }
@@ -385,7 +388,12 @@ export class SnClient {
   }
 
   private async deliver(msg: SnPublish): Promise<void> {
-    const known = msg.topic.type === 'short' ? msg.topic.name : this.names.get(msg.topic.id);
+    const known =
+      msg.topic.type === 'short'
+        ? msg.topic.name
+        : msg.topic.type === 'predefined'
+          ? this.opts.predefinedTopics.get(msg.topic.id)
+          : this.names.get(msg.topic.id);
     if (msg.topic.type === 'normal' && known === undefined && msg.qos > 0) {
       this.send({
         type: 'puback',

@@ -1,0 +1,4 @@
+/** The MQTT-SN 1.2 transparent gateway: core, UDP front end, options. */
+export { SnGateway, type SnGatewayStats } from './gateway.ts';
+export type { ResolvedSnGatewayOptions, SnGatewayOptions, SnQosMinusOneDevice } from './options.ts';
+export { type SnUdpGateway, type SnUdpOptions, udpAddress, udpSnGateway } from './udp.ts';
