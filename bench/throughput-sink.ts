@@ -210,6 +210,40 @@ export async function runSink(quick: boolean, filter: string | undefined): Promi
     `throughput (client-bound): publish N messages -> sink broker (${sink.pinning}), median of ${rounds} round(s)${quick ? ' (quick: rough numbers)' : ''}`,
   );
   try {
+    /** One case: its JSON line entry and its table row, ours against MQTT.js and the raw writer. */
+    const record = (
+      name: string,
+      n: number,
+      m: Map<(typeof CONTENDERS)[number], { rate: number; cpuUs: number }>,
+    ) => {
+      const [ours, ref, raw] = CONTENDERS.map((c) => m.get(c)!);
+      cases.push({
+        case: name,
+        ours: ours.rate,
+        ref: ref.rate,
+        ref_name: 'mqtt.js',
+        ratio: ratio(ours.rate, ref.rate),
+        unit: 'msg/s',
+        raw: raw.rate,
+        ratio_raw: ratio(ours.rate, raw.rate),
+        n,
+        ours_cpu_us: ours.cpuUs,
+        ref_cpu_us: ref.cpuUs,
+        raw_cpu_us: raw.cpuUs,
+        cpu_ratio: ratio(ours.cpuUs, ref.cpuUs),
+      });
+      rows.push([
+        name,
+        n,
+        ours.rate,
+        ref.rate,
+        raw.rate,
+        `${ratio(ours.rate, ref.rate).toFixed(2)}x`,
+        `${ratio(ours.rate, raw.rate).toFixed(2)}x`,
+        `${ours.cpuUs} / ${ref.cpuUs} / ${raw.cpuUs}`,
+        `${ratio(ours.cpuUs, ref.cpuUs).toFixed(2)}x`,
+      ]);
+    };
     for (const [label, size] of SIZES) {
       for (const qos of [0, 1, 2] as const) {
         const name = `qos${qos} ${label}`;
@@ -225,33 +259,7 @@ export async function runSink(quick: boolean, filter: string | undefined): Promi
               : libPublisher(c, sink.url, topic, qos, payloads),
           rounds,
         );
-        const [ours, ref, raw] = CONTENDERS.map((c) => m.get(c)!);
-        cases.push({
-          case: name,
-          ours: ours.rate,
-          ref: ref.rate,
-          ref_name: 'mqtt.js',
-          ratio: ratio(ours.rate, ref.rate),
-          unit: 'msg/s',
-          raw: raw.rate,
-          ratio_raw: ratio(ours.rate, raw.rate),
-          n,
-          ours_cpu_us: ours.cpuUs,
-          ref_cpu_us: ref.cpuUs,
-          raw_cpu_us: raw.cpuUs,
-          cpu_ratio: ratio(ours.cpuUs, ref.cpuUs),
-        });
-        rows.push([
-          name,
-          n,
-          ours.rate,
-          ref.rate,
-          raw.rate,
-          `${ratio(ours.rate, ref.rate).toFixed(2)}x`,
-          `${ratio(ours.rate, raw.rate).toFixed(2)}x`,
-          `${ours.cpuUs} / ${ref.cpuUs} / ${raw.cpuUs}`,
-          `${ratio(ours.cpuUs, ref.cpuUs).toFixed(2)}x`,
-        ]);
+        record(name, n, m);
       }
     }
     for (const [label, size] of SIZES) {
@@ -265,33 +273,7 @@ export async function runSink(quick: boolean, filter: string | undefined): Promi
             c === 'raw' ? rawReceiver(sink.port, qos, n, size) : libReceiver(c, sink.url, qos, n, size),
           rounds,
         );
-        const [ours, ref, raw] = CONTENDERS.map((c) => m.get(c)!);
-        cases.push({
-          case: name,
-          ours: ours.rate,
-          ref: ref.rate,
-          ref_name: 'mqtt.js',
-          ratio: ratio(ours.rate, ref.rate),
-          unit: 'msg/s',
-          raw: raw.rate,
-          ratio_raw: ratio(ours.rate, raw.rate),
-          n,
-          ours_cpu_us: ours.cpuUs,
-          ref_cpu_us: ref.cpuUs,
-          raw_cpu_us: raw.cpuUs,
-          cpu_ratio: ratio(ours.cpuUs, ref.cpuUs),
-        });
-        rows.push([
-          name,
-          n,
-          ours.rate,
-          ref.rate,
-          raw.rate,
-          `${ratio(ours.rate, ref.rate).toFixed(2)}x`,
-          `${ratio(ours.rate, raw.rate).toFixed(2)}x`,
-          `${ours.cpuUs} / ${ref.cpuUs} / ${raw.cpuUs}`,
-          `${ratio(ours.cpuUs, ref.cpuUs).toFixed(2)}x`,
-        ]);
+        record(name, n, m);
       }
     }
   } finally {
