@@ -11,35 +11,11 @@ import type { Connection, Link, LinkHandlers } from '../links/types.ts';
 import type { Session } from '../session/session.ts';
 import type { SessionStore } from '../session/store.ts';
 import { DEFAULT_MAX_PENDING_OPENS, openAttempts } from './open-attempts.ts';
+import { endedByPeer, isPermanentRefusal } from './reconnect-rules.ts';
 import { type ProbedConnection, StallProbe } from './stall-probe.ts';
+import { deferFlush, realClock, type SupervisorClock } from './supervisor-clock.ts';
 
-/** Time and chance, injectable so that tests can run the supervisor on a fake clock. */
-export interface SupervisorClock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  /** A number in [0, 1): the jitter. */
-  random(): number;
-}
-
-/**
- * When batched writes go out: at the end of this turn of the event loop
- * (setImmediate, where there is one), after every I/O callback of the turn
- * has run. With a microtask, each chunk read from the socket would end in a
- * write of its own; per turn, the acks for everything read in the turn share
- * one write. Where there is no setImmediate, a microtask.
- */
-const deferFlush: (flush: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (flush) => void globalThis.setImmediate(flush)
-    : queueMicrotask;
-
-const realClock: SupervisorClock = {
-  now: () => globalThis.performance.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  random: Math.random,
-};
+export type { SupervisorClock } from './supervisor-clock.ts';
 
 export interface SupervisorOptions {
   links: Link[];
@@ -78,26 +54,8 @@ export interface SupervisorHooks {
   fatal(cause: MqttError): void;
 }
 
-/** CONNACK refusals that retrying will not fix (3.1.1 return codes 1, 2, 4, 5 and their MQTT 5 kin). */
-function isPermanentRefusal(error: MqttError, version: 4 | 5): boolean {
-  if (error.code !== 'CONNECTION_REFUSED' || error.reasonCode === undefined) return false;
-  if (version === 4) return [1, 2, 4, 5].includes(error.reasonCode);
-  return [0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(error.reasonCode);
-}
-
 /** How long `stop()` waits for the link to send what is queued (the DISCONNECT) and close, in ms. */
 export const GRACEFUL_CLOSE_TIMEOUT = 2000;
-
-/**
- * The broker (or something on its side) ended the connection: it closed the link, sent DISCONNECT,
- * or broke the protocol so that we closed it (a broker that does that soon after every CONNACK
- * would otherwise be reconnected to every second, forever).
- */
-function endedByPeer(cause: MqttError): boolean {
-  return (
-    cause.code === 'CONNECTION_LOST' || cause.code === 'PROTOCOL_ERROR' || cause.code === 'MALFORMED_PACKET'
-  );
-}
 
 export class Supervisor {
   #connection: Connection | undefined;
