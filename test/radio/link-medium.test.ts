@@ -178,9 +178,8 @@ function assertCorruptedCaught(p: Pair): number {
   if (p.link.secure) {
     const caught = droppedSecure(p.link.stats) + droppedSecure(p.echo.endpoint.stats);
     assert.equal(caught, p.medium.stats.corrupted, 'a corrupted frame was not caught by the tag');
-    // Bursts may only drop frames in a run; where bits were flipped, the tag is what caught them.
-    if (p.medium.stats.corrupted > 0)
-      assert.ok(p.link.stats.authFailed + p.echo.endpoint.stats.authFailed > 0);
+    // A flipped bit is caught by the tag, or earlier: in the header it makes an unknown node or
+    // stream (or a replay), dropped before the tag is checked. Either way none gets through.
     assert.equal(p.link.stats.corrupted + p.echo.endpoint.stats.corrupted, 0, 'no CRC on a secure link');
     return caught;
   }
