@@ -177,9 +177,14 @@ function droppedSecure(stats: EndpointStats): number {
 function assertCorruptedCaught(p: Pair): number {
   if (p.link.secure) {
     const caught = droppedSecure(p.link.stats) + droppedSecure(p.echo.endpoint.stats);
-    assert.equal(caught, p.medium.stats.corrupted, 'a corrupted frame was not caught by the tag');
     // A flipped bit is caught by the tag, or earlier: in the header it makes an unknown node or
-    // stream (or a replay), dropped before the tag is checked. Either way none gets through.
+    // stream (or a replay), dropped before the tag is checked. Either way none gets through. The
+    // count may exceed the medium's: an intact frame can name a stream already closed (a late
+    // retransmission), counted under the same unknownStream stat as a header the flip hit.
+    assert.ok(
+      caught >= p.medium.stats.corrupted,
+      `a corrupted frame was not dropped: ${caught} dropped, ${p.medium.stats.corrupted} corrupted`,
+    );
     assert.equal(p.link.stats.corrupted + p.echo.endpoint.stats.corrupted, 0, 'no CRC on a secure link');
     return caught;
   }
