@@ -101,6 +101,9 @@ function fail(message: string): never {
 /** Client timing, the same for both libraries: outages are seen in seconds, reconnects are quick. */
 const TIMING = { keepalive: 2, reconnectPeriod: 250, connectTimeout: 3000 };
 
+/** The peers' tracing proxy listens here, in the broker's namespace (the faulty one has 1884). */
+const PEER_PROXY_PORT = 1885;
+
 /** One library's pair of clients: the device behind the faulty link, the peer beside the broker. */
 interface Side {
   lib: WorkerLib;
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
   let exitCode = 0;
   for (const [i, seed] of args.seeds.entries()) {
     const run = { ...args, seed, version: versions[i % versions.length] };
-    const result = await runSeed(run);
+    const result = await runSeedRetrying(run);
     results.push(result);
     const ours = result.line.ours;
     if (ours.qos1.lost > 0 || ours.qos2.lost > 0 || ours.qos2.dup > 0) exitCode = 1;
@@ -144,6 +147,22 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(aggregate(results, args.rate))}\n`);
   }
   process.exitCode = exitCode;
+}
+
+/**
+ * A seed whose harness failed (a broker that did not come up, a namespace that
+ * could not be made) has no result for either client: it runs once more from
+ * scratch, said on stderr, rather than ending a many-seed run. A second
+ * failure ends it.
+ */
+async function runSeedRetrying(args: Args): Promise<SeedResult> {
+  try {
+    return await runSeed(args);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`soak: seed ${args.seed}: the harness failed (${why}); running the seed again\n`);
+    return await runSeed(args);
+  }
 }
 
 async function runSeed(args: Args): Promise<SeedResult> {
@@ -159,11 +178,22 @@ async function runSeed(args: Args): Promise<SeedResult> {
     cleanups.unshift(() => broker.destroy());
     const proxy = await ProxyProcess.start({ net, targetPort: broker.port });
     cleanups.unshift(() => proxy.close());
+    // The peers reach the broker through a proxy of their own that only traces (no fault acts
+    // on it): without it a message the broker PUBRECs to a peer and loses at a kill -9 could not
+    // be told from one a client lost.
+    const peerProxy = await ProxyProcess.start({
+      net,
+      targetPort: broker.port,
+      listenPort: PEER_PROXY_PORT,
+      name: 'peer-proxy',
+    });
+    cleanups.unshift(() => peerProxy.close());
     // The packet trace tells the checkers when the broker took or completed a message, so a
     // loss or duplicate caused by a broker kill -9 is blamed on the broker (handoff.ts).
-    await proxy.trace(true);
-    const handoffs = new HandoffTracker();
+    const traced = [proxy, peerProxy];
+    for (const p of traced) await p.trace(true);
     const deviceUrl = `mqtt://${net.ip.broker}:${proxy.port}`;
+    const peerUrl = `mqtt://127.0.0.1:${peerProxy.port}`;
     const sides: Side[] = [];
     for (const lib of ['steadfast', 'mqttjs'] as const) {
       const common = { lib, version: args.version, ...TIMING };
@@ -186,7 +216,7 @@ async function runSeed(args: Args): Promise<SeedResult> {
           name: `${lib}-peer`,
           net,
           side: 'broker',
-          url: broker.localUrl,
+          url: peerUrl,
           clientId: `soak-${lib}-peer`,
           // The peer is killed too (subscriber-kill): ours keeps its session in a file as well.
           ...(lib === 'steadfast'
@@ -199,10 +229,13 @@ async function runSeed(args: Args): Promise<SeedResult> {
       });
       const checker = new DeliveryChecker();
       for (const w of [device, peer]) w.on((e) => checker.record(e));
-      proxy.child.on((e) => {
-        const derived = handoffs.feed(e as ProxyEvent);
-        if (derived?.topic.startsWith(`${lib}/`)) checker.record(derived);
-      });
+      for (const p of traced) {
+        const handoffs = new HandoffTracker();
+        p.child.on((e) => {
+          const derived = handoffs.feed(e as ProxyEvent);
+          if (derived?.topic.startsWith(`${lib}/`)) checker.record(derived);
+        });
+      }
       await Promise.all([
         device.subscribe(`${lib}/down/q1`, 1),
         device.subscribe(`${lib}/down/q2`, 2),
@@ -275,7 +308,8 @@ async function runSeed(args: Args): Promise<SeedResult> {
     for (const s of sides) await Promise.all([s.device.end(), s.peer.end()]);
 
     const result = sides.map((s) => summarize(s, applied));
-    for (const s of sides) explainFailures(s, applied, log, proxy);
+    for (const s of sides) explainFailures(s, applied, log, traced);
+    for (const s of sides) explainSlowRecoveries(s, applied, log);
     printTable(result, applied);
     const line = {
       bench: 'soak',
@@ -467,8 +501,15 @@ function explainFailures(
   side: Side,
   faults: AppliedFault[],
   log: (line: string) => void,
-  proxy: ProxyProcess,
+  proxies: ProxyProcess[],
 ): void {
+  const packets = proxies.flatMap((p) =>
+    p.events
+      .filter((e): e is ProxyEvent & { ev: 'packet' } => e.ev === 'packet')
+      .map((e) => ({ ...e, via: p.child.options.name })),
+  );
+  const carrying = (topic: string, seq: number) =>
+    packets.filter((p) => p.topic === topic && Number.parseInt(p.payloadHead ?? '', 10) === seq);
   const report = side.checker.report();
   const receptions = new Map<string, number[]>();
   for (const e of [...side.device.events, ...side.peer.events]) {
@@ -502,28 +543,49 @@ function explainFailures(
       const acked = [...side.device.events, ...side.peer.events].find(
         (e) => e.ev === 'acked' && e.topic === st.topic && e.seq === seq,
       );
-      const sentOver = proxy.events.some(
-        (e) =>
-          e.ev === 'packet' &&
-          (e as ProxyEvent & { ev: 'packet' }).topic === st.topic &&
-          Number.parseInt((e as ProxyEvent & { ev: 'packet' }).payloadHead ?? '', 10) === seq,
-      );
+      const sentOver = carrying(st.topic, seq).length > 0;
       const ackedAt = acked && 't' in acked ? acked.t : undefined;
       const nearest = ackedAt === undefined ? undefined : before(ackedAt);
       log(
-        `soak:   lost #${seq}: acked to its publisher at ${ackedAt ?? 'never'} (last fault before: ${nearest?.kind ?? 'none'}); ${sentOver ? 'seen on the traced connection' : 'never seen on the traced connection'}`,
+        `soak:   lost #${seq}: acked to its publisher at ${ackedAt ?? 'never'} (last fault before: ${nearest?.kind ?? 'none'}); ${sentOver ? 'seen on a traced connection' : 'never seen on a traced connection'}`,
       );
     }
     for (const seq of traced) {
-      const packets = proxy.events.filter(
-        (e) =>
-          e.ev === 'packet' &&
-          (e as ProxyEvent & { ev: 'packet' }).topic === st.topic &&
-          Number.parseInt((e as ProxyEvent & { ev: 'packet' }).payloadHead ?? '', 10) === seq,
-      ) as Array<ProxyEvent & { ev: 'packet' }>;
-      for (const p of packets) {
-        log(`soak:   #${seq} ${p.t} conn ${p.conn} ${p.direction} PUBLISH id=${p.packetId} dup=${p.dup}`);
+      for (const p of carrying(st.topic, seq)) {
+        log(
+          `soak:   #${seq} ${p.t} ${p.via} conn ${p.conn} ${p.direction} PUBLISH id=${p.packetId} dup=${p.dup}`,
+        );
       }
+    }
+  }
+}
+
+/** Recoveries slower than this are told on stderr, with what each client went through meanwhile. */
+const SLOW_RECOVERY_MS = 5000;
+
+/**
+ * On stderr: each recovery slower than {@link SLOW_RECOVERY_MS}, with the fault
+ * and the up/down events of both clients from the fault's start to the first
+ * delivery after it (which wait made it slow: a backoff, a broker still
+ * loading, a path still dark).
+ */
+function explainSlowRecoveries(side: Side, faults: AppliedFault[], log: (line: string) => void): void {
+  const events = [
+    ...side.device.events.map((e) => ({ ...e, who: 'device' })),
+    ...side.peer.events.map((e) => ({ ...e, who: 'peer' })),
+  ]
+    .filter((e): e is typeof e & { t: number } => 't' in e && typeof e.t === 'number')
+    .sort((a, b) => a.t - b.t);
+  for (const f of faults) {
+    const first = events.find((e) => e.ev === 'recv' && e.t > f.restoredAt);
+    const took = first === undefined ? undefined : first.t - f.restoredAt;
+    if (took !== undefined && took < SLOW_RECOVERY_MS) continue;
+    log(`soak: ${LABEL[side.lib]} slow recovery ${took ?? 'never'} ms after ${f.detail}`);
+    const until = first?.t ?? Number.POSITIVE_INFINITY;
+    for (const e of events) {
+      if (e.t < f.startedAt || e.t > until || (e.ev !== 'up' && e.ev !== 'down')) continue;
+      const what = e.ev === 'down' && 'cause' in e ? `down ${e.cause}` : e.ev;
+      log(`soak:   ${e.t - f.restoredAt} ms ${e.who} ${what}`);
     }
   }
 }

