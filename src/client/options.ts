@@ -119,11 +119,14 @@ export interface ClientOptions {
   reconnectPeriodMax?: number;
   /**
    * Ms a connection must stay up before the backoff starts over from
-   * `reconnectPeriod`. One that the other end closes sooner (a broker that
-   * accepts and then drops: overloaded, a refusing ACL, a proxy) counts as a
-   * failed attempt, so the wait keeps doubling instead of every client of a
-   * fleet reconnecting every second. An outage the client detects itself
-   * (keepalive, a dead link) starts over at once as before. Default 10,000.
+   * `reconnectPeriod`, unless the broker served us on it sooner (a success
+   * ack of a request, or a message delivered to us; CONNACK and PINGRESP do
+   * not count). One that the other end closes sooner having served nothing
+   * (a broker that accepts and then drops: overloaded, a refusing ACL, a
+   * proxy) counts as a failed attempt, so the wait keeps doubling instead of
+   * every client of a fleet reconnecting every second. An outage the client
+   * detects itself (keepalive, a dead link) starts over at once as before.
+   * Default 10,000.
    */
   resetBackoffAfter?: number;
   /**

@@ -33,3 +33,19 @@ export function endedByPeer(cause: MqttError): boolean {
     cause.code === 'CONNECTION_LOST' || cause.code === 'PROTOCOL_ERROR' || cause.code === 'MALFORMED_PACKET'
   );
 }
+
+/**
+ * A connection proved the broker healthy, so the backoff starts over: it
+ * stayed up `resetBackoffAfter` ms, or the broker served us on it (acked a
+ * request with success or delivered a message; CONNACK and PINGRESP alone do
+ * not count). A broker that accepts and drops every connection serves
+ * nothing and sees a growing wait; one that worked until a restart or a cut
+ * (the common outage) is reconnected to at once, however soon it failed.
+ */
+export function provedHealthy(
+  upMs: number,
+  session: { readonly servedThisConnection: boolean },
+  options: { readonly resetBackoffAfter?: number },
+): boolean {
+  return upMs >= (options.resetBackoffAfter ?? 0) || session.servedThisConnection;
+}

@@ -11,7 +11,7 @@ import type { Connection, Link, LinkHandlers } from '../links/types.ts';
 import type { Session } from '../session/session.ts';
 import type { SessionStore } from '../session/store.ts';
 import { DEFAULT_MAX_PENDING_OPENS, openAttempts } from './open-attempts.ts';
-import { endedByPeer, isPermanentRefusal } from './reconnect-rules.ts';
+import { endedByPeer, isPermanentRefusal, provedHealthy } from './reconnect-rules.ts';
 import { type ProbedConnection, StallProbe } from './stall-probe.ts';
 import { deferFlush, realClock, type SupervisorClock } from './supervisor-clock.ts';
 
@@ -310,8 +310,11 @@ export class Supervisor {
         this.hooks.fatal(cause);
         break;
       }
-      const brief = this.#clock.now() - this.#upAt < (this.options.resetBackoffAfter ?? 0);
-      if (wasUp && brief && endedByPeer(cause)) {
+      if (
+        wasUp &&
+        !provedHealthy(this.#clock.now() - this.#upAt, this.session, this.options) &&
+        endedByPeer(cause)
+      ) {
         // Accepted, then dropped by the other end before it proved healthy (an overloaded broker,
         // an ACL, a proxy): back off as from a failed attempt, so a fleet does not reconnect every
         // second forever. Outages we detect ourselves (keepalive, a dead link) start over as usual.

@@ -33,6 +33,7 @@ import { Outbound } from './outbound.ts';
 import { PacketIds } from './packet-ids.ts';
 import { DEFAULT_QUEUE_LIMITS } from './publish-queue.ts';
 import { DEFAULT_ROLLBACK_GUARD } from './rollback-guard.ts';
+import { brokerServed } from './served.ts';
 import type { SessionStore } from './store.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { OutboundAliases } from './topic-aliases.ts';
@@ -113,6 +114,8 @@ export class Session {
   readonly #host: SessionHost;
 
   readonly #liveness: Liveness;
+  /** The broker acked a request or delivered a message on this connection (served.ts). */
+  #served = false;
   /**
    * The latest time the host gave us. Commands without a `now` (subscribe,
    * acknowledge, ...) send at this time: never later than the truth, so a
@@ -220,6 +223,7 @@ export class Session {
     this.#cleanStart = clean;
     this.state = 'connecting';
     this.#liveness.reset(now);
+    this.#served = false;
     this.#connectPrefix = EMPTY_BYTES;
     this.#connackDeadline = now + (this.#options.connectTimeout ?? 30_000);
     this.#sendPacket(this.#connectPacket(clean));
@@ -333,6 +337,15 @@ export class Session {
   }
 
   /** The broker's smoothed answer time in ms (undefined before the first answer). */
+  /**
+   * Whether the broker served us on the current (or last) connection: acked a
+   * request with success or delivered a message (served.ts). CONNACK alone
+   * does not count.
+   */
+  get servedThisConnection(): boolean {
+    return this.#served;
+  }
+
   get answerTime(): number | undefined {
     return this.#liveness.answerTime;
   }
@@ -393,6 +406,7 @@ export class Session {
       if (packet.type === 'auth') return this.#host.emit({ type: 'auth', auth: packet });
       throw remoteError('PROTOCOL_ERROR', `expected CONNACK, got ${packet.type.toUpperCase()}`);
     }
+    if (!this.#served && brokerServed(packet)) this.#served = true;
     switch (packet.type) {
       case 'publish':
         return this.inbound.onPublish(packet);

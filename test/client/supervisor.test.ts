@@ -183,6 +183,35 @@ describe('the supervisor after an outage', () => {
     await supervisor.stop();
   });
 
+  it('a connection the broker served on proves it healthy, however short: no escalation; CONNACK and a refusing ack alone do not', async () => {
+    // Up 50 ms each time, then dropped by the broker; on each, the broker sends `serve` first.
+    const waitsWhen = async (serve: Uint8Array | undefined) => {
+      const clock = new FakeClock();
+      const link = new ScriptedLink('a', clock);
+      const { supervisor, session } = start([link], clock, { quietPeriod: 0, resetBackoffAfter: 10_000 });
+      const drops: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const opened = link.opens.length;
+        while (link.opens.length === opened && i > 0) await clock.until(clock.now() + 10);
+        await clock.until(clock.now() + 50);
+        assert.equal(session.state, 'up');
+        if (serve) session.received(serve, clock.now());
+        drops.push(clock.now());
+        link.drop();
+      }
+      await supervisor.stop();
+      return link.opens.slice(1).map((t, i) => t - drops[i]);
+    };
+    // A message delivered to us (QoS 0 PUBLISH on "t"): the broker works, each outage is one of its
+    // own (a restart, a cut), and the client comes back after the first step each time.
+    const publish = new Uint8Array([0x30, 0x05, 0x00, 0x01, 0x74, 0x00, 0x78]);
+    assert.deepEqual(await waitsWhen(publish), [500, 500, 500]);
+    // A PUBACK refusing with 0x87 (Not authorized) is no service: the wait grows as for CONNACK alone.
+    const refused = new Uint8Array([0x40, 0x03, 0x00, 0x01, 0x87]);
+    assert.deepEqual(await waitsWhen(refused), [1000, 2000, 4000]);
+    assert.deepEqual(await waitsWhen(undefined), [1000, 2000, 4000]);
+  });
+
   it('a broker that breaks the protocol soon after every CONNACK gets a growing backoff too', async () => {
     const clock = new FakeClock();
     const link = new ScriptedLink('a', clock);
