@@ -74,6 +74,17 @@ test('a loss acknowledged shortly before a broker kill -9 is the broker’s', ()
   assert.equal(r.byQos[1].brokerLost, 2);
 });
 
+test('a message the subscriber acknowledged and never delivered is its loss, even just before a kill', () => {
+  const c = new DeliveryChecker({ brokerWindowMs: 2000 });
+  const delivered = (seq: number, t: number): CheckerEvent => ({ ev: 'delivered', topic: 'a', seq, t });
+  c.recordAll([pub('a', 0, 1, 0), acked('a', 0, 9500), pub('a', 1, 1, 0), acked('a', 1, 9500)]);
+  c.record(delivered(0, 9600)); // the subscriber's PUBACK for seq 0 went to the broker
+  c.brokerKilled(10_000);
+  const s = c.report().streams[0];
+  assert.deepEqual(s.lostSeqs, [0]);
+  assert.deepEqual(s.brokerLostSeqs, [1]);
+});
+
 test('an ack after the kill (from the restarted broker) is not the killed broker’s loss', () => {
   const c = new DeliveryChecker();
   c.recordAll([pub('a', 0, 2, 0), acked('a', 0, 10_500)]);

@@ -7,7 +7,8 @@
 // a kill -9 can still land between acknowledging a message and saving it.
 // - A message the broker acknowledged at most `brokerWindowMs` before it was
 //   killed, and that never arrived, is the broker's loss (`brokerLost`), not
-//   the client's. The acknowledgement is the publisher's `acked`, or better a
+//   the client's, unless the subscriber had acknowledged it to the broker
+//   (`delivered`): then the subscriber lost it. The acknowledgement is the publisher's `acked`, or better a
 //   `handoff` (handoff.ts: the broker's PUBACK/PUBREC seen on the wire; for
 //   QoS 2 the PUBCOMP may come from the restarted broker, which no longer
 //   knows the message).
@@ -237,8 +238,14 @@ export class DeliveryChecker {
     };
   }
 
-  /** Whether the broker acknowledged `seq` at most `windowMs` before it was killed. */
+  /**
+   * Whether the broker acknowledged `seq` at most `windowMs` before it was
+   * killed, and the subscriber never acknowledged it: a message the subscriber
+   * took from the broker (its PUBACK, or the broker's PUBREL, on the trace) and
+   * never delivered is the subscriber's loss, kill or no kill.
+   */
   private brokerLost(s: Stream, seq: number): boolean {
+    if (s.delivered.has(seq)) return false;
     return [s.handoff.get(seq), s.acked.get(seq)].some((t) => t !== undefined && this.killedSoonAfter(t));
   }
 
