@@ -3,6 +3,7 @@
  * as the specifications give them.
  */
 import { remoteError } from '../errors.ts';
+import { connackV4Name } from './connack-v4.ts';
 import type { PacketType, ProtocolVersion } from './types.ts';
 
 /** Reason codes by name, for code that wants to say which one it means. */
@@ -97,23 +98,13 @@ const NAMES: Record<number, string> = {
   162: 'Wildcard Subscriptions not supported',
 };
 
-/** MQTT 3.1.1 CONNACK return codes (section 3.2.2.3). */
-const CONNACK_V4: Record<number, string> = {
-  0: 'Connection Accepted',
-  1: 'Connection Refused, unacceptable protocol version',
-  2: 'Connection Refused, identifier rejected',
-  3: 'Connection Refused, Server unavailable',
-  4: 'Connection Refused, bad user name or password',
-  5: 'Connection Refused, not authorized',
-};
-
 /**
  * The name of a reason code. The packet type matters for the low codes
  * (0x00 is "Success", "Normal disconnection" or "Granted QoS 0"), and the
  * version for CONNACK, whose 3.1.1 return codes are a different table.
  */
 export function reasonCodeName(code: number, packet?: PacketType, version: ProtocolVersion = 5): string {
-  if (packet === 'connack' && version === 4) return CONNACK_V4[code] ?? `Unknown return code ${code}`;
+  if (packet === 'connack' && version === 4) return connackV4Name(code);
   if (packet === 'suback' && version === 4 && code === 0x80) return 'Failure';
   if (code <= 0x02 && packet === 'suback') return `Granted QoS ${code}`;
   if (code === 0x00) return packet === 'disconnect' ? 'Normal disconnection' : 'Success';
