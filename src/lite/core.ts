@@ -108,6 +108,8 @@ export class LiteCore<T> {
   #failures = 0;
   /** The current attempt's link opened: its end calls for a quiet period. */
   #opened = false;
+  /** The connection's first byte has come. */
+  #heard = false;
   #out: Uint8Array[] = [];
   #events: LiteCoreEvent<T>[] = [];
   #lastId = 0;
@@ -163,6 +165,7 @@ export class LiteCore<T> {
     this.#opened = true;
     this.#deadline = now + (this.#o.connectTimeout ?? 30_000);
     this.#decoder = new ClientDecoder4(this.#o.maximumPacketSize);
+    this.#heard = false;
     this.#live.reset(now);
     this.#write(this.#connect, now);
   }
@@ -200,6 +203,23 @@ export class LiteCore<T> {
     const decoder = this.#decoder;
     if (decoder === undefined) return;
     this.#live.received(now);
+    if (this.phase === 'connecting' && chunk.length > 0 && !this.#heard) {
+      this.#heard = true;
+      // A byte no MQTT packet starts with (an HTTP server's 'H' would read as PUBACK with flags 8, and the
+      // decoder would wait for its 84 bytes): wrong port or service, said at once as the full engine does.
+      const type = chunk[0] >> 4;
+      const flags = chunk[0] & 15;
+      if (type === 0 || type === 15 || (type === 3 ? (flags & 6) === 6 : flags !== (type === 6 ? 2 : 0))) {
+        const error = new MqttError(
+          'NOT_MQTT',
+          'the server did not answer as an MQTT broker: wrong port or service?',
+          {
+            side: 'remote',
+          },
+        );
+        return this.#down(error, now, true);
+      }
+    }
     decoder.push(chunk);
     try {
       for (let p = decoder.next(); p !== undefined && this.#decoder === decoder; p = decoder.next())
@@ -385,6 +405,7 @@ export class LiteCore<T> {
     this.#deadline = Number.POSITIVE_INFINITY;
     this.#live.keepaliveMs = this.#o.connect.keepalive * 1000;
     this.#live.reset(now);
+    this.#events.push({ type: 'up', sessionPresent });
     const flows = [...this.#flows];
     if (!sessionPresent) {
       // The broker has no session: its ids mean nothing now, and a PUBREC'd message is its own.
@@ -392,7 +413,6 @@ export class LiteCore<T> {
       this.#inbound.clear();
       for (const [id, flow] of flows) if (flow.expect === 'pubcomp') this.#finish(id, flow);
     }
-    this.#events.push({ type: 'up', sessionPresent });
     // The order of the full engine: subscriptions made again, unanswered requests, in-flight messages
     // [MQTT-4.4.0-1], then the queue.
     if (!sessionPresent) {
