@@ -21,6 +21,7 @@
 
 import { Emitter } from '../client/emitter.ts';
 import { encodePublish4, utf8Bytes } from '../codec/client-v4.ts';
+import { ReasonCode } from '../codec/reason-code.ts';
 import { topicMatches } from '../codec/topic.ts';
 import type { QoS } from '../codec/types.ts';
 import { MqttError } from '../errors.ts';
@@ -159,9 +160,10 @@ export class LiteClient extends Emitter<LiteEvents> {
       const granted = await this.#command((settle, now) =>
         this.#core.subscribe(list, options.qos ?? 0, settle, now),
       );
-      if (granted.every((code) => code >= 0x80)) {
+      // 3.1.1's SUBACK Failure is 0x80, MQTT 5's first failure code.
+      if (granted.every((code) => code >= ReasonCode.UnspecifiedError)) {
         throw new MqttError('REFUSED', `the broker refused the subscription to ${list.join(', ')}`, {
-          reasonCode: 0x80,
+          reasonCode: ReasonCode.UnspecifiedError,
         });
       }
       return granted;
@@ -244,8 +246,7 @@ export class LiteClient extends Emitter<LiteEvents> {
     }
     clearTimeout(this.#timer);
     const wait = core.nextDeadline() - Date.now();
-    if (wait < Number.POSITIVE_INFINITY)
-      this.#timer = setTimeout(() => this.#run((now) => core.tick(now)), wait);
+    if (wait < Infinity) this.#timer = setTimeout(() => this.#run((now) => core.tick(now)), wait);
   }
 
   /** The first attempt failed: the client ends, and `start()` rejects with why. */

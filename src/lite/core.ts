@@ -31,9 +31,9 @@ import {
   type ServerPacket4,
 } from '../codec/client-v4.ts';
 import { connackV4Name } from '../codec/connack-v4.ts';
+import { ReasonCode } from '../codec/reason-code.ts';
 import type { PublishPacket, QoS } from '../codec/types.ts';
 import { MqttError } from '../errors.ts';
-import { Liveness } from '../session/liveness.ts';
 
 /**
  * QoS 1/2 messages in flight at once: MQTT 3.1.1 brokers cannot announce a
@@ -102,9 +102,14 @@ export class LiteCore<T> {
   readonly #o: LiteCoreOptions;
   readonly #connect: Uint8Array;
   #decoder: ClientDecoder4 | undefined;
-  readonly #live: Liveness;
+  /** Keepalive in ms (0: off) and, for it, when we last sent, last heard, pinged, and first asked since. */
+  readonly #keepalive: number;
+  #sentAt = 0;
+  #heardAt = 0;
+  #pingAt: number | undefined;
+  #askedAt: number | undefined;
   /** CONNACK or link-open deadline, or the end of the quiet period and backoff. */
-  #deadline = Number.POSITIVE_INFINITY;
+  #deadline = Infinity;
   #failures = 0;
   /** The current attempt's link opened: its end calls for a quiet period. */
   #opened = false;
@@ -130,7 +135,7 @@ export class LiteCore<T> {
     const c = options.connect;
     this.clientId = c.clientId ?? `steadfast_${options.random().toString(36).slice(2, 10)}`;
     this.#connect = encodeConnect4({ ...c, clientId: this.clientId });
-    this.#live = new Liveness(c.keepalive, options.responseTimeout);
+    this.#keepalive = c.keepalive * 1000;
   }
 
   /** Empties the outbox: bytes to write in order, then what to do. */
@@ -143,7 +148,9 @@ export class LiteCore<T> {
 
   /** When `tick` is due next; Infinity when nothing is. */
   nextDeadline(): number {
-    return this.phase === 'up' ? this.#live.nextDeadline() : this.#deadline;
+    if (this.phase !== 'up') return this.#deadline;
+    const ping = this.#keepalive > 0 && this.#pingAt === undefined ? this.#pingDue() : Infinity;
+    return Math.min(ping, this.#deadAt());
   }
 
   /** Starts connecting (asks for the link). */
@@ -166,7 +173,7 @@ export class LiteCore<T> {
     this.#deadline = now + (this.#o.connectTimeout ?? 30_000);
     this.#decoder = new ClientDecoder4(this.#o.maximumPacketSize);
     this.#heard = false;
-    this.#live.reset(now);
+    this.#reset(now);
     this.#write(this.#connect, now);
   }
 
@@ -183,26 +190,50 @@ export class LiteCore<T> {
       return;
     }
     if (this.phase !== 'up') return;
-    const live = this.#live;
-    if (now >= live.deadAt()) {
-      const silent = Math.round(live.silentFor(now));
+    if (now >= this.#deadAt()) {
+      const silent = now - this.#heardAt;
       return this.#down(
         new MqttError('TIMEOUT', `no packet from the broker for ${silent} ms: the link is dead`),
         now,
         true,
       );
     }
-    if (live.pingDue(now)) {
-      live.pinged(now);
+    if (this.#keepalive > 0 && this.#pingAt === undefined && now >= this.#pingDue()) {
+      this.#pingAt = now;
       this.#write(PINGREQ_4, now);
     }
+  }
+
+  // Keepalive, by the rule of the full engine's Liveness (src/session/liveness.ts; the engine suite holds
+  // them to it): a PINGREQ after a keepalive of silence in either direction; the link is dead when the
+  // broker has said nothing for 1.5 x keepalive after a PINGREQ (which gets at least half a keepalive),
+  // or `responseTimeout` after it, or has left a request unanswered that long.
+
+  #pingDue(): number {
+    return Math.min(this.#sentAt, this.#heardAt) + this.#keepalive;
+  }
+
+  #deadAt(): number {
+    const k = this.#keepalive;
+    const timeout = this.#o.responseTimeout;
+    const ping = this.#pingAt;
+    let at = Infinity;
+    if (ping !== undefined) at = timeout ?? Math.max(this.#heardAt + 1.5 * k - ping, 0.5 * k);
+    const within = timeout ?? (k > 0 ? 1.5 * k : Infinity);
+    return Math.min(at + (ping ?? 0), (this.#askedAt ?? Infinity) + within);
+  }
+
+  #reset(now: number): void {
+    this.#sentAt = this.#heardAt = now;
+    this.#pingAt = this.#askedAt = undefined;
   }
 
   /** Bytes from the broker; a protocol violation takes the connection down. */
   received(chunk: Uint8Array, now: number): void {
     const decoder = this.#decoder;
     if (decoder === undefined) return;
-    this.#live.received(now);
+    this.#heardAt = now;
+    this.#pingAt = this.#askedAt = undefined;
     if (this.phase === 'connecting' && chunk.length > 0 && !this.#heard) {
       this.#heard = true;
       // A byte no MQTT packet starts with (an HTTP server's 'H' would read as PUBACK with flags 8, and the
@@ -275,7 +306,7 @@ export class LiteCore<T> {
     if (this.phase !== 'waiting' && this.phase !== 'idle') this.#events.push({ type: 'close', error });
     if (this.phase === 'up') this.#events.push({ type: 'down', cause: error });
     this.phase = 'ended';
-    this.#deadline = Number.POSITIVE_INFINITY;
+    this.#deadline = Infinity;
     this.#decoder = undefined;
     for (const flow of [...this.#flows.values(), ...this.#queue]) this.#fail(flow.token, error);
     this.#flows.clear();
@@ -291,7 +322,11 @@ export class LiteCore<T> {
   }
 
   #write(bytes: Uint8Array, now: number): void {
-    this.#live.sent(now, bytes[0]);
+    const type = bytes[0] >> 4;
+    // A QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE or PINGREQ: the broker owes an answer.
+    if (type === 3 ? bytes[0] & 6 : type === 6 || type === 8 || type === 10 || type === 12)
+      this.#askedAt ??= now;
+    this.#sentAt = now;
     this.#out.push(bytes);
   }
 
@@ -382,7 +417,7 @@ export class LiteCore<T> {
         const filters = flow.filters ?? [];
         if (p.type === 'suback') {
           filters.forEach((f, i) => {
-            if (p.reasonCodes[i] < 0x80) this.granted.set(f, p.reasonCodes[i] as QoS);
+            if (p.reasonCodes[i] < ReasonCode.UnspecifiedError) this.granted.set(f, p.reasonCodes[i] as QoS);
             // The broker now refuses what it granted before: forget it rather than retry forever.
             else if (flow.internal) this.granted.delete(f);
           });
@@ -402,9 +437,8 @@ export class LiteCore<T> {
     }
     this.phase = 'up';
     this.#failures = 0;
-    this.#deadline = Number.POSITIVE_INFINITY;
-    this.#live.keepaliveMs = this.#o.connect.keepalive * 1000;
-    this.#live.reset(now);
+    this.#deadline = Infinity;
+    this.#reset(now);
     this.#events.push({ type: 'up', sessionPresent });
     const flows = [...this.#flows];
     if (!sessionPresent) {

@@ -70,6 +70,33 @@ export interface EngineFactory {
 
 const text = new TextEncoder();
 
+/** What an adapter has seen its engine write and report, handed out by `drain()`. */
+export class Recorded {
+  bytes: Uint8Array[] = [];
+  events: string[] = [];
+
+  drain(): { bytes: Uint8Array[]; events: string[] } {
+    const out = { bytes: this.bytes, events: this.events };
+    this.bytes = [];
+    this.events = [];
+    return out;
+  }
+}
+
+/** Moves a fake clock from `now` by `ms`, calling `tick` at every deadline on the way; returns the new time. */
+export function advanceClock(
+  now: number,
+  ms: number,
+  engine: { nextDeadline(): number; tick(now: number): void },
+): number {
+  const target = now + ms;
+  for (let deadline = engine.nextDeadline(); deadline <= target; deadline = engine.nextDeadline()) {
+    now = Math.max(now, deadline);
+    engine.tick(now);
+  }
+  return target;
+}
+
 /** The suite's side of the wire: decodes what the engine wrote, encodes what the broker says. */
 class Broker {
   readonly decoder: PacketDecoder;

@@ -2,14 +2,19 @@
 import type { QoS } from '../../src/codec/types.ts';
 import { Session } from '../../src/session/session.ts';
 import type { SessionEvent } from '../../src/session/types.ts';
-import { type EngineSettings, type EngineUnderTest, runEngineConformance } from './engine.case.ts';
+import {
+  advanceClock,
+  type EngineSettings,
+  type EngineUnderTest,
+  Recorded,
+  runEngineConformance,
+} from './engine.case.ts';
 
 const text = new TextEncoder();
 
 function fullEngine(settings: EngineSettings): EngineUnderTest {
   let now = 1_000_000;
-  let bytes: Uint8Array[] = [];
-  let events: string[] = [];
+  const seen = new Recorded();
   let held: { packetId: number; qos: 1 | 2; generation: number }[] = [];
   const session: Session = new Session(
     {
@@ -23,17 +28,17 @@ function fullEngine(settings: EngineSettings): EngineUnderTest {
       outboundTopicAliases: false,
     },
     {
-      send: (b) => bytes.push(b.slice()),
+      send: (b) => seen.bytes.push(b.slice()),
       emit: (e) => record(e),
     },
   );
   function record(e: SessionEvent): void {
     switch (e.type) {
       case 'up':
-        return void events.push(e.sessionPresent ? 'up present' : 'up');
+        return void seen.events.push(e.sessionPresent ? 'up present' : 'up');
       case 'message': {
         const m = e.message;
-        events.push(`message ${m.topic} q${m.qos}${m.dup ? ' dup' : ''}`);
+        seen.events.push(`message ${m.topic} q${m.qos}${m.dup ? ' dup' : ''}`);
         if (m.qos > 0)
           held.push({ packetId: m.packetId!, qos: m.qos as 1 | 2, generation: session.inbound.generation });
         return;
@@ -41,12 +46,12 @@ function fullEngine(settings: EngineSettings): EngineUnderTest {
       case 'published':
       case 'subscribed':
       case 'unsubscribed':
-        return void events.push(`done ${String(e.token)}`);
+        return void seen.events.push(`done ${String(e.token)}`);
       case 'publish-failed':
       case 'subscribe-failed':
-        return void events.push(`failed ${String(e.token)} ${e.error.code}`);
+        return void seen.events.push(`failed ${String(e.token)} ${e.error.code}`);
       case 'close':
-        events.push(`close ${e.error.code}`);
+        seen.events.push(`close ${e.error.code}`);
         // The host closes the link and says so, as the supervisor does.
         return session.linkDown(now);
       default:
@@ -57,12 +62,13 @@ function fullEngine(settings: EngineSettings): EngineUnderTest {
     linkDown: () => session.linkDown(now),
     received: (b) => session.received(b, now),
     advance(ms) {
-      const target = now + ms;
-      for (let deadline = session.nextDeadline(); deadline <= target; deadline = session.nextDeadline()) {
-        now = Math.max(now, deadline);
-        session.tick(now);
-      }
-      now = target;
+      now = advanceClock(now, ms, {
+        nextDeadline: () => session.nextDeadline(),
+        tick: (at) => {
+          now = at;
+          session.tick(at);
+        },
+      });
     },
     publish: (topic, qos: QoS, token) =>
       session.publish({ topic, payload: text.encode(topic), qos, retain: false }, token, now),
@@ -72,12 +78,7 @@ function fullEngine(settings: EngineSettings): EngineUnderTest {
       for (const m of held) session.acknowledge(m.packetId, m.qos, m.generation);
       held = [];
     },
-    drain() {
-      const out = { bytes, events };
-      bytes = [];
-      events = [];
-      return out;
-    },
+    drain: () => seen.drain(),
   };
 }
 

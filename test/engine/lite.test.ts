@@ -4,14 +4,19 @@ import type { PublishPacket } from '../../src/codec/types.ts';
 import { MqttError } from '../../src/errors.ts';
 import { LiteCore } from '../../src/lite/core.ts';
 import { prng } from '../helpers/prng.ts';
-import { type EngineSettings, type EngineUnderTest, runEngineConformance } from './engine.case.ts';
+import {
+  advanceClock,
+  type EngineSettings,
+  type EngineUnderTest,
+  Recorded,
+  runEngineConformance,
+} from './engine.case.ts';
 
 const text = new TextEncoder();
 
 function liteEngine(settings: EngineSettings): EngineUnderTest {
   let now = 1_000_000;
-  let bytes: Uint8Array[] = [];
-  let events: string[] = [];
+  const seen = new Recorded();
   let held: { message: PublishPacket; epoch: number }[] = [];
   const core = new LiteCore<string>({
     connect: { clientId: 'engine', clean: false, keepalive: settings.keepalive },
@@ -23,26 +28,26 @@ function liteEngine(settings: EngineSettings): EngineUnderTest {
   function run(input: () => void): void {
     input();
     const [out, happened] = core.drain();
-    bytes.push(...out.map((b) => b.slice()));
+    seen.bytes.push(...out.map((b) => b.slice()));
     for (const e of happened) {
       switch (e.type) {
         case 'up':
-          events.push(e.sessionPresent ? 'up present' : 'up');
+          seen.events.push(e.sessionPresent ? 'up present' : 'up');
           break;
         case 'message': {
           const m = e.message;
-          events.push(`message ${m.topic} q${m.qos}${m.dup ? ' dup' : ''}`);
+          seen.events.push(`message ${m.topic} q${m.qos}${m.dup ? ' dup' : ''}`);
           if (m.qos > 0) held.push({ message: m, epoch: e.epoch });
           break;
         }
         case 'done':
-          events.push(`done ${e.token}`);
+          seen.events.push(`done ${e.token}`);
           break;
         case 'failed':
-          events.push(`failed ${e.token} ${e.error.code}`);
+          seen.events.push(`failed ${e.token} ${e.error.code}`);
           break;
         case 'close':
-          events.push(`close ${e.error.code}`);
+          seen.events.push(`close ${e.error.code}`);
           break;
         // 'open' is answered by linkUp; 'down' is the host's news, which the full engine's host reports.
         default:
@@ -50,12 +55,13 @@ function liteEngine(settings: EngineSettings): EngineUnderTest {
     }
   }
   function advance(ms: number): void {
-    const target = now + ms;
-    for (let deadline = core.nextDeadline(); deadline <= target; deadline = core.nextDeadline()) {
-      now = Math.max(now, deadline);
-      run(() => core.tick(now));
-    }
-    now = target;
+    now = advanceClock(now, ms, {
+      nextDeadline: () => core.nextDeadline(),
+      tick: (at) => {
+        now = at;
+        run(() => core.tick(at));
+      },
+    });
   }
   return {
     linkUp() {
@@ -78,12 +84,7 @@ function liteEngine(settings: EngineSettings): EngineUnderTest {
       held = [];
       for (const m of messages) run(() => core.taken(m.message, m.epoch, now));
     },
-    drain() {
-      const out = { bytes, events };
-      bytes = [];
-      events = [];
-      return out;
-    },
+    drain: () => seen.drain(),
   };
 }
 
