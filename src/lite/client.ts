@@ -213,12 +213,15 @@ export class LiteClient extends Emitter<LiteEvents> {
         case 'open':
           this.#open();
           break;
-        case 'close':
+        case 'close': {
           this.#attempt++;
-          this.#conn?.close();
+          // Forgotten first: a link that reports its close from within close() is then not news.
+          const conn = this.#conn;
           this.#conn = undefined;
+          conn?.close();
           this.#lost(e.error);
           break;
+        }
         case 'up':
           this.#firstUp ||= Date.now();
           this.#first?.[0]();

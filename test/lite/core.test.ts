@@ -150,3 +150,33 @@ describe('lite engine lifecycle', () => {
     assert.deepEqual(h.drain().events, ['failed late CLIENT_CLOSED']);
   });
 });
+
+describe('lite client host', () => {
+  it('a first attempt the broker refuses rejects start() with the refusal, also over a link that reports its close from within close()', async () => {
+    const { LiteClient } = await import('../../src/lite/client.ts');
+    let closes = 0;
+    const link = {
+      name: 'in-memory',
+      open: async (handlers: { data(b: Uint8Array): void; close(e?: Error): void }) => ({
+        write(b: Uint8Array) {
+          // CONNECT: refused with 3.1.1 return code 5, not authorized.
+          if (b[0] >> 4 === 1) queueMicrotask(() => handlers.data(Uint8Array.of(0x20, 0x02, 0x00, 0x05)));
+          return true;
+        },
+        bufferedAmount: 0,
+        close() {
+          closes++;
+          handlers.close(new MqttError('LINK_ERROR', 'closed under us'));
+        },
+      }),
+    };
+    const client = new LiteClient({ link, clientId: 'host' });
+    await assert.rejects(client.start(), (error: MqttError) => {
+      assert.equal(error.code, 'CONNECTION_REFUSED');
+      assert.equal(error.reasonCode, 5);
+      return true;
+    });
+    assert.equal(closes, 1);
+    assert.equal(client.connected, false);
+  });
+});
