@@ -24,6 +24,7 @@ import { build } from 'esbuild';
 import { getQuickJS, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { PLATFORM_SHIM } from '../test/core/lite-exchange.ts';
 import { RECORDED } from '../test/core/recorded-exchange.ts';
+import { withQuickJS } from '../test/helpers/quickjs.ts';
 import { type BenchCase, emitJson, parseNetArgs, printTable } from './lib/report.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -81,37 +82,17 @@ function measure(quickjs: QuickJSWASMModule, engine: Engine, code: string): [num
   const actions = RECORDED[engine.version].map((s) => s.action);
   // Everything up to DISCONNECT: the session stays up with its subscription.
   const upTo = actions.findIndex((a) => a.do === 'disconnect');
-  const runtime = quickjs.newRuntime();
-  const vm = runtime.newContext();
-  const used = () => {
-    const usage = runtime.computeMemoryUsage();
-    const bytes = (vm.dump(usage) as { memory_used_size: number }).memory_used_size;
-    usage.dispose();
-    return bytes;
-  };
-  const evaluate = (source: string) => {
-    const result = vm.evalCode(source);
-    if (result.error) {
-      const error = vm.dump(result.error);
-      result.error.dispose();
-      throw new Error(`QuickJS: ${JSON.stringify(error)}`);
-    }
-    result.value.dispose();
-  };
-  try {
-    const empty = used();
+  return withQuickJS(quickjs, ({ evaluate, memoryUsed }) => {
+    const empty = memoryUsed();
     evaluate(code);
     if (engine.setup !== undefined) evaluate(engine.setup);
-    const loaded = used();
+    const loaded = memoryUsed();
     const steps = JSON.stringify(JSON.stringify(actions.slice(0, upTo)));
     evaluate(
       `globalThis.driver = ${engine.driver}; for (const a of JSON.parse(${steps})) driver.step(a); undefined`,
     );
-    return [empty, loaded, used()];
-  } finally {
-    vm.dispose();
-    runtime.dispose();
-  }
+    return [empty, loaded, memoryUsed()];
+  });
 }
 
 export async function run(args: string[]): Promise<void> {

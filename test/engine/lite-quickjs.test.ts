@@ -13,6 +13,7 @@ import { getQuickJS, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { replay, type StepOutput } from '../core/exchange.ts';
 import { LiteExchangeDriver, PLATFORM_SHIM } from '../core/lite-exchange.ts';
 import { RECORDED, RECORDED_WITH } from '../core/recorded-exchange.ts';
+import { withQuickJS } from '../helpers/quickjs.ts';
 
 const ENTRY = 'test/core/lite-exchange.ts';
 const actions = RECORDED[4].map((step) => step.action);
@@ -43,29 +44,12 @@ before(async () => {
 });
 
 function replayInQuickJS(): StepOutput[] {
-  const runtime = quickjs.newRuntime();
-  const vm = runtime.newContext();
-  try {
-    const evaluate = (source: string) => {
-      const result = vm.evalCode(source);
-      if (result.error) {
-        const error = vm.dump(result.error);
-        result.error.dispose();
-        throw new Error(`QuickJS: ${JSON.stringify(error)}`);
-      }
-      const value = vm.dump(result.value);
-      result.value.dispose();
-      return value;
-    };
+  return withQuickJS(quickjs, ({ evaluate }) => {
     evaluate(code);
     evaluate(PLATFORM_SHIM);
-    return JSON.parse(
-      evaluate(`SteadfastLite.replayLiteJson(${JSON.stringify(JSON.stringify(actions))})`) as string,
-    ) as StepOutput[];
-  } finally {
-    vm.dispose();
-    runtime.dispose();
-  }
+    const json = evaluate(`SteadfastLite.replayLiteJson(${JSON.stringify(JSON.stringify(actions))})`);
+    return JSON.parse(json as string) as StepOutput[];
+  });
 }
 
 test('the lite bundle holds the lite engine and the 3.1.1 codec, not the full session', () => {
