@@ -3,56 +3,10 @@
  * as the specifications give them.
  */
 import { remoteError } from '../errors.ts';
+import { connackV4Name } from './connack-v4.ts';
 import type { PacketType, ProtocolVersion } from './types.ts';
 
-/** Reason codes by name, for code that wants to say which one it means. */
-export const ReasonCode = {
-  Success: 0x00,
-  NormalDisconnection: 0x00,
-  GrantedQoS0: 0x00,
-  GrantedQoS1: 0x01,
-  GrantedQoS2: 0x02,
-  DisconnectWithWillMessage: 0x04,
-  NoMatchingSubscribers: 0x10,
-  NoSubscriptionExisted: 0x11,
-  ContinueAuthentication: 0x18,
-  ReAuthenticate: 0x19,
-  UnspecifiedError: 0x80,
-  MalformedPacket: 0x81,
-  ProtocolError: 0x82,
-  ImplementationSpecificError: 0x83,
-  UnsupportedProtocolVersion: 0x84,
-  ClientIdentifierNotValid: 0x85,
-  BadUserNameOrPassword: 0x86,
-  NotAuthorized: 0x87,
-  ServerUnavailable: 0x88,
-  ServerBusy: 0x89,
-  Banned: 0x8a,
-  ServerShuttingDown: 0x8b,
-  BadAuthenticationMethod: 0x8c,
-  KeepAliveTimeout: 0x8d,
-  SessionTakenOver: 0x8e,
-  TopicFilterInvalid: 0x8f,
-  TopicNameInvalid: 0x90,
-  PacketIdentifierInUse: 0x91,
-  PacketIdentifierNotFound: 0x92,
-  ReceiveMaximumExceeded: 0x93,
-  TopicAliasInvalid: 0x94,
-  PacketTooLarge: 0x95,
-  MessageRateTooHigh: 0x96,
-  QuotaExceeded: 0x97,
-  AdministrativeAction: 0x98,
-  PayloadFormatInvalid: 0x99,
-  RetainNotSupported: 0x9a,
-  QoSNotSupported: 0x9b,
-  UseAnotherServer: 0x9c,
-  ServerMoved: 0x9d,
-  SharedSubscriptionsNotSupported: 0x9e,
-  ConnectionRateExceeded: 0x9f,
-  MaximumConnectTime: 0xa0,
-  SubscriptionIdentifiersNotSupported: 0xa1,
-  WildcardSubscriptionsNotSupported: 0xa2,
-} as const;
+export { ReasonCode } from './reason-code.ts';
 
 const NAMES: Record<number, string> = {
   4: 'Disconnect with Will Message',
@@ -97,23 +51,13 @@ const NAMES: Record<number, string> = {
   162: 'Wildcard Subscriptions not supported',
 };
 
-/** MQTT 3.1.1 CONNACK return codes (section 3.2.2.3). */
-const CONNACK_V4: Record<number, string> = {
-  0: 'Connection Accepted',
-  1: 'Connection Refused, unacceptable protocol version',
-  2: 'Connection Refused, identifier rejected',
-  3: 'Connection Refused, Server unavailable',
-  4: 'Connection Refused, bad user name or password',
-  5: 'Connection Refused, not authorized',
-};
-
 /**
  * The name of a reason code. The packet type matters for the low codes
  * (0x00 is "Success", "Normal disconnection" or "Granted QoS 0"), and the
  * version for CONNACK, whose 3.1.1 return codes are a different table.
  */
 export function reasonCodeName(code: number, packet?: PacketType, version: ProtocolVersion = 5): string {
-  if (packet === 'connack' && version === 4) return CONNACK_V4[code] ?? `Unknown return code ${code}`;
+  if (packet === 'connack' && version === 4) return connackV4Name(code);
   if (packet === 'suback' && version === 4 && code === 0x80) return 'Failure';
   if (code <= 0x02 && packet === 'suback') return `Granted QoS ${code}`;
   if (code === 0x00) return packet === 'disconnect' ? 'Normal disconnection' : 'Success';

@@ -1,56 +1,36 @@
 /**
  * The lite client: MQTT 3.1.1 only, for bundles where every kilobyte counts.
- * QoS 0, 1 and 2 both ways, keepalive with outage detection, reconnect with
- * exponential backoff and full jitter, and session resume: the broker keeps
- * the session (clean session false by default), unacknowledged PUBLISH and
- * PUBREL packets are re-sent in their original order on every reconnect, and
- * the subscriptions are made again when the broker has lost the session.
+ * QoS 0, 1 and 2 both ways, keepalive with outage detection, a quiet period
+ * and reconnect with exponential backoff and full jitter, and session
+ * resume: the broker keeps the session (clean session false by default),
+ * unacknowledged PUBLISH and PUBREL packets are re-sent in their original
+ * order on every reconnect, and the subscriptions are made again when the
+ * broker has lost the session.
+ *
+ * The protocol lives in a sans-IO engine (core.ts) that behaves as the full
+ * engine does where they overlap; this file is its host: it opens the link,
+ * feeds the engine bytes and the time, writes what it sends, keeps its one
+ * timer, and hands messages to the application.
  *
  * What it leaves to the full client (`steadfast-mqtt`): MQTT 5, a persistent
  * session store, offline queue limits, write backpressure, server rotation,
- * request/response, manual acks. Everything is in memory: a page reload
- * loses the messages in flight, as with any in-memory client.
+ * link resets in the quiet period, request/response, manual acks.
+ * Everything is in memory: a page reload loses the messages in flight, as
+ * with any in-memory client.
  */
-import {
-  ClientDecoder4,
-  DISCONNECT_4,
-  encodeAck4,
-  encodeConnect4,
-  encodePublish4,
-  encodeSubscribe4,
-  PINGREQ_4,
-  type ServerPacket4,
-  utf8Bytes,
-} from '../codec/client-v4.ts';
+
+import { Emitter } from '../client/emitter.ts';
+import { encodePublish4, utf8Bytes } from '../codec/client-v4.ts';
+import { ReasonCode } from '../codec/reason-code.ts';
 import { topicMatches } from '../codec/topic.ts';
 import type { QoS } from '../codec/types.ts';
 import { MqttError } from '../errors.ts';
 import type { Connection } from '../links/types.ts';
+import { LiteCore } from './core.ts';
 import { type LiteEvents, LiteMessage, type LiteOptions } from './message.ts';
 
-/** An exchange waiting for the broker's answer, keyed by packet identifier. */
-interface Pending {
-  /** What to send (again): the PUBLISH, the PUBREL once PUBREC came, or the SUBSCRIBE / UNSUBSCRIBE. */
-  bytes: Uint8Array;
-  /** The packet that moves this exchange on. */
-  expect: Ack;
-  /** Set once a PUBLISH has gone out, so a re-send carries DUP. */
-  sent?: boolean;
-  done(result: number[]): void;
-  fail(error: Error): void;
-}
-
-/** The answers an exchange waits for; '' for none (QoS 0). */
-type Ack = 'puback' | 'pubrec' | 'pubcomp' | 'suback' | 'unsuback' | '';
-
-/** MQTT 3.1.1 CONNACK return codes 1 to 5, in the words of the specification (section 3.2.2.3). */
-const REFUSALS = [
-  'unacceptable protocol version',
-  'identifier rejected',
-  'server unavailable',
-  'bad user name or password',
-  'not authorized',
-];
+/** How a command's promise is settled. */
+type Settle = [done: (codes: number[]) => void, fail: (error: Error) => void];
 
 /** A payload or password as bytes: a string is sent as UTF-8, like the full client does. */
 function utf8(s: string | Uint8Array): Uint8Array {
@@ -62,9 +42,9 @@ function utf8(s: string | Uint8Array): Uint8Array {
  * returned settled; its error is reported on the next turn instead of taking
  * the connection down.
  */
-function deliver<T>(handler: (value: T) => unknown, value: T, done?: () => unknown): void {
+function deliver<T>(handler: (value: T) => unknown, value: T, done: () => unknown): void {
   const fail = (error: unknown) => {
-    done?.();
+    done();
     queueMicrotask(() => {
       throw error;
     });
@@ -72,100 +52,59 @@ function deliver<T>(handler: (value: T) => unknown, value: T, done?: () => unkno
   try {
     const result = handler(value) as PromiseLike<unknown> | undefined;
     if (typeof result?.then === 'function') result.then(done, fail);
-    else done?.();
+    else done();
   } catch (error) {
     fail(error);
   }
 }
 
-/** States of an inbound id (see `#inbound`). */
-const HELD = 0;
-const RELEASING = 1;
-const OWED = 2;
 /** Messages held for a subscription to come; more QoS 0 ones are dropped, more QoS 1/2 ones acked and dropped. */
 const MAX_UNCLAIMED = 100;
-
-function closedError(): MqttError {
-  return new MqttError('CLIENT_CLOSED', 'the client was ended');
-}
 
 /**
  * The MQTT 3.1.1-only client: publish and subscribe at QoS 0, 1 and 2, with keepalive, reconnect with backoff and session resume.
  * Made by `connect()` from `steadfast-mqtt/lite`.
  */
-export class LiteClient {
+export class LiteClient extends Emitter<LiteEvents> {
   /** The client identifier sent in CONNECT. */
   readonly clientId: string;
   readonly #options: LiteOptions;
-  readonly #connectBytes: Uint8Array;
+  readonly #core: LiteCore<Settle>;
   #conn: Connection | undefined;
-  #decoder: ClientDecoder4 | undefined;
-  #online = false;
-  #ended = false;
-  /** Failed attempts since the last successful connection: the backoff exponent. */
+  /** Counts link opens: an open whose number is no longer current is abandoned. */
   #attempt = 0;
-  /** Counts connection attempts; an attempt whose number is no longer current is abandoned. */
-  #attemptId = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #pinger: ReturnType<typeof setInterval> | undefined;
-  /** Whether anything arrived since the last PINGREQ. */
-  #heard = true;
-  #lastId = 0;
-  /** Outbound exchanges by packet identifier, in the order they started (a Map keeps insertion order). */
-  readonly #pending = new Map<number, Pending>();
-  /** QoS 0 messages published while offline, sent when the connection is back. */
-  #queued: [bytes: Uint8Array, done: () => void][] = [];
-  /**
-   * Inbound QoS 1/2 ids the application holds (HELD) or has finished with:
-   * QoS 2 between PUBREC and PUBREL (RELEASING), QoS 1 acked while offline
-   * (OWED). A PUBLISH re-sent with such an id is the same message (a sender
-   * may not reuse an id before its ack): it is never delivered again.
-   */
-  readonly #inbound = new Map<number, number>();
   /** Messages no subscription handler or listener took yet, oldest first (bounded); their acks wait. */
   #unclaimed: [message: LiteMessage, ack: () => void, at: number][] = [];
   #unclaimedTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the first connection came up (ms since the epoch). */
   #firstUp = 0;
-  /** Granted subscriptions, to make again when the broker has lost the session. */
-  readonly #filters = new Map<string, QoS>();
   #routes: [filter: string, onMessage: (m: LiteMessage) => unknown][] = [];
-  readonly #listeners: { [K in keyof LiteEvents]?: ((value: LiteEvents[K]) => void)[] } = {};
   /** Settles the first connection attempt (`start()`). */
   #first: [resolve: () => void, reject: (e: Error) => void] | undefined;
 
   constructor(options: LiteOptions) {
+    super();
     this.#options = options;
-    this.clientId = options.clientId ?? `steadfast_${Math.random().toString(36).slice(2, 10)}`;
     const w = options.will;
-    this.#connectBytes = encodeConnect4({
-      clientId: this.clientId,
-      clean: options.clean ?? false,
-      keepalive: options.keepalive ?? 60,
-      username: options.username,
-      password: options.password === undefined ? undefined : utf8(options.password),
-      will: w && { topic: w.topic, payload: utf8(w.payload), qos: w.qos ?? 0, retain: w.retain ?? false },
+    this.#core = new LiteCore({
+      ...options,
+      connect: {
+        clientId: options.clientId,
+        clean: options.clean ?? false,
+        keepalive: options.keepalive ?? 60,
+        username: options.username,
+        password: options.password === undefined ? undefined : utf8(options.password),
+        will: w && { topic: w.topic, payload: utf8(w.payload), qos: w.qos ?? 0, retain: w.retain ?? false },
+      },
+      random: Math.random,
     });
-  }
-
-  /** Calls `listener` on every `event`; returns a function that stops it. A listener that throws does not stop the others. */
-  on<K extends keyof LiteEvents>(event: K, listener: (value: LiteEvents[K]) => void): () => void {
-    const list: ((value: LiteEvents[K]) => void)[] = this.#listeners[event] ?? [];
-    this.#listeners[event] = list as never;
-    list.push(listener);
-    return () => {
-      const i = list.indexOf(listener);
-      if (i >= 0) list.splice(i, 1);
-    };
-  }
-
-  #emit<K extends keyof LiteEvents>(event: K, value: LiteEvents[K]): void {
-    for (const listener of [...(this.#listeners[event] ?? [])]) deliver(listener, value);
+    this.clientId = this.#core.clientId;
   }
 
   /** Whether the client is connected right now. */
   get connected(): boolean {
-    return this.#online;
+    return this.#core.phase === 'up';
   }
 
   /**
@@ -176,7 +115,7 @@ export class LiteClient {
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#first = [resolve, reject];
-      this.#open();
+      this.#run((now) => this.#core.start(now));
     });
   }
 
@@ -193,9 +132,11 @@ export class LiteClient {
     options: { qos?: QoS; retain?: boolean } = {},
   ): Promise<void> {
     const qos = options.qos ?? 0;
-    return this.#exchange(qos === 0 ? '' : qos === 1 ? 'puback' : 'pubrec', (packetId) =>
-      encodePublish4(topic, utf8(payload), qos, options.retain ?? false, false, packetId),
-    ).then(() => {});
+    return this.#command((settle, now) => {
+      // Packet id 1 stands in until the message leaves and takes its own.
+      const bytes = encodePublish4(topic, utf8(payload), qos, options.retain ?? false, false, 1);
+      this.#core.publish(bytes, qos, settle, now);
+    }).then(() => {});
   }
 
   /**
@@ -210,20 +151,19 @@ export class LiteClient {
     onMessage?: (message: LiteMessage) => unknown,
   ): Promise<number[]> {
     const list = typeof filters === 'string' ? [filters] : filters;
-    const qos = options.qos ?? 0;
     const routes = onMessage === undefined ? [] : list.map((f): [string, typeof onMessage] => [f, onMessage]);
     // Routed before SUBACK (also before start()): retained messages may follow it in the same chunk,
     // and a resumed session's queued messages come right after CONNACK.
     this.#routes.push(...routes);
     if (routes.length > 0) this.#offerUnclaimed();
     try {
-      const granted = await this.#exchange('suback', (packetId) => encodeSubscribe4(packetId, list, qos));
-      list.forEach((f, i) => {
-        if (granted[i] < 0x80) this.#filters.set(f, qos);
-      });
-      if (granted.every((code) => code >= 0x80)) {
+      const granted = await this.#command((settle, now) =>
+        this.#core.subscribe(list, options.qos ?? 0, settle, now),
+      );
+      // 3.1.1's SUBACK Failure is 0x80, MQTT 5's first failure code.
+      if (granted.every((code) => code >= ReasonCode.UnspecifiedError)) {
         throw new MqttError('REFUSED', `the broker refused the subscription to ${list.join(', ')}`, {
-          reasonCode: 0x80,
+          reasonCode: ReasonCode.UnspecifiedError,
         });
       }
       return granted;
@@ -236,8 +176,7 @@ export class LiteClient {
   /** Unsubscribes from topic filters, and drops their `onMessage` handlers. */
   async unsubscribe(filters: string | string[]): Promise<void> {
     const list = typeof filters === 'string' ? [filters] : filters;
-    await this.#exchange('unsuback', (packetId) => encodeSubscribe4(packetId, list));
-    for (const f of list) this.#filters.delete(f);
+    await this.#command((settle, now) => this.#core.subscribe(list, undefined, settle, now));
     this.#routes = this.#routes.filter(([filter]) => !list.includes(filter));
   }
 
@@ -248,171 +187,119 @@ export class LiteClient {
    * this identifier.
    */
   end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    const conn = this.#conn;
-    if (this.#online) conn?.write(DISCONNECT_4);
-    this.#lost(closedError());
-    conn?.close();
-    for (const p of this.#pending.values()) p.fail(closedError());
-    this.#pending.clear();
-    this.#queued = [];
+    this.#run((now) => this.#core.end(now));
     clearTimeout(this.#unclaimedTimer);
-    this.#first?.[1](closedError());
-    this.#first = undefined;
   }
 
-  /** Starts an exchange: encodes the packet with a fresh packet identifier (none for QoS 0) and sends it when online. */
-  #exchange(expect: Ack, encode: (packetId: number) => Uint8Array): Promise<number[]> {
-    if (this.#ended) return Promise.reject(closedError());
-    let id = 0;
-    if (expect) {
-      if (this.#pending.size >= 0xffff) {
-        return Promise.reject(new MqttError('QUEUE_FULL', 'all 65,535 packet identifiers are in use'));
-      }
-      id = this.#lastId;
-      do id = (id % 0xffff) + 1;
-      while (this.#pending.has(id));
-      this.#lastId = id;
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = encode(id);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** A command whose promise the engine settles; what MQTT cannot carry rejects at once. */
+  #command(start: (settle: Settle, now: number) => void): Promise<number[]> {
     return new Promise((done, fail) => {
-      if (!expect) {
-        if (this.#online) {
-          this.#write(bytes);
-          done([]);
-        } else this.#queued.push([bytes, () => done([])]);
-        return;
+      try {
+        this.#run((now) => start([done, fail], now));
+      } catch (error) {
+        fail(error);
       }
-      const p: Pending = { bytes, expect, done, fail };
-      this.#pending.set(id, p);
-      if (this.#online) this.#send(p);
     });
   }
 
-  #send(p: Pending): void {
-    let bytes = p.bytes;
-    if (p.expect === 'puback' || p.expect === 'pubrec') {
-      // A re-sent PUBLISH carries DUP [MQTT-3.3.1-1]; a copy, since the link may still hold the first one.
-      if (p.sent) {
-        bytes = bytes.slice();
-        bytes[0] |= 0x08;
+  /** Gives the engine one input, then carries out everything it asked for, and re-arms the timer. */
+  #run(input: (now: number) => void): void {
+    input(Date.now());
+    const core = this.#core;
+    const [bytes, events] = core.drain();
+    for (const b of bytes) this.#conn?.write(b);
+    for (const e of events) {
+      switch (e.type) {
+        case 'open':
+          this.#open();
+          break;
+        case 'close': {
+          this.#attempt++;
+          // Forgotten first: a link that reports its close from within close() is then not news.
+          const conn = this.#conn;
+          this.#conn = undefined;
+          conn?.close();
+          this.#lost(e.error);
+          break;
+        }
+        case 'up':
+          this.#firstUp ||= Date.now();
+          this.#first?.[0]();
+          this.#first = undefined;
+          this.emit('up', { sessionPresent: e.sessionPresent });
+          break;
+        case 'down':
+          this.emit('down', { cause: e.cause });
+          break;
+        case 'message': {
+          const message = new LiteMessage(e.message);
+          // Acknowledged once the application has taken it, never on arrival.
+          const ack = () => {
+            if (e.message.qos > 0) this.#run((now) => core.taken(e.message, e.epoch, now));
+          };
+          if (!this.#dispatch(message, ack)) this.#hold(message, ack);
+          break;
+        }
+        case 'done':
+          e.token[0](e.codes);
+          break;
+        case 'failed':
+          e.token[1](e.error);
       }
-      p.sent = true;
     }
-    this.#write(bytes);
+    clearTimeout(this.#timer);
+    const wait = core.nextDeadline() - Date.now();
+    if (wait < Infinity) this.#timer = setTimeout(() => this.#run((now) => core.tick(now)), wait);
   }
 
-  #write(bytes: Uint8Array): void {
-    this.#conn?.write(bytes);
+  /** The first attempt failed: the client ends, and `start()` rejects with why. */
+  #lost(cause: Error): void {
+    const first = this.#first;
+    if (first === undefined) return;
+    this.#first = undefined;
+    this.end();
+    first[1](cause);
   }
 
   #open(): void {
-    const o = this.#options;
-    const attempt = ++this.#attemptId;
-    const timeout = o.connectTimeout ?? 30_000;
+    const attempt = ++this.#attempt;
+    const core = this.#core;
     let conn: Connection | undefined;
-    this.#timer = setTimeout(() => {
-      if (attempt === this.#attemptId)
-        this.#failed(this.#conn, new MqttError('TIMEOUT', `not connected after ${timeout} ms`));
-    }, timeout);
-    o.link
+    const closed = (error: Error) => {
+      this.#conn = undefined;
+      this.#run((now) => core.closed(error as MqttError, now));
+      this.#lost(error);
+    };
+    this.#options.link
       .open({
         data: (chunk) => {
-          if (conn !== undefined && conn === this.#conn) this.#receive(chunk);
+          if (conn !== undefined && conn === this.#conn) this.#run((now) => core.received(chunk, now));
         },
         close: (error) => {
-          if (conn !== undefined)
-            this.#failed(conn, error ?? new MqttError('CONNECTION_LOST', 'the link closed'));
+          if (conn !== undefined && conn === this.#conn)
+            closed(error ?? new MqttError('CONNECTION_LOST', 'the link closed'));
         },
       })
       .then(
         (c) => {
-          if (attempt !== this.#attemptId || this.#ended) return c.close();
+          if (attempt !== this.#attempt) return c.close();
           conn = this.#conn = c;
-          this.#decoder = new ClientDecoder4(o.maximumPacketSize);
-          c.write(this.#connectBytes);
+          this.#run((now) => core.opened(now));
         },
         (error: Error) => {
-          if (attempt === this.#attemptId) this.#failed(undefined, error);
+          if (attempt === this.#attempt) closed(error);
         },
       );
-  }
-
-  /** Bytes from the broker; a protocol violation takes the connection down. */
-  #receive(chunk: Uint8Array): void {
-    this.#heard = true;
-    const decoder = this.#decoder!;
-    decoder.push(chunk);
-    try {
-      for (let p = decoder.next(); p !== undefined && this.#decoder === decoder; p = decoder.next())
-        this.#handle(p);
-    } catch (error) {
-      this.#failed(this.#conn, error as Error);
-    }
-  }
-
-  #handle(p: ServerPacket4): void {
-    switch (p.type) {
-      case 'connack':
-        return this.#accepted(p.sessionPresent, p.reasonCode);
-      case 'publish': {
-        const id = p.packetId!;
-        const state = this.#inbound.get(id);
-        if (p.qos > 0 && state !== undefined) {
-          // A re-send: answer it if we are done with it, else the application's finish will.
-          if (state !== HELD) this.#write(encodeAck4(state === OWED ? 'puback' : 'pubrec', id));
-          if (state === OWED) this.#inbound.delete(id);
-          return;
-        }
-        if (p.qos > 0) this.#inbound.set(id, HELD);
-        const message = new LiteMessage(p);
-        // Acknowledged once the application has taken it, never on arrival.
-        const ack = () => {
-          if (p.qos === 0 || this.#inbound.get(id) !== HELD) return;
-          if (p.qos === 2) this.#inbound.set(id, RELEASING);
-          else if (this.#online) this.#inbound.delete(id);
-          else return void this.#inbound.set(id, OWED);
-          if (this.#online) this.#write(encodeAck4(p.qos === 1 ? 'puback' : 'pubrec', id));
-        };
-        if (!this.#dispatch(message, ack)) this.#hold(message, ack);
-        return;
-      }
-      case 'pubrel':
-        this.#inbound.delete(p.packetId);
-        return this.#write(encodeAck4('pubcomp', p.packetId));
-      case 'pingresp':
-        return;
-      case 'pubrec': {
-        // Also for an id we no longer know (completed before an outage): the broker waits for PUBREL.
-        const pending = this.#pending.get(p.packetId);
-        const pubrel = encodeAck4('pubrel', p.packetId);
-        if (pending?.expect === 'pubrec') Object.assign(pending, { bytes: pubrel, expect: 'pubcomp' });
-        return this.#write(pubrel);
-      }
-      default: {
-        const pending = this.#pending.get(p.packetId);
-        if (pending?.expect !== p.type) return;
-        this.#pending.delete(p.packetId);
-        pending.done(p.type === 'suback' ? p.reasonCodes : []);
-      }
-    }
   }
 
   /** Hands a message to its handlers and listeners; `ack` once they are all done. False when nobody takes it. */
   #dispatch(message: LiteMessage, ack: () => void): boolean {
     const handlers = new Set(this.#routes.filter(([f]) => topicMatches(f, message.topic)).map((r) => r[1]));
-    const listeners = this.#listeners.message ?? [];
-    if (handlers.size === 0 && listeners.length === 0) return false;
+    if (handlers.size === 0 && this.listenerCount('message') === 0) return false;
     let left = handlers.size + 1;
     const finish = () => --left || ack();
     for (const handler of handlers) deliver(handler, message, finish);
-    this.#emit('message', message);
+    this.emit('message', message);
     finish();
     return true;
   }
@@ -446,84 +333,6 @@ export class LiteClient {
     this.#unclaimed = [];
     for (const [message, ack, at] of held) {
       if (!this.#dispatch(message, ack)) this.#unclaimed.push([message, ack, at]);
-    }
-  }
-
-  #accepted(sessionPresent: boolean, code: number): void {
-    if (code !== 0) {
-      const reason = REFUSALS[code - 1] ?? `return code ${code}`;
-      const error = new MqttError('CONNECTION_REFUSED', `the broker refused the connection: ${reason}`, {
-        reasonCode: code,
-        side: 'remote',
-      });
-      return this.#failed(this.#conn, error);
-    }
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#online = true;
-    this.#firstUp ||= Date.now();
-    this.#attempt = 0;
-    // Unacknowledged PUBLISH and PUBREL packets again, in their original order [MQTT-4.4.0-1].
-    for (const p of this.#pending.values()) this.#send(p);
-    for (const [bytes, done] of this.#queued) {
-      this.#write(bytes);
-      done();
-    }
-    this.#queued = [];
-    if (!sessionPresent) {
-      // The broker has no session: its QoS 2 state and our subscriptions are gone with it.
-      this.#inbound.clear();
-      for (const [filter, qos] of this.#filters) {
-        this.#exchange('suback', (id) => encodeSubscribe4(id, [filter], qos)).catch(() => {});
-      }
-    }
-    const keepalive = this.#options.keepalive ?? 60;
-    if (keepalive > 0) {
-      this.#heard = true;
-      this.#pinger = setInterval(() => {
-        if (!this.#heard) {
-          return this.#failed(
-            this.#conn,
-            new MqttError('TIMEOUT', `no answer to PINGREQ within ${keepalive * 750} ms`),
-          );
-        }
-        this.#heard = false;
-        this.#write(PINGREQ_4);
-      }, keepalive * 750);
-    }
-    this.#first?.[0]();
-    this.#first = undefined;
-    this.#emit('up', { sessionPresent });
-  }
-
-  /** An attempt or a connection failed: take it down, then try again after a backoff (or give up on the first attempt). */
-  #failed(conn: Connection | undefined, cause: Error): void {
-    if (conn !== this.#conn || this.#ended) return;
-    this.#lost(cause);
-    conn?.close();
-    const first = this.#first;
-    if (first !== undefined) {
-      this.#first = undefined;
-      this.end();
-      return first[1](cause);
-    }
-    const o = this.#options;
-    const ceiling = Math.min(
-      o.reconnectPeriodMax ?? 30_000,
-      (o.reconnectPeriod ?? 1000) * 2 ** this.#attempt++,
-    );
-    this.#timer = setTimeout(() => this.#open(), Math.random() * ceiling);
-  }
-
-  /** Forgets the connection (and its timers); says `down` if it was up. */
-  #lost(cause: Error): void {
-    clearTimeout(this.#timer);
-    clearInterval(this.#pinger);
-    this.#attemptId++;
-    this.#timer = this.#pinger = this.#conn = this.#decoder = undefined;
-    if (this.#online) {
-      this.#online = false;
-      this.#emit('down', { cause });
     }
   }
 }

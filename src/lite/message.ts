@@ -17,19 +17,37 @@ export interface LiteOptions {
    * queued messages through outages.
    */
   clean?: boolean;
-  /** Keepalive in seconds; 0 turns it off. A PINGREQ goes out every ¾ of it, and a link that answers nothing until the next one is taken down. Default `60`. */
+  /**
+   * Keepalive in seconds; 0 turns it off. As in the full client, a PINGREQ
+   * goes out when nothing was sent or nothing received for this long, and the
+   * link is taken down when the broker has said nothing for 1.5 × keepalive
+   * (a PINGREQ gets at least half a keepalive), or has left a request
+   * unanswered that long. Default `60`.
+   */
   keepalive?: number;
+  /**
+   * Ms the broker may take to answer a PINGREQ or any request (QoS 1/2
+   * PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE) before the link is declared
+   * dead (mqtt_as's response_time). Default 1.5 × keepalive.
+   */
+  responseTimeout?: number;
   /** User name. Default none. */
   username?: string;
   /** Password (MQTT 3.1.1 allows it only with a user name). Default none. */
   password?: string | Uint8Array;
   /** Will message the broker publishes if the connection is lost. Default none. */
   will?: { topic: string; payload: string | Uint8Array; qos?: QoS; retain?: boolean };
+  /**
+   * Ms to stay down after a connection that had opened ends, before the
+   * backoff and the next attempt, so that every hop in the chain (AP,
+   * gateway, broker) has seen the link die. Default `1000`, as the full client.
+   */
+  quietPeriod?: number;
   /** First reconnect delay in ms; doubles per failed attempt, with full jitter. Default `1000`. */
   reconnectPeriod?: number;
   /** Largest reconnect delay in ms. Default `30000`. */
   reconnectPeriodMax?: number;
-  /** How long opening the link and receiving CONNACK may take, in ms. Default `30000`. */
+  /** How long opening the link may take, and then receiving CONNACK, in ms (each). Default `30000`. */
   connectTimeout?: number;
   /** Largest packet accepted from the broker, in bytes. Default 268,435,460 (MQTT's limit). */
   maximumPacketSize?: number;
@@ -42,8 +60,8 @@ export interface LiteOptions {
   unclaimedTimeout?: number;
 }
 
-/** Events of `LiteClient`. */
-export interface LiteEvents {
+/** Events of `LiteClient` (a type, not an interface, so that it is a record of events). */
+export type LiteEvents = {
   /** Connected (CONNACK accepted); `sessionPresent` says whether the broker still had the session. */
   up: { sessionPresent: boolean };
   /** The connection was lost; the client reconnects on its own unless it was ended. */
@@ -54,7 +72,7 @@ export interface LiteEvents {
    * (a handler's promise settled), never on arrival.
    */
   message: LiteMessage;
-}
+};
 
 let textDecoder: TextDecoder | undefined;
 

@@ -205,14 +205,14 @@ test('the chart draws one bar per contender per case, escaping text', () => {
   assert.ok(svg.includes('width="313.3"'));
 });
 
-test('quickjs --quick reports the heap the full session adds in QuickJS, both versions', {
+test('quickjs --quick reports the heap the full session (both versions) and the lite engine add in QuickJS', {
   timeout: 60_000,
 }, async () => {
   const line = lastJsonLine(await runBench('quickjs'));
   assert.equal(line.bench, 'quickjs');
   assert.deepEqual(
     line.cases.map((c) => c.case),
-    ['full session MQTT 3.1.1', 'full session MQTT 5.0'],
+    ['full session MQTT 3.1.1', 'full session MQTT 5.0', 'lite engine MQTT 3.1.1'],
   );
   for (const c of line.cases) {
     assert.ok((c.code_bytes as number) > 0 && (c.state_bytes as number) > 0, `${c.case}: code and state`);

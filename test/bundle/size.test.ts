@@ -8,7 +8,11 @@
  *   3.1.1-only (steadfast-mqtt/lite): 6,109 bytes under issue 7 (budget 6 KiB);
  *     6,406 once it acknowledged only what the application has taken and held
  *     unclaimed messages for a subscription to come (issue 17): budget +3%.
- *     Back under 6 KiB is the lite engine's own work (issue 15).
+ *     7,769 on a sans-IO engine of its own that behaves as the full engine does
+ *     (issue 15: quiet period, 20 in flight on 3.1.1, the full keepalive rule,
+ *     NOT_MQTT, no PUBREL after a lost session, the shared emitter and refusal
+ *     table): budget +3%. The 6 KB goal is not met; docs/performance.md says
+ *     what the engine's parts cost.
  *   full (steadfast-mqtt): 21,583 bytes under issue 7; 23,347 with the
  *     receiving side (delivery.ts: ack when taken, bounded buffer, unclaimed
  *     messages, pending()) and NOT_MQTT detection (issue 17); 23,944 with the
@@ -20,7 +24,7 @@ import { bundleSize, OURS_FULL, OURS_LITE, type SizeEntry } from '../../bench/si
 
 const BUDGET = {
   /** The 3.1.1-only client; the goal (issue 7) was at most 6 KB, see above. */
-  lite: 6600,
+  lite: 8000,
   /**
    * Everything: MQTT 5, resilience supervisor, stores, flow control, delivery to the application.
    * 27,527 B measured with the stall probe and fresh open attempts, option checks, per-packet reason

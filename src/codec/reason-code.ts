@@ -1,0 +1,55 @@
+/**
+ * MQTT 5 reason codes by name (MQTT 5.0 section 2.4; 3.1.1's SUBACK return
+ * codes are the same numbers, its Failure 0x80), for code that wants to say
+ * which one it means. An enum rather than an object so that bundlers
+ * write the number in place and leave the table out: the lite client names
+ * its codes at no cost. Their descriptions are in reason-codes.ts.
+ */
+export enum ReasonCode {
+  Success = 0x00,
+  // biome-ignore lint/suspicious/noDuplicateEnumValues: the specification gives 0x00 a name per packet
+  NormalDisconnection = 0x00,
+  GrantedQoS0 = 0x00,
+  GrantedQoS1 = 0x01,
+  GrantedQoS2 = 0x02,
+  DisconnectWithWillMessage = 0x04,
+  NoMatchingSubscribers = 0x10,
+  NoSubscriptionExisted = 0x11,
+  ContinueAuthentication = 0x18,
+  ReAuthenticate = 0x19,
+  UnspecifiedError = 0x80,
+  MalformedPacket = 0x81,
+  ProtocolError = 0x82,
+  ImplementationSpecificError = 0x83,
+  UnsupportedProtocolVersion = 0x84,
+  ClientIdentifierNotValid = 0x85,
+  BadUserNameOrPassword = 0x86,
+  NotAuthorized = 0x87,
+  ServerUnavailable = 0x88,
+  ServerBusy = 0x89,
+  Banned = 0x8a,
+  ServerShuttingDown = 0x8b,
+  BadAuthenticationMethod = 0x8c,
+  KeepAliveTimeout = 0x8d,
+  SessionTakenOver = 0x8e,
+  TopicFilterInvalid = 0x8f,
+  TopicNameInvalid = 0x90,
+  PacketIdentifierInUse = 0x91,
+  PacketIdentifierNotFound = 0x92,
+  ReceiveMaximumExceeded = 0x93,
+  TopicAliasInvalid = 0x94,
+  PacketTooLarge = 0x95,
+  MessageRateTooHigh = 0x96,
+  QuotaExceeded = 0x97,
+  AdministrativeAction = 0x98,
+  PayloadFormatInvalid = 0x99,
+  RetainNotSupported = 0x9a,
+  QoSNotSupported = 0x9b,
+  UseAnotherServer = 0x9c,
+  ServerMoved = 0x9d,
+  SharedSubscriptionsNotSupported = 0x9e,
+  ConnectionRateExceeded = 0x9f,
+  MaximumConnectTime = 0xa0,
+  SubscriptionIdentifiersNotSupported = 0xa1,
+  WildcardSubscriptionsNotSupported = 0xa2,
+}
