@@ -33,8 +33,10 @@ export type SnDeviceState =
 /** What a device needs from the gateway. */
 export interface SnDeviceHost {
   readonly options: ResolvedSnGatewayOptions;
-  /** Topic name to pre-defined id. */
-  readonly predefinedIds: ReadonlyMap<string, number>;
+  /** The pre-defined topics of a client (its own, then those for every client): id to name. */
+  predefinedTopics(clientId: string): ReadonlyMap<number, string>;
+  /** The same, name to id. */
+  predefinedIds(clientId: string): ReadonlyMap<string, number>;
   send(address: string, message: SnMessage): void;
   /** The device stopped being reachable at its address (DISCONNECT, lost). */
   detached(device: SnDevice): void;
@@ -354,7 +356,7 @@ export class SnDevice {
 
   private topicName(t: SnTopic): string | undefined {
     if (t.type === 'short') return t.name;
-    if (t.type === 'predefined') return this.host.options.predefinedTopics.get(t.id);
+    if (t.type === 'predefined') return this.host.predefinedTopics(this.clientId).get(t.id);
     return this.names.get(t.id);
   }
 
@@ -405,7 +407,7 @@ export class SnDevice {
   }
 
   private filterOf(t: SnSubscribeTopic): string | undefined {
-    if (t.type === 'predefined') return this.host.options.predefinedTopics.get(t.id);
+    if (t.type === 'predefined') return this.host.predefinedTopics(this.clientId).get(t.id);
     return t.name;
   }
 
@@ -548,7 +550,7 @@ export class SnDevice {
   }
 
   private topicFor(name: string): SnTopic | undefined {
-    const predefined = this.host.predefinedIds.get(name);
+    const predefined = this.host.predefinedIds(this.clientId).get(name);
     if (predefined !== undefined) return { type: 'predefined', id: predefined };
     if (SHORT_NAME.test(name)) return { type: 'short', name };
     const id = this.ids.get(name);

@@ -25,6 +25,11 @@ export interface SnGatewayOptions {
   connectTimeout?: number;
   /** Pre-defined topic ids (the Paho `predefinedTopic.conf` entries): id to topic name. Default none. */
   predefinedTopics?: ReadonlyMap<number, string>;
+  /**
+   * Pre-defined topic ids of single clients (the Paho file's lines naming a client id): client id to
+   * (id to topic name). They come before `predefinedTopics` for that client. Default none.
+   */
+  clientPredefinedTopics?: ReadonlyMap<string, ReadonlyMap<number, string>>;
   /** Client ids allowed to CONNECT (Paho's `ClientAuthentication` list). Default: any. */
   clientList?: ReadonlySet<string>;
   /**
@@ -72,6 +77,7 @@ export function resolveSnGatewayOptions(o: SnGatewayOptions): ResolvedSnGatewayO
     brokerKeepalive: o.brokerKeepalive ?? 60,
     connectTimeout: o.connectTimeout ?? 5_000,
     predefinedTopics: o.predefinedTopics ?? new Map(),
+    clientPredefinedTopics: o.clientPredefinedTopics ?? new Map(),
     clientList: o.clientList,
     qosMinusOneDevices: o.qosMinusOneDevices ?? [],
     qosMinusOneClientId: o.qosMinusOneClientId ?? 'steadfast-sn-qos-1',
