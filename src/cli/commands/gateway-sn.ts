@@ -50,6 +50,13 @@ export const SN_FLAGS: FlagSpec[] = [
     meta: 'FILE',
     help: 'mqtt-sn: pre-defined topic ids ("ClientId,TopicName,TopicId" per line; * for every client)',
   },
+  {
+    key: 'mqttsnState',
+    names: ['--mqttsn-state'],
+    value: true,
+    meta: 'DIR',
+    help: "mqtt-sn: keep clean=0 devices' sessions and QoS 2 state here, so a gateway crash loses and duplicates nothing",
+  },
 ];
 
 /** Whether the command line asks for the MQTT-SN gateway. */
@@ -92,7 +99,12 @@ export async function runSnGateway(
   const broker = brokerUrl ?? loaded.options.broker ?? defaultBroker;
   if (!/^mqtts?:/.test(broker)) throw new UsageError(`the broker must be mqtt:// or mqtts://, got ${broker}`);
   const host = stringFlag(flags, 'mqttsnHost') ?? '0.0.0.0';
-  const options: SnGatewayOptions = { ...loaded.options, broker };
+  const stateDir = stringFlag(flags, 'mqttsnState');
+  const options: SnGatewayOptions = {
+    ...loaded.options,
+    broker,
+    ...(stateDir === undefined ? {} : { stateDir }),
+  };
   let g: SnUdpGateway;
   try {
     g = await udpSnGateway({ ...options, host, port });
