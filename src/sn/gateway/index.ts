@@ -11,4 +11,11 @@ export {
 export { loadSnGatewayConfig, type SnConfigFiles, type SnLoadedConfig } from './config-load.ts';
 export { SnGateway, type SnGatewayStats } from './gateway.ts';
 export type { ResolvedSnGatewayOptions, SnGatewayOptions, SnQosMinusOneDevice } from './options.ts';
+export {
+  RADIO_ADDRESS_PREFIX,
+  type SnFrontEnd,
+  type SnRadioFrontEndOptions,
+  snRadioFrontEnd,
+} from './radio.ts';
+export { type SnGatewayStartOptions, type SnRunningGateway, startSnGateway } from './start.ts';
 export { type SnUdpGateway, type SnUdpOptions, udpAddress, udpSnGateway } from './udp.ts';
