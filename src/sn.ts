@@ -8,5 +8,6 @@
 export * from './sn/client.ts';
 export * from './sn/codec/index.ts';
 export * from './sn/gateway/index.ts';
+export { type RadioSnTransport, type RadioSnTransportOptions, radioSnTransport } from './sn/radio.ts';
 export type { SnTransport } from './sn/transport.ts';
 export { type UdpTransportOptions, udpTransport } from './sn/udp.ts';

@@ -1,8 +1,14 @@
 /**
  * A small MQTT-SN 1.2 client over any datagram transport, for tests and TypeScript devices.
  * Every request is retransmitted every `retryInterval` up to `retries` times (the spec's Tretry
- * and Nretry, section 6.13) and then rejected with TIMEOUT; replies are matched by message type
- * and MsgId. Incoming PUBLISHes are acknowledged after the handler has run.
+ * and Nretry, section 6.13); replies are matched by message type and MsgId. Incoming PUBLISHes
+ * are acknowledged after the handler has run.
+ *
+ * A gateway that lost this client (it restarted, or timed the client out) shows it by an
+ * unsolicited DISCONNECT, by refusing a registered topic id, or by silence (no answer after
+ * Nretry, PINGREQ included). The client then CONNECTs again (every Tretry until it is accepted),
+ * registers and subscribes again, and re-sends what was in flight with the same MsgIds, so the
+ * requests waiting on it just take longer. With `reconnect: false` they reject instead.
  */
 import { localError, MqttError } from '../errors.ts';
 import {
@@ -50,6 +56,22 @@ export interface SnClientOptions {
   retries?: number;
   /** Pre-defined topic ids the device shares with the gateway (id to name), to name what arrives. Default none. */
   predefinedTopics?: ReadonlyMap<number, string>;
+  /**
+   * CONNECT again when the gateway shows it lost this client (see the module comment), and carry
+   * on with what was in flight. Default true; false: pending requests reject (TIMEOUT, REFUSED).
+   */
+  reconnect?: boolean;
+}
+
+/** Where the client is; `reconnecting` holds requests until the gateway has accepted it again. */
+export type SnClientPhase = 'new' | 'connected' | 'reconnecting' | 'asleep' | 'disconnected' | 'closed';
+
+/** A request cut short because the client is connecting again: the operation starts over. */
+class Restarted extends Error {
+  /** Set when the gateway refused a registered topic id (rather than the client reconnecting on its own). */
+  constructor(readonly refusal = false) {
+    super('reconnecting');
+  }
 }
 
 /** A message the gateway delivered. `topic` is the name when known (registered or short). */
@@ -82,9 +104,18 @@ export class SnClient {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private handler: (m: SnReceived) => void | Promise<void> = () => {};
   private closed = false;
+  private pinging = false;
+  /** Subscriptions made, renewed after a reconnection (the gateway may have forgotten them). */
+  private readonly subscriptions = new Map<string, { topic: SnSubscribeTopic; qos: 0 | 1 | 2 }>();
+  /** The reconnection under way; requests wait for it. */
+  private restarting: Promise<void> | undefined;
 
+  /** Where the client is. */
+  phase: SnClientPhase = 'new';
   /** Malformed datagrams received (dropped). */
   malformed = 0;
+  /** Times the client noticed the gateway had lost it and connected again. */
+  reconnects = 0;
 
   /** A client over `transport`; nothing is sent until {@link SnClient.connect}. */
   constructor(
@@ -99,6 +130,7 @@ export class SnClient {
       retryInterval: options.retryInterval ?? DEFAULT_SN_RETRY_INTERVAL_MS,
       retries: options.retries ?? DEFAULT_SN_RETRIES,
       predefinedTopics: options.predefinedTopics ?? new Map(),
+      reconnect: options.reconnect ?? true,
     };
     transport.onDatagram((d) => this.received(d));
   }
@@ -115,6 +147,12 @@ export class SnClient {
 
   /** CONNECT, with the will dialogue when a will is set; resolves on CONNACK accepted. */
   async connect(): Promise<void> {
+    await this.handshake();
+    this.phase = 'connected';
+    this.startKeepalive();
+  }
+
+  private async handshake(): Promise<void> {
     const will = this.opts.will;
     const connect: SnMessage = {
       type: 'connect',
@@ -145,17 +183,22 @@ export class SnClient {
         reasonCode: connack.returnCode,
         side: 'remote',
       });
-    this.startKeepalive();
   }
 
   /** Registers a topic name; resolves with its id. */
-  async register(topicName: string): Promise<number> {
+  register(topicName: string): Promise<number> {
+    return this.retrying(() => this.registerOnce(topicName));
+  }
+
+  private async registerOnce(topicName: string): Promise<number> {
     const msgId = this.msgId();
     const ack = await this.request(
       { type: 'register', topicId: 0, msgId, topicName },
       isAck('regack', msgId),
     );
     if (ack.type !== 'regack') throw localError('PROTOCOL_ERROR', 'unexpected reply');
+    // A gateway that restarted may refuse a REGISTER it does not expect: connect again, then retry.
+    if (ack.returnCode === SnReturnCode.RejectedInvalidTopicId && this.lostUs()) throw new Restarted(true);
     refused(ack.returnCode, 'REGISTER');
     this.remember(topicName, ack.topicId);
     return ack.topicId;
@@ -171,37 +214,45 @@ export class SnClient {
     options: { qos?: SnQoS; retain?: boolean } = {},
   ): Promise<void> {
     const qos = options.qos ?? 0;
-    let ref: SnTopic;
-    if (typeof topic === 'string')
-      ref = { type: 'normal', id: this.ids.get(topic) ?? (await this.register(topic)) };
-    else ref = topic;
-    const msgId = qos > 0 ? this.msgId() : 0;
-    const msg: SnPublish = {
-      type: 'publish',
-      dup: false,
-      qos,
-      retain: options.retain ?? false,
-      topic: ref,
-      msgId,
-      data,
-    };
+    const ref = async (): Promise<SnTopic> =>
+      typeof topic === 'string'
+        ? { type: 'normal', id: this.ids.get(topic) ?? (await this.registerOnce(topic)) }
+        : topic;
+    const base = { type: 'publish', qos, retain: options.retain ?? false, data } as const;
     if (qos <= 0) {
-      this.send(msg);
+      const t = qos === 0 ? await this.retrying(ref) : await ref();
+      this.send({ ...base, dup: false, topic: t, msgId: 0 });
       return;
     }
-    const dup = { ...msg, dup: true };
-    if (qos === 1) {
-      const ack = await this.request(msg, isAck('puback', msgId), dup);
-      if (ack.type === 'puback') refused(ack.returnCode, 'PUBLISH');
-      return;
-    }
-    const rec = await this.request(
-      msg,
-      (m) => (m.type === 'pubrec' || m.type === 'puback') && m.msgId === msgId,
-      dup,
-    );
-    if (rec.type === 'puback') refused(rec.returnCode, 'PUBLISH');
-    await this.request({ type: 'pubrel', msgId }, isAck('pubcomp', msgId));
+    // One MsgId for the whole flow, across reconnections: the gateway recognises a re-send by it.
+    const msgId = this.msgId();
+    let sent = false;
+    let released = false;
+    await this.retrying(async () => {
+      if (!released) {
+        const t = await ref();
+        const msg: SnPublish = { ...base, dup: sent, topic: t, msgId };
+        sent = true;
+        const ack = await this.request(
+          msg,
+          (m) => (m.type === 'pubrec' || m.type === 'puback') && m.msgId === msgId,
+          { ...msg, dup: true },
+        );
+        if (ack.type === 'puback') {
+          // A registered id the gateway no longer knows: it lost this client.
+          if (
+            ack.returnCode === SnReturnCode.RejectedInvalidTopicId &&
+            typeof topic === 'string' &&
+            this.lostUs()
+          )
+            throw new Restarted(true);
+          refused(ack.returnCode, 'PUBLISH');
+          return;
+        }
+        released = true;
+      }
+      await this.request({ type: 'pubrel', msgId }, isAck('pubcomp', msgId));
+    });
   }
 
   /** Subscribes; resolves with the granted QoS and the topic id (0 for a wildcard filter). */
@@ -210,6 +261,15 @@ export class SnClient {
     qos: 0 | 1 | 2 = 0,
   ): Promise<{ topicId: number; qos: 0 | 1 | 2 }> {
     const ref: SnSubscribeTopic = typeof topic === 'string' ? { type: 'name', name: topic } : topic;
+    const granted = await this.retrying(() => this.subscribeOnce(ref, qos));
+    this.subscriptions.set(subscriptionKey(ref), { topic: ref, qos });
+    return granted;
+  }
+
+  private async subscribeOnce(
+    ref: SnSubscribeTopic,
+    qos: 0 | 1 | 2,
+  ): Promise<{ topicId: number; qos: 0 | 1 | 2 }> {
     const msgId = this.msgId();
     const msg: SnMessage = { type: 'subscribe', dup: false, qos, msgId, topic: ref };
     const ack = await this.request(msg, isAck('suback', msgId), { ...msg, dup: true });
@@ -222,8 +282,11 @@ export class SnClient {
   /** Unsubscribes; resolves on UNSUBACK. */
   async unsubscribe(topic: string | SnSubscribeTopic): Promise<void> {
     const ref: SnSubscribeTopic = typeof topic === 'string' ? { type: 'name', name: topic } : topic;
+    this.subscriptions.delete(subscriptionKey(ref));
     const msgId = this.msgId();
-    await this.request({ type: 'unsubscribe', msgId, topic: ref }, isAck('unsuback', msgId));
+    await this.retrying(() =>
+      this.request({ type: 'unsubscribe', msgId, topic: ref }, isAck('unsuback', msgId)),
+    );
   }
 
   /** PINGREQ; resolves on PINGRESP. */
@@ -249,6 +312,7 @@ export class SnClient {
   /** Goes to sleep for `seconds` (DISCONNECT with a duration); keepalive pings stop. */
   async sleep(seconds: number): Promise<void> {
     this.stopKeepalive();
+    this.phase = 'asleep';
     await this.request({ type: 'disconnect', duration: seconds }, (m) => m.type === 'disconnect');
   }
 
@@ -263,6 +327,7 @@ export class SnClient {
   /** DISCONNECT; resolves on the gateway's DISCONNECT. The transport stays open. */
   async disconnect(): Promise<void> {
     this.stopKeepalive();
+    this.phase = 'disconnected';
     await this.request({ type: 'disconnect' }, (m) => m.type === 'disconnect');
   }
 
@@ -270,6 +335,7 @@ export class SnClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.phase = 'closed';
     this.stopKeepalive();
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
@@ -281,8 +347,88 @@ export class SnClient {
   private startKeepalive(): void {
     this.stopKeepalive();
     if (this.opts.keepalive === 0) return;
-    this.pingTimer = setInterval(() => this.send({ type: 'pingreq' }), this.opts.keepalive * 1000);
+    this.pingTimer = setInterval(() => void this.keepalivePing(), this.opts.keepalive * 1000);
     this.pingTimer.unref?.();
+  }
+
+  /** A PINGREQ that gets no PINGRESP after Nretry means the gateway is gone. */
+  private async keepalivePing(): Promise<void> {
+    if (this.pinging || this.phase !== 'connected') return;
+    this.pinging = true;
+    try {
+      await this.retrying(() => this.request({ type: 'pingreq' }, (m) => m.type === 'pingresp'));
+    } catch {
+      // Closed, or reconnect off: nothing to do from a timer.
+    } finally {
+      this.pinging = false;
+    }
+  }
+
+  /** Whether reconnecting is on and the client is connected (so a sign of a lost session counts). */
+  private lostUs(): boolean {
+    return this.opts.reconnect && this.phase === 'connected';
+  }
+
+  /**
+   * Runs `op` (one attempt of a request), again after each reconnection that cut it short, and
+   * after a TIMEOUT once the client has connected again (a silent gateway is a lost one).
+   */
+  private async retrying<T>(op: () => Promise<T>): Promise<T> {
+    let refusals = 0;
+    for (;;) {
+      if (this.restarting) await this.restarting;
+      if (this.closed) throw localError('CLIENT_CLOSED', 'the MQTT-SN client was closed');
+      try {
+        return await op();
+      } catch (error) {
+        if (error instanceof Restarted) {
+          // Refused again after connecting anew: the gateway means it.
+          if (error.refusal && ++refusals > 1)
+            throw new MqttError('REFUSED', 'MQTT-SN topic id refused again after reconnecting', {
+              reasonCode: SnReturnCode.RejectedInvalidTopicId,
+              side: 'remote',
+            });
+          this.restart();
+          continue;
+        }
+        if (error instanceof MqttError && error.code === 'TIMEOUT' && this.lostUs()) {
+          this.restart();
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** The gateway lost this client: CONNECT again until accepted, register and subscribe again. */
+  private restart(): void {
+    if (this.restarting || !this.lostUs()) return;
+    this.phase = 'reconnecting';
+    this.reconnects++;
+    this.stopKeepalive();
+    // The gateway's topic ids are gone with its state; they are registered again on use.
+    this.ids.clear();
+    this.names.clear();
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new Restarted());
+    }
+    this.restarting = (async () => {
+      while (!this.closed) {
+        try {
+          await this.handshake();
+          for (const s of this.subscriptions.values()) await this.subscribeOnce(s.topic, s.qos);
+          break;
+        } catch {
+          for (const w of this.waiters.splice(0)) clearTimeout(w.timer);
+          await new Promise((r) => setTimeout(r, this.opts.retryInterval));
+        }
+      }
+      this.restarting = undefined;
+      if (this.closed) return;
+      this.phase = 'connected';
+      this.startKeepalive();
+    })();
   }
 
   private stopKeepalive(): void {
@@ -384,6 +530,8 @@ export class SnClient {
             return;
           }
         }
+        // A DISCONNECT nobody asked for: the gateway no longer has this client (spec 6.12).
+        if (msg.type === 'disconnect' && this.lostUs()) this.restart();
     }
   }
 
@@ -403,7 +551,9 @@ export class SnClient {
       });
       return;
     }
-    const duplicate = msg.qos === 2 && this.inboundQos2.has(msg.msgId);
+    // A QoS 2 id is kept until PUBREL; a DUP PUBLISH with it is a re-send (the gateway's, or after a
+    // gateway restart the broker's, which reuses its packet id). Without DUP it is a new message.
+    const duplicate = msg.qos === 2 && msg.dup && this.inboundQos2.has(msg.msgId);
     if (!duplicate) {
       if (msg.qos === 2) this.inboundQos2.add(msg.msgId);
       try {
@@ -424,6 +574,10 @@ export class SnClient {
       this.send({ type: 'puback', topicId, msgId: msg.msgId, returnCode: SnReturnCode.Accepted });
     else if (msg.qos === 2) this.send({ type: 'pubrec', msgId: msg.msgId });
   }
+}
+
+function subscriptionKey(t: SnSubscribeTopic): string {
+  return t.type === 'predefined' ? `p:${t.id}` : `${t.type}:${t.name}`;
 }
 
 function isAck(type: 'regack' | 'puback' | 'suback' | 'unsuback' | 'pubcomp', msgId: number) {

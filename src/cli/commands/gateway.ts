@@ -24,6 +24,7 @@ import {
 import type { Command } from '../commands.ts';
 import { CONNECTION_FLAGS, type ConnectionSettings, clientOptions, resolveConnection } from '../config.ts';
 import { CliFailure, EXIT } from '../exit.ts';
+import { runSnGateway, SN_FLAGS, snRequested } from './gateway-sn.ts';
 
 /** The connection flags that concern the broker side; the nodes' CONNECT carries the rest. */
 const BROKER_KEYS = new Set([
@@ -119,6 +120,7 @@ const FLAGS: FlagSpec[] = [
     help: 'unsecured radio frames: anyone can speak for any node (a warning is logged)',
   },
   ...BROKER_FLAGS,
+  ...SN_FLAGS,
 ];
 
 /** `X,Y` in metres. */
@@ -216,6 +218,7 @@ function timestamped(level: GatewayLogLevel): (line: string) => void {
 
 export const command: Command = {
   usage: `steadfast gateway (--sim PATH | --uart DEVICE)... --broker URL [options]
+       steadfast gateway --mqttsn-udp PORT [--mqttsn-conf FILE] --broker URL   (MQTT-SN 1.2 devices, docs/mqtt-sn.md)
 
 Owns one radio or several (repeat --sim and --uart: an nRF24 medium and a
 LoRa modem, say; a node may use any of them) and relays every node it hears to the broker, one broker
@@ -235,7 +238,8 @@ ${flagHelp(FLAGS)}
 Examples:
   steadfast gateway --sim /tmp/air.sock --keys nodes.keys --broker mqtt://127.0.0.1:1883 -v
   steadfast gateway --sim /tmp/nrf24.sock --sim /tmp/lora.sock --keys nodes.keys --broker mqtt://127.0.0.1:1883
-  steadfast gateway --uart /dev/ttyUSB0 --baud 9600 --air-rate 2400 --broker mqtts://broker:8883 --cafile ca.pem`,
+  steadfast gateway --uart /dev/ttyUSB0 --baud 9600 --air-rate 2400 --broker mqtts://broker:8883 --cafile ca.pem
+  steadfast gateway --mqttsn-udp 10000 --mqttsn-topics predefinedTopic.conf --broker mqtt://127.0.0.1:1883`,
 
   async run(argv) {
     const flags = parseFlags(argv, FLAGS);
@@ -253,6 +257,9 @@ Examples:
     if (urlTopic !== undefined) throw new UsageError(`the broker URL takes no topic, got "/${urlTopic}"`);
     if (!/^mqtts?:/.test(settings.url))
       throw new UsageError(`--broker must be mqtt:// or mqtts://, got ${settings.url}`);
+    // MQTT-SN devices over UDP: a gateway of its own (gateway-sn.ts).
+    if (snRequested(flags))
+      return runSnGateway(flags, brokerFlag === undefined ? undefined : settings.url, settings.url);
     const address = numberFlag(flags, 'address', '--address', 0, 254) ?? 0;
     const statusInterval = numberFlag(flags, 'statusInterval', '--status-interval', 0.1, 86_400, false);
     const verbose = switchFlag(flags, 'verbose');

@@ -8,6 +8,7 @@ import type { WillOptions } from '../../client/options.ts';
 import { localError } from '../../errors.ts';
 import { linkForUrl } from '../../links/node.ts';
 import type { Connection, Link } from '../../links/types.ts';
+import type { SessionStore } from '../../session/store.ts';
 
 /** A Client and the switch that cuts its link. */
 export interface BrokerConnection {
@@ -27,6 +28,8 @@ export interface BrokerConnectionOptions {
   keepalive: number;
   will: WillOptions | undefined;
   connectTimeout: number;
+  /** Where the Client keeps its session (a file store survives a gateway crash). Default memory. */
+  store?: SessionStore;
 }
 
 /** Opens nothing yet: the caller subscribes, then `client.start()`. */
@@ -58,6 +61,7 @@ export function brokerConnection(o: BrokerConnectionOptions): BrokerConnection {
     keepalive: o.keepalive,
     will: o.will,
     connectTimeout: o.connectTimeout,
+    ...(o.store === undefined ? {} : { store: o.store }),
     // The gateway acknowledges a QoS 1/2 message only once the device has it (docs/mqtt-sn.md).
     manualAck: true,
     // Reconnect soon: a device behind the gateway is waiting.

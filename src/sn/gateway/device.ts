@@ -7,6 +7,7 @@
  */
 import type { Message } from '../../client/message.ts';
 import type { Subscription } from '../../client/subscription.ts';
+import { FileStore } from '../../store/file.ts';
 import {
   type SnConnect,
   type SnMessage,
@@ -18,6 +19,7 @@ import {
 } from '../codec/index.ts';
 import { type BrokerConnection, brokerConnection } from './broker.ts';
 import type { ResolvedSnGatewayOptions } from './options.ts';
+import { deviceStatePath, type JournalEntry, Qos2Journal } from './qos2-journal.ts';
 
 /** Where the device is in its life at the gateway. */
 export type SnDeviceState =
@@ -33,8 +35,10 @@ export type SnDeviceState =
 /** What a device needs from the gateway. */
 export interface SnDeviceHost {
   readonly options: ResolvedSnGatewayOptions;
-  /** Topic name to pre-defined id. */
-  readonly predefinedIds: ReadonlyMap<string, number>;
+  /** The pre-defined topics of a client (its own, then those for every client): id to name. */
+  predefinedTopics(clientId: string): ReadonlyMap<number, string>;
+  /** The same, name to id. */
+  predefinedIds(clientId: string): ReadonlyMap<string, number>;
   send(address: string, message: SnMessage): void;
   /** The device stopped being reachable at its address (DISCONNECT, lost). */
   detached(device: SnDevice): void;
@@ -75,7 +79,16 @@ export class SnDevice {
   private nextMsgId = 1;
   /** Upstream QoS 1 / QoS 2 message ids in progress; QoS 2 ones stay until PUBREL. */
   private readonly qos1 = new Set<number>();
-  private readonly qos2 = new Map<number, 'publishing' | 'received'>();
+  private readonly qos2 = new Map<number, JournalEntry>();
+  /** QoS 2 ids this process is handing to the broker now: a DUP meanwhile is not published again. */
+  private readonly publishingHere = new Set<number>();
+  /** QoS 2 ids whose broker flow an earlier gateway process started (restored from the file store). */
+  private readonly restoredQos2 = new Map<number, Promise<SnReturnCodeValue>>();
+  /** With `stateDir`, clean=0 devices: the QoS 2 state that survives a gateway crash. */
+  private readonly journal: Qos2Journal | undefined;
+  private journalLoaded = false;
+  /** The last broker connection's shutdown: a new one (on the same store file) waits for it. */
+  private closing: Promise<void> = Promise.resolve();
   private readonly subscribing = new Set<number>();
   /** Downstream: what the broker sent, in order, not yet delivered. */
   private readonly queue: Message[] = [];
@@ -90,6 +103,8 @@ export class SnDevice {
     address: string,
   ) {
     this.address = address;
+    const dir = host.options.stateDir;
+    this.journal = dir === undefined ? undefined : new Qos2Journal(dir, clientId);
   }
 
   /** A CONNECT from the device (the gateway has checked the client list). */
@@ -107,7 +122,13 @@ export class SnDevice {
       this.ids.clear();
       this.names.clear();
       this.qos2.clear();
+      this.journal?.clear();
+    } else if (this.journal && !this.journalLoaded) {
+      // The first CONNECT this process sees: what an earlier one left for this device.
+      this.journal.load();
+      for (const [id, e] of this.journal.entries) this.qos2.set(id, e);
     }
+    this.journalLoaded = true;
     this.cleanSession = msg.cleanSession;
     if (msg.will) {
       this.state = 'will-topic';
@@ -174,6 +195,7 @@ export class SnDevice {
         return;
       case 'pubrel':
         this.qos2.delete(msg.msgId);
+        this.journal?.delete(msg.msgId);
         this.send({ type: 'pubcomp', msgId: msg.msgId });
         return;
       case 'subscribe':
@@ -213,7 +235,7 @@ export class SnDevice {
     this.queue.length = 0;
     this.queuedQos0 = 0;
     this.host.detached(this);
-    void broker?.sever();
+    if (broker) this.closing = broker.sever();
   }
 
   /** Gateway shutdown: abruptly, like a lost device (the wills go out). */
@@ -260,7 +282,7 @@ export class SnDevice {
     this.will = will;
     this.broker = undefined;
     this.state = 'connecting';
-    void (old ? old.end() : Promise.resolve()).then(() => this.open(clean, (code) => this.connack(code)));
+    void (old ? old.end() : this.closing).then(() => this.open(clean, (code) => this.connack(code)));
   }
 
   private connack(code: SnReturnCodeValue): void {
@@ -283,7 +305,17 @@ export class SnDevice {
   /** A new broker connection with the device's subscriptions; `done` gets the CONNACK code. */
   private open(clean: boolean, done: (code: SnReturnCodeValue) => void): void {
     const o = this.host.options;
+    let store: FileStore | undefined;
+    if (o.stateDir !== undefined && !clean) {
+      try {
+        store = new FileStore(deviceStatePath(o.stateDir, this.clientId, 'store'), { fsync: false });
+      } catch {
+        done(SnReturnCode.RejectedCongestion);
+        return;
+      }
+    }
     const broker = brokerConnection({
+      store,
       url: o.broker,
       protocolVersion: o.protocolVersion,
       clientId: this.clientId,
@@ -294,6 +326,7 @@ export class SnDevice {
     });
     this.broker = broker;
     const client = broker.client;
+    this.adoptRestored(broker);
     client.on('message', (m) => this.enqueue(broker, m));
     for (const [filter, s] of this.subscriptions) s.sub = this.brokerSubscribe(broker, filter, s.qos);
     let settled = false;
@@ -318,6 +351,37 @@ export class SnDevice {
     client.on('up', up);
     client.on('down', down);
     client.start();
+  }
+
+  /**
+   * QoS 2 messages an earlier gateway process handed to the broker and did not see through: the
+   * Client resumes them from its store; the device's re-sent PUBLISH waits for that flow.
+   */
+  private adoptRestored(broker: BrokerConnection): void {
+    for (const p of broker.client.pending()) {
+      if (!p.restored || p.qos !== 2) continue;
+      for (const [id, e] of this.qos2) {
+        if (e.state !== 'publishing' || this.restoredQos2.has(id)) continue;
+        if (e.topic !== p.topic || !sameBytes(e.payload, p.payload)) continue;
+        const outcome = settle(p.result);
+        this.restoredQos2.set(id, outcome);
+        void outcome.then((code) => {
+          if (code === SnReturnCode.Accepted && this.qos2.get(id)?.state === 'publishing')
+            this.setQos2(id, { ...e, state: 'received' });
+        });
+        break;
+      }
+    }
+  }
+
+  private setQos2(id: number, e: JournalEntry): void {
+    this.qos2.set(id, e);
+    this.journal?.set(id, e);
+  }
+
+  private deleteQos2(id: number): void {
+    this.qos2.delete(id);
+    this.journal?.delete(id);
   }
 
   private brokerSubscribe(broker: BrokerConnection, filter: string, qos: 0 | 1 | 2): Promise<Subscription> {
@@ -354,7 +418,7 @@ export class SnDevice {
 
   private topicName(t: SnTopic): string | undefined {
     if (t.type === 'short') return t.name;
-    if (t.type === 'predefined') return this.host.options.predefinedTopics.get(t.id);
+    if (t.type === 'predefined') return this.host.predefinedTopics(this.clientId).get(t.id);
     return this.names.get(t.id);
   }
 
@@ -386,26 +450,32 @@ export class SnDevice {
       this.send({ type: 'puback', topicId, msgId: msg.msgId, returnCode: code });
       return;
     }
-    const state = this.qos2.get(msg.msgId);
-    if (state === 'publishing') return;
-    if (state === 'received') {
+    if (this.publishingHere.has(msg.msgId)) return;
+    const entry = this.qos2.get(msg.msgId);
+    if (entry?.state === 'received') {
       this.send({ type: 'pubrec', msgId: msg.msgId });
       return;
     }
-    this.qos2.set(msg.msgId, 'publishing');
+    this.publishingHere.add(msg.msgId);
+    // A re-send after a gateway restart: the broker flow the earlier process began, if it got that far.
+    const restored = entry === undefined ? undefined : this.restoredQos2.get(msg.msgId);
+    const journal = { state: 'publishing', topic: name, payload: msg.data } as const;
+    if (restored === undefined) this.setQos2(msg.msgId, journal);
     // PUBREC only once the broker has the message (its PUBCOMP): exactly once survives a gateway crash.
-    const code = await settle(broker.client.publish(name, msg.data, options));
+    const code = await (restored ?? settle(broker.client.publish(name, msg.data, options)));
+    this.publishingHere.delete(msg.msgId);
+    this.restoredQos2.delete(msg.msgId);
     if (code !== SnReturnCode.Accepted) {
-      this.qos2.delete(msg.msgId);
+      this.deleteQos2(msg.msgId);
       this.send({ type: 'puback', topicId, msgId: msg.msgId, returnCode: code });
       return;
     }
-    this.qos2.set(msg.msgId, 'received');
+    this.setQos2(msg.msgId, { ...journal, state: 'received' });
     this.send({ type: 'pubrec', msgId: msg.msgId });
   }
 
   private filterOf(t: SnSubscribeTopic): string | undefined {
-    if (t.type === 'predefined') return this.host.options.predefinedTopics.get(t.id);
+    if (t.type === 'predefined') return this.host.predefinedTopics(this.clientId).get(t.id);
     return t.name;
   }
 
@@ -515,10 +585,12 @@ export class SnDevice {
       topic = { type: 'normal', id: topicId };
     }
     const qos = m.qos;
-    const msgId = qos > 0 ? this.msgId() : 0;
+    // The broker's packet id: its re-send after a gateway restart (DUP, same id) is then a duplicate
+    // the device recognises (it keeps a QoS 2 id until PUBREL).
+    const msgId = qos > 0 ? (m.packetId ?? this.msgId()) : 0;
     const publish: SnPublish = {
       type: 'publish',
-      dup: false,
+      dup: m.dup,
       qos,
       retain: m.retain,
       topic,
@@ -536,11 +608,16 @@ export class SnDevice {
     );
     if (!ack) return false;
     if (ack.type === 'pubrec') {
+      // The device has it and keeps its id until PUBREL: the broker may forget it now (its PUBREC
+      // goes out before our PUBREL), so no crash of ours in between can make the broker send it again
+      // to a device that has already let the id go.
+      m.ack();
       const comp = await this.request(
         { type: 'pubrel', msgId },
         (r) => r.type === 'pubcomp' && r.msgId === msgId,
       );
       if (!comp) return false;
+      return true;
     }
     // The device has it (or refused it): now the broker may forget it.
     m.ack();
@@ -548,7 +625,7 @@ export class SnDevice {
   }
 
   private topicFor(name: string): SnTopic | undefined {
-    const predefined = this.host.predefinedIds.get(name);
+    const predefined = this.host.predefinedIds(this.clientId).get(name);
     if (predefined !== undefined) return { type: 'predefined', id: predefined };
     if (SHORT_NAME.test(name)) return { type: 'short', name };
     const id = this.ids.get(name);
@@ -590,15 +667,13 @@ export class SnDevice {
   }
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 function sameWill(a: Will | undefined, b: Will | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return (
-    a.topic === b.topic &&
-    a.qos === b.qos &&
-    a.retain === b.retain &&
-    a.payload.length === b.payload.length &&
-    a.payload.every((x, i) => x === b.payload[i])
-  );
+  return a.topic === b.topic && a.qos === b.qos && a.retain === b.retain && sameBytes(a.payload, b.payload);
 }
 
 /** A broker publication's outcome as an MQTT-SN return code. */

@@ -23,6 +23,11 @@ export interface SnGatewayStats {
   connectsRejected: number;
 }
 
+interface PredefinedTable {
+  byId: ReadonlyMap<number, string>;
+  byName: ReadonlyMap<string, number>;
+}
+
 /** The gateway core; `send(address, datagram)` is how its answers leave. */
 export class SnGateway {
   readonly options: ResolvedSnGatewayOptions;
@@ -37,6 +42,8 @@ export class SnGateway {
   private readonly byAddress = new Map<string, SnDevice>();
   private readonly qosMinusOne = new Map<string, BrokerConnection>();
   private readonly host: SnDeviceHost;
+  /** Per client id: its pre-defined topics merged with the common ones, both ways. */
+  private readonly predefinedCache = new Map<string, PredefinedTable>();
   private advertiser: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -44,11 +51,10 @@ export class SnGateway {
     private readonly sendDatagram: (address: string, datagram: Uint8Array) => void,
   ) {
     this.options = resolveSnGatewayOptions(options);
-    const predefinedIds = new Map<string, number>();
-    for (const [id, name] of this.options.predefinedTopics) predefinedIds.set(name, id);
     this.host = {
       options: this.options,
-      predefinedIds,
+      predefinedTopics: (clientId) => this.predefined(clientId).byId,
+      predefinedIds: (clientId) => this.predefined(clientId).byName,
       send: (address, m) => this.send(address, m),
       detached: (device) => {
         if (this.byAddress.get(device.address) === device) this.byAddress.delete(device.address);
@@ -137,6 +143,21 @@ export class SnGateway {
     await Promise.all(all);
   }
 
+  private predefined(clientId: string): PredefinedTable {
+    const own = this.options.clientPredefinedTopics.get(clientId);
+    const key = own === undefined ? '' : clientId;
+    let t = this.predefinedCache.get(key);
+    if (!t) {
+      const byId = new Map(this.options.predefinedTopics);
+      for (const [id, name] of own ?? []) byId.set(id, name);
+      const byName = new Map<string, number>();
+      for (const [id, name] of byId) byName.set(name, id);
+      t = { byId, byName };
+      this.predefinedCache.set(key, t);
+    }
+    return t;
+  }
+
   private send(address: string, msg: SnMessage): void {
     this.sendDatagram(address, encodeSn(msg));
   }
@@ -166,15 +187,15 @@ export class SnGateway {
   }
 
   private publishWithoutConnection(address: string, msg: SnPublish): void {
+    const configured = this.options.qosMinusOneDevices.find((d) => d.address === address);
+    const clientId =
+      configured?.clientId ?? (this.options.clientList ? undefined : this.options.qosMinusOneClientId);
     const name =
       msg.topic.type === 'short'
         ? msg.topic.name
         : msg.topic.type === 'predefined'
-          ? this.options.predefinedTopics.get(msg.topic.id)
+          ? this.predefined(clientId ?? '').byId.get(msg.topic.id)
           : undefined;
-    const configured = this.options.qosMinusOneDevices.find((d) => d.address === address);
-    const clientId =
-      configured?.clientId ?? (this.options.clientList ? undefined : this.options.qosMinusOneClientId);
     if (name === undefined || clientId === undefined) {
       this.stats.qosMinusOneRefused++;
       return;

@@ -25,6 +25,11 @@ export interface SnGatewayOptions {
   connectTimeout?: number;
   /** Pre-defined topic ids (the Paho `predefinedTopic.conf` entries): id to topic name. Default none. */
   predefinedTopics?: ReadonlyMap<number, string>;
+  /**
+   * Pre-defined topic ids of single clients (the Paho file's lines naming a client id): client id to
+   * (id to topic name). They come before `predefinedTopics` for that client. Default none.
+   */
+  clientPredefinedTopics?: ReadonlyMap<string, ReadonlyMap<number, string>>;
   /** Client ids allowed to CONNECT (Paho's `ClientAuthentication` list). Default: any. */
   clientList?: ReadonlySet<string>;
   /**
@@ -51,12 +56,23 @@ export interface SnGatewayOptions {
   maxQueuedQos0?: number;
   /** Seconds between ADVERTISE datagrams; 0 sends none. Default 900 (the Paho gateway's KeepAlive). */
   advertiseInterval?: number;
+  /**
+   * A directory for what must survive a gateway crash, per clean=0 device: its broker session (a
+   * file store) and its QoS 2 messages between PUBLISH and PUBREL, so that a device re-sending after
+   * a restart loses nothing and duplicates nothing. Default none: memory only (a gateway crash then
+   * may duplicate a QoS 2 message the broker had but the device had no PUBREC for).
+   */
+  stateDir?: string;
   /** Where ADVERTISE goes (`host:port`, a broadcast or multicast address on a real network). Default none. */
   advertiseAddress?: string;
 }
 
 /** The options with every default filled in (what `SnGateway.options` shows). */
-export type ResolvedSnGatewayOptions = Required<Omit<SnGatewayOptions, 'clientList' | 'advertiseAddress'>> & {
+export type ResolvedSnGatewayOptions = Required<
+  Omit<SnGatewayOptions, 'clientList' | 'advertiseAddress' | 'stateDir'>
+> & {
+  /** As in {@link SnGatewayOptions}; undefined: memory only. */
+  stateDir: string | undefined;
   /** As in {@link SnGatewayOptions}; undefined when any client id may connect. */
   clientList: ReadonlySet<string> | undefined;
   /** As in {@link SnGatewayOptions}; undefined when no ADVERTISE is sent. */
@@ -72,6 +88,7 @@ export function resolveSnGatewayOptions(o: SnGatewayOptions): ResolvedSnGatewayO
     brokerKeepalive: o.brokerKeepalive ?? 60,
     connectTimeout: o.connectTimeout ?? 5_000,
     predefinedTopics: o.predefinedTopics ?? new Map(),
+    clientPredefinedTopics: o.clientPredefinedTopics ?? new Map(),
     clientList: o.clientList,
     qosMinusOneDevices: o.qosMinusOneDevices ?? [],
     qosMinusOneClientId: o.qosMinusOneClientId ?? 'steadfast-sn-qos-1',
@@ -83,5 +100,6 @@ export function resolveSnGatewayOptions(o: SnGatewayOptions): ResolvedSnGatewayO
     maxQueuedQos0: o.maxQueuedQos0 ?? 100,
     advertiseInterval: o.advertiseInterval ?? 900,
     advertiseAddress: o.advertiseAddress,
+    stateDir: o.stateDir,
   };
 }

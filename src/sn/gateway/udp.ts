@@ -2,6 +2,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { SnGateway } from './gateway.ts';
 import type { SnGatewayOptions } from './options.ts';
+import type { SnFrontEnd } from './radio.ts';
 
 /** Where the UDP front end listens. */
 export interface SnUdpOptions {
@@ -31,21 +32,16 @@ function parseAddress(address: string): { host: string; port: number } {
   return { host, port: Number(address.slice(i + 1)) };
 }
 
-/** Binds a UDP socket and runs a gateway on it. */
-export async function udpSnGateway(options: SnGatewayOptions & SnUdpOptions): Promise<SnUdpGateway> {
+/** Binds a UDP socket; datagrams go to `deliver(host:port, datagram)`. */
+export async function udpSnFrontEnd(
+  options: SnUdpOptions,
+  deliver: (address: string, datagram: Uint8Array) => void,
+): Promise<SnFrontEnd & { port: number }> {
   const host = options.host ?? '127.0.0.1';
   const socket: Socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   let closed = false;
-  const gateway = new SnGateway(options, (address, datagram) => {
-    if (closed) return;
-    const to = parseAddress(address);
-    socket.send(datagram, to.port, to.host, () => {});
-  });
   socket.on('message', (msg, rinfo) =>
-    gateway.received(
-      udpAddress(rinfo.address, rinfo.port),
-      new Uint8Array(msg.buffer, msg.byteOffset, msg.length),
-    ),
+    deliver(udpAddress(rinfo.address, rinfo.port), new Uint8Array(msg.buffer, msg.byteOffset, msg.length)),
   );
   // ICMP errors for a device that went away are not the gateway's problem: keepalive covers them.
   socket.on('error', () => {});
@@ -57,12 +53,33 @@ export async function udpSnGateway(options: SnGatewayOptions & SnUdpOptions): Pr
     });
   });
   return {
-    gateway,
     port: socket.address().port,
+    // Datagram senders are numeric addresses: IPv4, or IPv6 in brackets.
+    owns: (address) => /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d+$/.test(address),
+    send(address, datagram) {
+      if (closed) return;
+      const to = parseAddress(address);
+      socket.send(datagram, to.port, to.host, () => {});
+    },
     async close() {
-      await gateway.close();
       closed = true;
       socket.close();
+    },
+  };
+}
+
+/** Binds a UDP socket and runs a gateway on it. */
+export async function udpSnGateway(options: SnGatewayOptions & SnUdpOptions): Promise<SnUdpGateway> {
+  let front: SnFrontEnd | undefined;
+  const gateway = new SnGateway(options, (address, datagram) => front?.send(address, datagram));
+  const udp = await udpSnFrontEnd(options, (address, datagram) => gateway.received(address, datagram));
+  front = udp;
+  return {
+    gateway,
+    port: udp.port,
+    async close() {
+      await gateway.close();
+      await udp.close();
     },
   };
 }
