@@ -19,12 +19,15 @@ import { MqttError } from '../errors.ts';
 import { linkForUrl, type UrlLinkOptions } from '../links/node.ts';
 import type { Connection, Link } from '../links/types.ts';
 import { type LinkClock, realClock } from '../radio/link/clock.ts';
+import { defaultNonceSource } from '../radio/link/codec.ts';
+import { DiscoveryCodec } from '../radio/link/discovery.ts';
 import { RadioEndpoint } from '../radio/link/endpoint.ts';
 import type { EndpointEvent, OpenRequest, StreamHandle } from '../radio/link/endpoint-types.ts';
 import { FrameKind, kindName, MAX_ADDRESS, ResetReason, resetReasonText } from '../radio/link/frame.ts';
 import { type StreamEnd, type StreamStats, zeroStreamStats } from '../radio/link/stream.ts';
 import { type LinkTiming, type LinkTimingOptions, linkTiming } from '../radio/link/timing.ts';
 import type { Radio } from '../radio/types.ts';
+import { Advertiser, type AdvertiserStats } from './advertiser.ts';
 import { ConnectGate } from './connect-gate.ts';
 import type { GatewayKeys } from './keys-file.ts';
 import type { GatewayLogger, GatewayLogLevel, GatewayStatus, NodeStatus } from './log.ts';
@@ -64,6 +67,13 @@ export interface GatewayOptions extends LinkTimingOptions {
    * gateway's own link timeout on the radio the node speaks through.
    */
   maxNodeLinkTimeoutMs?: number;
+  /**
+   * Ms between the gateway's advertisements on each radio (nodes that hear
+   * one search, docs/radio.md "Discovery"); 0 for none (searches are still
+   * answered). Default: 10 heartbeats of that radio's timing (20 s on an
+   * nRF24, about 15 minutes on LoRa SF7 under a 1% duty cycle).
+   */
+  advertiseIntervalMs?: number;
   /** The gateway's address on the radio, 0-254. Default 0. */
   address?: number;
   /**
@@ -123,6 +133,7 @@ interface GatewayRadio {
   radio: Radio;
   endpoint: RadioEndpoint;
   timing: LinkTiming;
+  advertiser: Advertiser;
 }
 
 export class Gateway {
@@ -170,8 +181,15 @@ export class Gateway {
       this.brokerName = 'custom link';
       this.makeLink = broker;
     }
+    const random = options.random ?? Math.random;
+    const discovery = new DiscoveryCodec(
+      address,
+      keys === undefined ? undefined : (peer) => keys.get(peer)?.key,
+      defaultNonceSource(random),
+    );
     this.radios = radios.map((radio) => {
       const timing = linkTiming(radio, options);
+      let advertiser: Advertiser | undefined;
       const endpoint = new RadioEndpoint({
         radio,
         address,
@@ -182,13 +200,27 @@ export class Gateway {
         maxPeerTimeoutMs: options.maxNodeLinkTimeoutMs ?? 4 * timing.linkTimeoutMs,
         onOpen: (request) => this.opened(request, radio, timing),
         observe: (event) => this.observed(event),
+        onDiscovery: (bytes, rssi) => advertiser?.heard(bytes, rssi),
         onRadioClosed: (error) => {
+          advertiser?.close();
           if (this.closed) return;
           this.log('warn', undefined, `radio ${radio.name} stopped${error ? `: ${error.message}` : ''}`);
           options.onRadioClosed?.(error);
         },
       });
-      return { radio, endpoint, timing };
+      const intervalMs = options.advertiseIntervalMs ?? 10 * timing.heartbeatMs;
+      if (!Number.isFinite(intervalMs) || intervalMs < 0)
+        throw new MqttError('INVALID_ARGUMENT', 'gateway advertiseIntervalMs must be a finite number >= 0');
+      advertiser = new Advertiser({
+        radio,
+        endpoint,
+        codec: discovery,
+        clock: this.clock,
+        random,
+        intervalMs,
+        load: () => [...this.nodes.values()].filter((r) => r.state !== 'down').length,
+      });
+      return { radio, endpoint, timing, advertiser };
     });
     this.timings = this.radios.map((r) => r.timing);
     this.timing = this.timings[0] as LinkTiming;
@@ -202,6 +234,7 @@ export class Gateway {
       await Promise.all(this.radios.map((r) => r.endpoint.close({ graceMs: 0 }).catch(() => {})));
       throw error;
     }
+    for (const r of this.radios) r.advertiser.start();
     if (this.options.insecure === true)
       this.log(
         'warn',
@@ -213,6 +246,11 @@ export class Gateway {
       undefined,
       `listening on ${this.radios.map((r) => r.radio.name).join(', ')} as ${this.address}, relaying to ${this.brokerName}`,
     );
+  }
+
+  /** Discovery counters of each radio, in the order given. */
+  discoveryStats(): AdvertiserStats[] {
+    return this.radios.map((r) => ({ ...r.advertiser.stats }));
   }
 
   /** Per-node counters and state, and the radio's. */
@@ -276,6 +314,7 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const r of this.radios) r.advertiser.close();
     await Promise.all(
       this.radios.map((r) =>
         r.endpoint.close({ resetReason: ResetReason.SHUTDOWN, graceMs: this.options.closeGraceMs }),

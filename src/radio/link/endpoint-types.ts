@@ -126,6 +126,12 @@ export interface EndpointOptions {
   onOpen?(request: OpenRequest): void;
   /** Every frame in and out, and every defect. Default none. */
   observe?(event: EndpointEvent): void;
+  /**
+   * A discovery frame was heard (discovery.ts: an advertisement, a search,
+   * an answer); returns why it was dropped, if it was. Default none: they
+   * are ignored.
+   */
+  onDiscovery?(bytes: Uint8Array, rssi: number | undefined): FrameDefect | undefined;
   /** The radio stopped for good (not called for `close()`). Default none. */
   onRadioClosed?(error?: Error): void;
 }

@@ -12,10 +12,14 @@ import type { Radio } from '../types.ts';
 import type { LinkClock } from './clock.ts';
 import { RadioEndpoint } from './endpoint.ts';
 import type { EndpointEvent, EndpointSecurity, EndpointStats, StreamHandle } from './endpoint-types.ts';
-import { FRAME_OVERHEAD, MAX_ADDRESS, resetReasonText } from './frame.ts';
+import { FRAME_OVERHEAD, MAX_ADDRESS } from './frame.ts';
 import { parseKey } from './keys.ts';
 import { ECHO_BYTES, HANDSHAKE_OVERHEAD, NodeKey, SECURE_OVERHEAD } from './secure-frame.ts';
-import type { StreamEnd, StreamStats } from './stream.ts';
+import type { StreamStats } from './stream.ts';
+import { openStreamConnection } from './stream-connection.ts';
+
+export { streamEndError } from './stream-connection.ts';
+
 import { type LinkTiming, type LinkTimingOptions, linkTiming } from './timing.ts';
 
 /** Options for {@link radioLink}. The timing options default from the radio's airtime and duty cycle. */
@@ -61,32 +65,6 @@ export interface RadioLink extends Link {
   readonly streamStats: StreamStats | undefined;
   /** Stops the link for good and closes the radio. */
   close(): Promise<void>;
-}
-
-/** Turns why a stream ended into what the Client is told (undefined: a normal close). */
-export function streamEndError(end: StreamEnd, where: string): MqttError | undefined {
-  switch (end.by) {
-    case 'local':
-      return undefined;
-    case 'peer':
-      return new MqttError(
-        'CONNECTION_LOST',
-        `${where}: reset by the peer (${resetReasonText(end.reason)})`,
-        {
-          side: 'remote',
-        },
-      );
-    case 'timeout':
-      return new MqttError('TIMEOUT', `${where}: nothing heard for ${Math.round(end.silentMs)} ms`);
-    case 'aborted':
-      return new MqttError('CONNECTION_LOST', `${where}: stream aborted (${resetReasonText(end.reason)})`);
-    case 'radio':
-      return new MqttError('LINK_ERROR', `${where}: ${end.message}`);
-    default: {
-      const unknown: never = end;
-      throw new Error(`unreachable: ${String(unknown)}`);
-    }
-  }
 }
 
 /** The node's keys from its options: its own key, for its gateway only. */
@@ -160,42 +138,10 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
       });
     }
     if (signal?.aborted) throw new MqttError('ABORTED', `${name}: open aborted`);
-    return new Promise<Connection>((resolve, reject) => {
-      let isOpen = false;
-      let handle: StreamHandle | undefined;
-      const onAbort = () => {
-        handle?.abort();
-        reject(new MqttError('ABORTED', `${name}: open aborted`));
-      };
-      const connection: Connection = {
-        write: (bytes) => handle?.write(bytes) ?? false,
-        get bufferedAmount() {
-          return handle?.bufferedAmount ?? 0;
-        },
-        close: () => handle?.close(),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      handle = endpoint.connect(gateway, {
-        open: () => {
-          isOpen = true;
-          signal?.removeEventListener('abort', onAbort);
-          resolve(connection);
-        },
-        data: (bytes) => handlers.data(bytes),
-        drain: () => handlers.drain?.(),
-        closed: (end) => {
-          signal?.removeEventListener('abort', onAbort);
-          const error = streamEndError(end, name);
-          if (isOpen) handlers.close(error);
-          else
-            reject(
-              end.by === 'peer' || end.by === 'radio'
-                ? new MqttError('LINK_ERROR', `${name}: the gateway refused the stream`, { cause: error })
-                : (error ?? new MqttError('LINK_ERROR', `${name}: closed while opening`)),
-            );
-        },
-      });
-      current = handle;
+    return openStreamConnection(endpoint, gateway, name, handlers, signal, {
+      created: (handle) => {
+        current = handle;
+      },
     });
   }
 
