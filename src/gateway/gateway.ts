@@ -74,6 +74,14 @@ export interface GatewayOptions extends LinkTimingOptions {
    * nRF24, about 15 minutes on LoRa SF7 under a 1% duty cycle).
    */
   advertiseIntervalMs?: number;
+  /**
+   * The longest sleep the gateway grants a node, in ms (docs/radio.md,
+   * "Sleeping nodes"): it keeps the node's broker connection that long plus
+   * the node's link timeout, holding what the broker sends (up to
+   * `maxBufferedBytes`) for the node's wake. 0: no sleeping. Default
+   * 3,600,000 (an hour).
+   */
+  maxSleepMs?: number;
   /** The gateway's address on the radio, 0-254. Default 0. */
   address?: number;
   /**
@@ -108,6 +116,9 @@ export interface GatewayOptions extends LinkTimingOptions {
    */
   onRadioClosed?: (error?: Error) => void;
 }
+
+/** The longest sleep granted by default: an hour. */
+const DEFAULT_MAX_SLEEP_MS = 3_600_000;
 
 /** Per-node bookkeeping, kept across the node's streams. */
 interface NodeRecord {
@@ -198,6 +209,7 @@ export class Gateway {
         random: options.random,
         security: keys === undefined ? undefined : { keyFor: (peer) => keys.get(peer)?.key },
         maxPeerTimeoutMs: options.maxNodeLinkTimeoutMs ?? 4 * timing.linkTimeoutMs,
+        maxPeerSleepMs: options.maxSleepMs ?? DEFAULT_MAX_SLEEP_MS,
         onOpen: (request) => this.opened(request, radio, timing),
         observe: (event) => this.observed(event),
         onDiscovery: (bytes, rssi) => advertiser?.heard(bytes, rssi),

@@ -276,6 +276,7 @@ export class RadioEndpoint {
       payloadSize: Math.min(this.radio.mtu, peerMtu) - this.codec.overhead,
       frameOverhead: this.codec.overhead,
       confirmOpen: this.codec.secure,
+      maxSleepMs: this.options.maxPeerSleepMs,
       timing: this.options.timing,
       random: this.random,
       now: this.clock.now(),
@@ -300,6 +301,14 @@ export class RadioEndpoint {
         this.settle(entry);
       },
       abort: (reason) => this.abortEntry(entry, reason ?? ResetReason.CLOSED),
+      sleep: (ms) => {
+        stream.sleep(ms);
+        this.pump();
+      },
+      wake: () => {
+        stream.wake(this.clock.now());
+        this.settle(entry);
+      },
     };
   }
 

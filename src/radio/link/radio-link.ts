@@ -14,6 +14,7 @@ import { RadioEndpoint } from './endpoint.ts';
 import type { EndpointEvent, EndpointSecurity, EndpointStats, StreamHandle } from './endpoint-types.ts';
 import { FRAME_OVERHEAD, MAX_ADDRESS } from './frame.ts';
 import { parseKey } from './keys.ts';
+import { NodeSleep } from './node-sleep.ts';
 import { ECHO_BYTES, HANDSHAKE_OVERHEAD, NodeKey, SECURE_OVERHEAD } from './secure-frame.ts';
 import type { StreamStats } from './stream.ts';
 import { openStreamConnection } from './stream-connection.ts';
@@ -63,6 +64,18 @@ export interface RadioLink extends Link {
   readonly secure: boolean;
   /** Counters of the current (or last) stream. */
   readonly streamStats: StreamStats | undefined;
+  /**
+   * Asks the gateway to let the node sleep `ms` (docs/radio.md, "Sleeping
+   * nodes"): resolves once granted, when nothing is in flight either way; the
+   * radio's receiver is then off and no heartbeat goes out until the time is
+   * up (or `wake()`), while the gateway keeps the broker connection and holds
+   * what the broker sends. Choose MQTT keepalive longer than the sleep.
+   */
+  sleep(ms: number): Promise<void>;
+  /** Wakes now. */
+  wake(): void;
+  /** True while asleep. */
+  readonly asleep: boolean;
   /** Stops the link for good and closes the radio. */
   close(): Promise<void>;
 }
@@ -126,6 +139,7 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
   });
   let current: StreamHandle | undefined;
   let closed = false;
+  const sleeper = new NodeSleep(radio, name);
 
   async function open(handlers: LinkHandlers, signal?: AbortSignal): Promise<Connection> {
     if (closed) throw new MqttError('LINK_ERROR', `${name}: the link was closed`);
@@ -141,7 +155,11 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
     return openStreamConnection(endpoint, gateway, name, handlers, signal, {
       created: (handle) => {
         current = handle;
+        sleeper.attach(handle);
       },
+      ended: sleeper.ended,
+      asleep: sleeper.fellAsleep,
+      awake: sleeper.wokeUp,
     });
   }
 
@@ -156,6 +174,11 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
       return current?.stream.stats;
     },
     open,
+    sleep: (ms) => sleeper.sleep(ms),
+    wake: () => sleeper.wake(),
+    get asleep() {
+      return sleeper.asleep;
+    },
     /** Belt and braces: whatever is left of the last stream is dropped and the gateway is told. */
     async reset() {
       if (!closed && current !== undefined) endpoint.reset(gateway);

@@ -25,6 +25,7 @@ import type { EndpointEvent, EndpointStats, StreamHandle } from './endpoint-type
 import { FRAME_OVERHEAD, MAX_ADDRESS, ResetReason } from './frame.ts';
 import { GatewayTable, type RankedGateway } from './gateway-table.ts';
 import { parseKey } from './keys.ts';
+import { NodeSleep } from './node-sleep.ts';
 import { ECHO_BYTES, HANDSHAKE_OVERHEAD, NodeKey, SECURE_OVERHEAD } from './secure-frame.ts';
 import type { StreamStats } from './stream.ts';
 import { openStreamConnection } from './stream-connection.ts';
@@ -104,6 +105,12 @@ export interface RoamingLink extends Link {
   /** The gateways heard, best first. */
   gateways(): RankedGateway[];
   readonly streamStats: StreamStats | undefined;
+  /** As `RadioLink.sleep`: sleeps through the current gateway; no searches while asleep. */
+  sleep(ms: number): Promise<void>;
+  /** Wakes now. */
+  wake(): void;
+  /** True while asleep. */
+  readonly asleep: boolean;
   /** Stops the link for good and closes the radio. */
   close(): Promise<void>;
 }
@@ -164,6 +171,7 @@ export function roamingLink(options: RoamingLinkOptions): RoamingLink {
   let searchTimer: unknown;
   let lastAdvertSearchAt = Number.NEGATIVE_INFINITY;
   let closed = false;
+  const sleeper = new NodeSleep(radio, name);
 
   const endpoint = new RadioEndpoint({
     radio,
@@ -237,7 +245,8 @@ export function roamingLink(options: RoamingLinkOptions): RoamingLink {
 
   /** While a stream is open: search, and move when another gateway is clearly better. */
   async function roamCheck(): Promise<void> {
-    if (closed || current === undefined) return;
+    // A sleeping node's receiver is off: no searches (the next wake's check will do).
+    if (closed || current === undefined || sleeper.asleep) return;
     await runSearch();
     const here = current;
     if (closed || here === undefined || here.handle === undefined) return;
@@ -366,6 +375,11 @@ export function roamingLink(options: RoamingLinkOptions): RoamingLink {
       return lastStream?.stream.stats;
     },
     open,
+    sleep: (ms) => sleeper.sleep(ms),
+    wake: () => sleeper.wake(),
+    get asleep() {
+      return sleeper.asleep;
+    },
     async reset() {
       if (!closed && lastGateway !== undefined) endpoint.reset(lastGateway);
     },

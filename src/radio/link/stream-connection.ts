@@ -43,6 +43,10 @@ export interface StreamConnectionHooks {
   created?(handle: StreamHandle): void;
   /** The stream ended after it had opened; called before the Client's `close` handler. */
   ended?(end: StreamEnd): void;
+  /** The gateway granted a sleep. */
+  asleep?(untilMs: number): void;
+  /** The sleep is over. */
+  awake?(): void;
 }
 
 /**
@@ -81,6 +85,8 @@ export function openStreamConnection(
       },
       data: (bytes) => handlers.data(bytes),
       drain: () => handlers.drain?.(),
+      asleep: (untilMs) => hooks.asleep?.(untilMs),
+      awake: () => hooks.awake?.(),
       closed: (end) => {
         signal?.removeEventListener('abort', onAbort);
         const error = streamEndError(end, name);
