@@ -147,6 +147,7 @@ interface GatewayRadio {
   advertiser: Advertiser;
 }
 
+/** A running gateway (see the module comment): made and started by {@link startGateway}. */
 export class Gateway {
   private readonly radios: readonly GatewayRadio[];
   private readonly nodes = new Map<number, NodeRecord>();

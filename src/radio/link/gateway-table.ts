@@ -56,6 +56,7 @@ interface Entry {
   answeredSearch: boolean;
 }
 
+/** A node's ranked gateways and its rule for moving early (see the module comment). */
 export class GatewayTable {
   private readonly entries = new Map<number, Entry>();
   private lastMoveAt = Number.NEGATIVE_INFINITY;

@@ -37,7 +37,7 @@ export interface RoamingLinkOptions extends LinkTimingOptions {
   radio: Radio;
   /** This node's address, 0-254, the same at every gateway of the site (each one's keys file). */
   address: number;
-  /** This node's key (16 bytes or 32 hex digits), the one every gateway's keys file holds for it. Required unless `insecure`. */
+  /** This node's key (16 bytes or 32 hex digits), the one every gateway's keys file holds for it. Required unless `insecure`. Default none. */
   key?: Uint8Array | string;
   /** Unsecured frames (see `radioLink`): any radio can pose as a gateway. Default false. */
   insecure?: boolean;
