@@ -12,6 +12,7 @@ type BenchModule = { run(args: string[]): Promise<void> };
 const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   codec: () => import('./codec.ts'),
   radio: () => import('./radio.ts'),
+  roam: () => import('./roam.ts'),
   throughput: () => import('./throughput.ts'),
   latency: () => import('./latency.ts'),
   memory: () => import('./memory.ts'),

@@ -19,12 +19,15 @@ import { MqttError } from '../errors.ts';
 import { linkForUrl, type UrlLinkOptions } from '../links/node.ts';
 import type { Connection, Link } from '../links/types.ts';
 import { type LinkClock, realClock } from '../radio/link/clock.ts';
+import { defaultNonceSource } from '../radio/link/codec.ts';
+import { DiscoveryCodec } from '../radio/link/discovery.ts';
 import { RadioEndpoint } from '../radio/link/endpoint.ts';
 import type { EndpointEvent, OpenRequest, StreamHandle } from '../radio/link/endpoint-types.ts';
 import { FrameKind, kindName, MAX_ADDRESS, ResetReason, resetReasonText } from '../radio/link/frame.ts';
 import { type StreamEnd, type StreamStats, zeroStreamStats } from '../radio/link/stream.ts';
 import { type LinkTiming, type LinkTimingOptions, linkTiming } from '../radio/link/timing.ts';
 import type { Radio } from '../radio/types.ts';
+import { Advertiser, type AdvertiserStats } from './advertiser.ts';
 import { ConnectGate } from './connect-gate.ts';
 import type { GatewayKeys } from './keys-file.ts';
 import type { GatewayLogger, GatewayLogLevel, GatewayStatus, NodeStatus } from './log.ts';
@@ -64,6 +67,21 @@ export interface GatewayOptions extends LinkTimingOptions {
    * gateway's own link timeout on the radio the node speaks through.
    */
   maxNodeLinkTimeoutMs?: number;
+  /**
+   * Ms between the gateway's advertisements on each radio (nodes that hear
+   * one search, docs/radio.md "Discovery"); 0 for none (searches are still
+   * answered). Default: 10 heartbeats of that radio's timing (20 s on an
+   * nRF24, about 15 minutes on LoRa SF7 under a 1% duty cycle).
+   */
+  advertiseIntervalMs?: number;
+  /**
+   * The longest sleep the gateway grants a node, in ms (docs/radio.md,
+   * "Sleeping nodes"): it keeps the node's broker connection that long plus
+   * the node's link timeout, holding what the broker sends (up to
+   * `maxBufferedBytes`) for the node's wake. 0: no sleeping. Default
+   * 3,600,000 (an hour).
+   */
+  maxSleepMs?: number;
   /** The gateway's address on the radio, 0-254. Default 0. */
   address?: number;
   /**
@@ -99,6 +117,9 @@ export interface GatewayOptions extends LinkTimingOptions {
   onRadioClosed?: (error?: Error) => void;
 }
 
+/** The longest sleep granted by default: an hour. */
+const DEFAULT_MAX_SLEEP_MS = 3_600_000;
+
 /** Per-node bookkeeping, kept across the node's streams. */
 interface NodeRecord {
   node: number;
@@ -123,8 +144,10 @@ interface GatewayRadio {
   radio: Radio;
   endpoint: RadioEndpoint;
   timing: LinkTiming;
+  advertiser: Advertiser;
 }
 
+/** A running gateway (see the module comment): made and started by {@link startGateway}. */
 export class Gateway {
   private readonly radios: readonly GatewayRadio[];
   private readonly nodes = new Map<number, NodeRecord>();
@@ -170,8 +193,15 @@ export class Gateway {
       this.brokerName = 'custom link';
       this.makeLink = broker;
     }
+    const random = options.random ?? Math.random;
+    const discovery = new DiscoveryCodec(
+      address,
+      keys === undefined ? undefined : (peer) => keys.get(peer)?.key,
+      defaultNonceSource(random),
+    );
     this.radios = radios.map((radio) => {
       const timing = linkTiming(radio, options);
+      let advertiser: Advertiser | undefined;
       const endpoint = new RadioEndpoint({
         radio,
         address,
@@ -180,15 +210,30 @@ export class Gateway {
         random: options.random,
         security: keys === undefined ? undefined : { keyFor: (peer) => keys.get(peer)?.key },
         maxPeerTimeoutMs: options.maxNodeLinkTimeoutMs ?? 4 * timing.linkTimeoutMs,
+        maxPeerSleepMs: options.maxSleepMs ?? DEFAULT_MAX_SLEEP_MS,
         onOpen: (request) => this.opened(request, radio, timing),
         observe: (event) => this.observed(event),
+        onDiscovery: (bytes, rssi) => advertiser?.heard(bytes, rssi),
         onRadioClosed: (error) => {
+          advertiser?.close();
           if (this.closed) return;
           this.log('warn', undefined, `radio ${radio.name} stopped${error ? `: ${error.message}` : ''}`);
           options.onRadioClosed?.(error);
         },
       });
-      return { radio, endpoint, timing };
+      const intervalMs = options.advertiseIntervalMs ?? 10 * timing.heartbeatMs;
+      if (!Number.isFinite(intervalMs) || intervalMs < 0)
+        throw new MqttError('INVALID_ARGUMENT', 'gateway advertiseIntervalMs must be a finite number >= 0');
+      advertiser = new Advertiser({
+        radio,
+        endpoint,
+        codec: discovery,
+        clock: this.clock,
+        random,
+        intervalMs,
+        load: () => [...this.nodes.values()].filter((r) => r.state !== 'down').length,
+      });
+      return { radio, endpoint, timing, advertiser };
     });
     this.timings = this.radios.map((r) => r.timing);
     this.timing = this.timings[0] as LinkTiming;
@@ -202,6 +247,7 @@ export class Gateway {
       await Promise.all(this.radios.map((r) => r.endpoint.close({ graceMs: 0 }).catch(() => {})));
       throw error;
     }
+    for (const r of this.radios) r.advertiser.start();
     if (this.options.insecure === true)
       this.log(
         'warn',
@@ -213,6 +259,11 @@ export class Gateway {
       undefined,
       `listening on ${this.radios.map((r) => r.radio.name).join(', ')} as ${this.address}, relaying to ${this.brokerName}`,
     );
+  }
+
+  /** Discovery counters of each radio, in the order given. */
+  discoveryStats(): AdvertiserStats[] {
+    return this.radios.map((r) => ({ ...r.advertiser.stats }));
   }
 
   /** Per-node counters and state, and the radio's. */
@@ -276,6 +327,7 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const r of this.radios) r.advertiser.close();
     await Promise.all(
       this.radios.map((r) =>
         r.endpoint.close({ resetReason: ResetReason.SHUTDOWN, graceMs: this.options.closeGraceMs }),

@@ -61,6 +61,13 @@ export interface Radio {
    * when `frame.length > mtu`.
    */
   send(frame: Uint8Array): Promise<void>;
+  /**
+   * Turns the receiver off (`true`: frames are not heard, the radio draws
+   * next to nothing) or back on, for a sleeping node (the link calls it
+   * when the gateway has granted a sleep, and on waking). Optional: a
+   * driver without it stays on. `send()` still works (and wakes nothing).
+   */
+  standby?(on: boolean): void;
   /** Stops listening and releases the device. Safe to call more than once. */
   close(): Promise<void>;
   readonly stats: RadioStats;

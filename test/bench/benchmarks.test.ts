@@ -122,6 +122,26 @@ test('throughput --inflight sweeps the in-flight cap against the sink and Mosqui
   for (const c of line.cases) assert.ok((c.ours as number) > 0, `${c.case}: measured`);
 });
 
+test('roam --quick walks past three gateways, stands between two, sleeps', { timeout: 180_000 }, async () => {
+  const line = lastJsonLine(await runBench('roam')) as unknown as Record<string, unknown>;
+  assert.equal(line.bench, 'roam');
+  for (const key of [
+    'handovers',
+    'handover_ms_p50',
+    'handover_ms_max',
+    'qos1_lost',
+    'qos2_lost',
+    'qos2_dup',
+    'wills_while_in_range',
+    'switches_per_hour_between_two',
+    'sleep_radio_on_ratio',
+  ]) {
+    assert.equal(typeof line[key], 'number', key);
+    assert.ok(Number.isFinite(line[key] as number) && (line[key] as number) >= 0, `${key} = ${line[key]}`);
+  }
+  assert.ok((line.handovers as number) > 0 && (line.sleep_radio_on_ratio as number) > 1);
+});
+
 test('latency --quick prints p50/p99/max per QoS', { timeout: 120_000 }, async () => {
   const line = lastJsonLine(await runBench('latency'));
   checkShape(line, 'latency', cases(['qos0', 'qos1', 'qos2'], ['p50', 'p99', 'max']), /^ms$/);

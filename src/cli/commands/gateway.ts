@@ -106,6 +106,13 @@ const FLAGS: FlagSpec[] = [
     meta: 'SECONDS',
     help: 'print the status table this often (default: only on SIGUSR1)',
   },
+  {
+    key: 'advertiseInterval',
+    names: ['--advertise-interval'],
+    value: true,
+    meta: 'SECONDS',
+    help: 'advertise the gateway to roaming nodes this often, 0 for never (default 10 heartbeats of each radio)',
+  },
   { key: 'verbose', names: ['-v', '--verbose'], help: 'log every frame in and out' },
   {
     key: 'keys',
@@ -262,6 +269,14 @@ Examples:
       return runSnGateway(flags, brokerFlag === undefined ? undefined : settings.url, settings.url);
     const address = numberFlag(flags, 'address', '--address', 0, 254) ?? 0;
     const statusInterval = numberFlag(flags, 'statusInterval', '--status-interval', 0.1, 86_400, false);
+    const advertiseInterval = numberFlag(
+      flags,
+      'advertiseInterval',
+      '--advertise-interval',
+      0,
+      86_400,
+      false,
+    );
     const verbose = switchFlag(flags, 'verbose');
     const linkOptions = brokerOptions(settings);
     const keysPath = stringFlag(flags, 'keys');
@@ -287,6 +302,7 @@ Examples:
       gateway = await startGateway({
         radio: radios,
         address,
+        ...(advertiseInterval === undefined ? {} : { advertiseIntervalMs: advertiseInterval * 1000 }),
         broker: settings.url,
         brokerOptions: linkOptions,
         ...(keys === undefined ? { insecure: true } : { keys }),

@@ -22,6 +22,10 @@ export interface StreamHandlers {
   drain?(): void;
   /** The stream ended; called once. */
   closed(end: StreamEnd): void;
+  /** Node: the gateway granted the sleep asked for; the stream is quiet until `untilMs` (the clock's). Default nothing. */
+  asleep?(untilMs: number): void;
+  /** Node: the sleep is over (its time is up, or `wake()`). Default nothing. */
+  awake?(): void;
 }
 
 /** The owner's side of one stream. */
@@ -36,6 +40,10 @@ export interface StreamHandle {
   close(reason?: ResetReason): void;
   /** Sends RESET with `reason` (default CLOSED) at once. */
   abort(reason?: ResetReason): void;
+  /** Node: asks the gateway to let it sleep `ms` (stream-sleep.ts); `asleep` follows when granted. */
+  sleep(ms: number): void;
+  /** Node: ends a sleep early, or drops a request not granted yet. */
+  wake(): void;
 }
 
 /** A node asked for a stream (gateway side). Answer with `accept` or `refuse`. */
@@ -115,6 +123,8 @@ export interface EndpointOptions {
    * Default none: unsecured frames with a CRC, which anyone may forge.
    */
   security?: EndpointSecurity;
+  /** Gateway: the longest sleep granted to a node, in ms (0: none). Default 0. */
+  maxPeerSleepMs?: number;
   /** Gateway: the longest link timeout a node may announce; more is cut to this, in ms. Default: no limit. */
   maxPeerTimeoutMs?: number;
   /**
@@ -126,6 +136,12 @@ export interface EndpointOptions {
   onOpen?(request: OpenRequest): void;
   /** Every frame in and out, and every defect. Default none. */
   observe?(event: EndpointEvent): void;
+  /**
+   * A discovery frame was heard (discovery.ts: an advertisement, a search,
+   * an answer); returns why it was dropped, if it was. Default none: they
+   * are ignored.
+   */
+  onDiscovery?(bytes: Uint8Array, rssi: number | undefined): FrameDefect | undefined;
   /** The radio stopped for good (not called for `close()`). Default none. */
   onRadioClosed?(error?: Error): void;
 }

@@ -18,6 +18,7 @@ import {
   type SecureStreamState,
   streamNonce,
 } from './codec.ts';
+import { isDiscoveryFrame } from './discovery.ts';
 import type {
   EndpointCloseOptions,
   EndpointOptions,
@@ -35,6 +36,13 @@ import { type StreamEntry, StreamTable } from './stream-table.ts';
 const MAX_PENDING_REPLIES = 16;
 /** Frames that could not be sealed skipped in one go before the radio is left idle until the next timer. */
 const MAX_UNSEALABLE = 64;
+/** At most this many discovery frames (searches, advertisements, answers) wait for the radio; more are dropped. */
+const MAX_PENDING_CONTROL = 8;
+
+/** What the endpoint sends next: a stream's frame (or a reply lent a stream's key), or a discovery frame's bytes. */
+type OutgoingFrame =
+  | { frame: Frame; owner: StreamEntry | undefined; reply?: boolean }
+  | { control: Uint8Array };
 
 /** One radio and the streams of one address (see the module comment). `radioLink()` and the gateway are built on it. */
 export class RadioEndpoint {
@@ -57,6 +65,8 @@ export class RadioEndpoint {
   private readonly table = new StreamTable();
   /** RESET (REJECT) replies to frames of unknown streams, and the second RESETs of a graceful close. */
   private replies: { frame: Frame; entry?: StreamEntry }[] = [];
+  /** Discovery frames, already encoded (discovery.ts): they belong to no stream. */
+  private controls: Uint8Array[] = [];
   private readonly codec: FrameCodec;
   private sending = false;
   private turn = 0;
@@ -121,6 +131,21 @@ export class RadioEndpoint {
       close: (error) => this.radioClosed(error),
     });
     return this.started;
+  }
+
+  /**
+   * Queues a discovery frame (discovery.ts), already encoded, for the
+   * radio: sent after pending RESET replies and before stream frames.
+   * False when the radio is closed or too many are waiting (it is dropped:
+   * discovery repeats on its own).
+   */
+  sendControl(bytes: Uint8Array): boolean {
+    if (this.closed || this.closing !== undefined || this.controls.length >= MAX_PENDING_CONTROL)
+      return false;
+    if (bytes.length > this.radio.mtu) return false;
+    this.controls.push(bytes);
+    this.pump();
+    return true;
   }
 
   /** The current stream to `peer`, if any. */
@@ -251,6 +276,7 @@ export class RadioEndpoint {
       payloadSize: Math.min(this.radio.mtu, peerMtu) - this.codec.overhead,
       frameOverhead: this.codec.overhead,
       confirmOpen: this.codec.secure,
+      maxSleepMs: this.options.maxPeerSleepMs,
       timing: this.options.timing,
       random: this.random,
       now: this.clock.now(),
@@ -275,6 +301,14 @@ export class RadioEndpoint {
         this.settle(entry);
       },
       abort: (reason) => this.abortEntry(entry, reason ?? ResetReason.CLOSED),
+      sleep: (ms) => {
+        stream.sleep(ms);
+        this.pump();
+      },
+      wake: () => {
+        stream.wake(this.clock.now());
+        this.settle(entry);
+      },
     };
   }
 
@@ -293,6 +327,15 @@ export class RadioEndpoint {
   private heard(bytes: Uint8Array, rssi: number | undefined): void {
     if (this.closed) return;
     this.stats.framesHeard++;
+    // Discovery frames belong to no stream: the owner reads them (discovery.ts).
+    if (isDiscoveryFrame(bytes)) {
+      const defect = this.options.onDiscovery?.(bytes, rssi);
+      if (defect !== undefined) {
+        countDefect(this.stats, defect);
+        this.options.observe?.({ type: 'defect', defect, size: bytes.length, rssi });
+      }
+      return;
+    }
     const heard = this.codec.decode(bytes, this.options.address, (peer, epoch) =>
       this.table.candidates(peer, epoch),
     );
@@ -372,11 +415,11 @@ export class RadioEndpoint {
   }
 
   /** The next frame to send and the stream it is from: RESET replies, retiring streams, then round robin. */
-  private nextFrame(
-    now: number,
-  ): { frame: Frame; owner: StreamEntry | undefined; reply?: boolean } | undefined {
+  private nextFrame(now: number): OutgoingFrame | undefined {
     const reply = this.replies.shift();
     if (reply !== undefined) return { frame: reply.frame, owner: reply.entry, reply: true };
+    const control = this.controls.shift();
+    if (control !== undefined) return { control };
     // Retiring streams first: their RESET must precede a new stream's OPEN.
     const entries = [
       ...this.table.retiringEntries(),
@@ -395,20 +438,20 @@ export class RadioEndpoint {
     if (this.sending || this.closed) return;
     const now = this.clock.now();
     let next = this.nextFrame(now);
+    if (next !== undefined && 'control' in next) return this.transmit(next.control);
     let bytes: Uint8Array | undefined;
     // A frame that cannot be sealed (a RESET for a stream whose ACCEPT never came) is not sent.
     for (let tries = 0; next !== undefined && tries < MAX_UNSEALABLE; tries++) {
+      if ('control' in next) return this.transmit(next.control);
       bytes = this.codec.encode(next.frame, next.owner);
       if (bytes !== undefined) break;
       if (next.owner !== undefined && next.reply !== true) this.table.dispatch(next.owner);
       next = this.nextFrame(now);
     }
-    if (next === undefined || bytes === undefined) {
+    if (next === undefined || bytes === undefined || 'control' in next) {
       this.wakeIdle();
       return this.arm(now);
     }
-    this.clearTimer();
-    this.sending = true;
     const { frame, reply } = next;
     // A reply's entry only lent its key: the frame is not the stream's own.
     const owner = reply === true ? undefined : next.owner;
@@ -419,12 +462,19 @@ export class RadioEndpoint {
       size: bytes.length,
       retransmission: owner?.stream.pollRetransmitted === true,
     });
+    this.transmit(bytes, frame, owner);
+  }
+
+  /** Puts `bytes` on the air; `frame` and `owner` when they are a stream's own frame. */
+  private transmit(bytes: Uint8Array, frame?: Frame, owner?: StreamEntry): void {
+    this.clearTimer();
+    this.sending = true;
     this.radio.send(bytes).then(
       () => {
         this.sending = false;
         if (this.closed) return;
         const at = this.clock.now();
-        if (owner !== undefined) {
+        if (owner !== undefined && frame !== undefined) {
           owner.stream.sent(frame, at);
           this.table.dispatch(owner);
         }

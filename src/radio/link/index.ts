@@ -4,6 +4,15 @@ export { type LinkClock, realClock } from './clock.ts';
 export { defaultNonceSource, type NonceSource } from './codec.ts';
 export { crc32c } from './crc32c.ts';
 export { deriveKey, eaxOpen, eaxSeal, KEY_BYTES } from './crypto.ts';
+export {
+  BROADCAST_ADDRESS,
+  DISCOVERY_KIND,
+  DiscoveryCodec,
+  type DiscoveryHeard,
+  type DiscoveryMessage,
+  DiscoveryType,
+  isDiscoveryFrame,
+} from './discovery.ts';
 export { RadioEndpoint } from './endpoint.ts';
 export type {
   EndpointCloseOptions,
@@ -31,8 +40,16 @@ export {
   resetReasonText,
   TRAILER_BYTES,
 } from './frame.ts';
+export { GatewayTable, type GatewayTableOptions, type RankedGateway } from './gateway-table.ts';
 export { formatKey, generateKey, parseKey } from './keys.ts';
 export { type RadioLink, type RadioLinkOptions, radioLink, streamEndError } from './radio-link.ts';
+export {
+  type RoamEvent,
+  type RoamingLink,
+  type RoamingLinkOptions,
+  type RoamStats,
+  roamingLink,
+} from './roaming-link.ts';
 export {
   HANDSHAKE_OVERHEAD,
   NodeKey,

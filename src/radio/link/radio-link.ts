@@ -12,10 +12,15 @@ import type { Radio } from '../types.ts';
 import type { LinkClock } from './clock.ts';
 import { RadioEndpoint } from './endpoint.ts';
 import type { EndpointEvent, EndpointSecurity, EndpointStats, StreamHandle } from './endpoint-types.ts';
-import { FRAME_OVERHEAD, MAX_ADDRESS, resetReasonText } from './frame.ts';
+import { FRAME_OVERHEAD, MAX_ADDRESS } from './frame.ts';
 import { parseKey } from './keys.ts';
+import { NodeSleep } from './node-sleep.ts';
 import { ECHO_BYTES, HANDSHAKE_OVERHEAD, NodeKey, SECURE_OVERHEAD } from './secure-frame.ts';
-import type { StreamEnd, StreamStats } from './stream.ts';
+import type { StreamStats } from './stream.ts';
+import { openStreamConnection } from './stream-connection.ts';
+
+export { streamEndError } from './stream-connection.ts';
+
 import { type LinkTiming, type LinkTimingOptions, linkTiming } from './timing.ts';
 
 /** Options for {@link radioLink}. The timing options default from the radio's airtime and duty cycle. */
@@ -59,34 +64,20 @@ export interface RadioLink extends Link {
   readonly secure: boolean;
   /** Counters of the current (or last) stream. */
   readonly streamStats: StreamStats | undefined;
+  /**
+   * Asks the gateway to let the node sleep `ms` (docs/radio.md, "Sleeping
+   * nodes"): resolves once granted, when nothing is in flight either way; the
+   * radio's receiver is then off and no heartbeat goes out until the time is
+   * up (or `wake()`), while the gateway keeps the broker connection and holds
+   * what the broker sends. Choose MQTT keepalive longer than the sleep.
+   */
+  sleep(ms: number): Promise<void>;
+  /** Wakes now. */
+  wake(): void;
+  /** True while asleep. */
+  readonly asleep: boolean;
   /** Stops the link for good and closes the radio. */
   close(): Promise<void>;
-}
-
-/** Turns why a stream ended into what the Client is told (undefined: a normal close). */
-export function streamEndError(end: StreamEnd, where: string): MqttError | undefined {
-  switch (end.by) {
-    case 'local':
-      return undefined;
-    case 'peer':
-      return new MqttError(
-        'CONNECTION_LOST',
-        `${where}: reset by the peer (${resetReasonText(end.reason)})`,
-        {
-          side: 'remote',
-        },
-      );
-    case 'timeout':
-      return new MqttError('TIMEOUT', `${where}: nothing heard for ${Math.round(end.silentMs)} ms`);
-    case 'aborted':
-      return new MqttError('CONNECTION_LOST', `${where}: stream aborted (${resetReasonText(end.reason)})`);
-    case 'radio':
-      return new MqttError('LINK_ERROR', `${where}: ${end.message}`);
-    default: {
-      const unknown: never = end;
-      throw new Error(`unreachable: ${String(unknown)}`);
-    }
-  }
 }
 
 /** The node's keys from its options: its own key, for its gateway only. */
@@ -148,6 +139,7 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
   });
   let current: StreamHandle | undefined;
   let closed = false;
+  const sleeper = new NodeSleep(radio, name);
 
   async function open(handlers: LinkHandlers, signal?: AbortSignal): Promise<Connection> {
     if (closed) throw new MqttError('LINK_ERROR', `${name}: the link was closed`);
@@ -160,42 +152,14 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
       });
     }
     if (signal?.aborted) throw new MqttError('ABORTED', `${name}: open aborted`);
-    return new Promise<Connection>((resolve, reject) => {
-      let isOpen = false;
-      let handle: StreamHandle | undefined;
-      const onAbort = () => {
-        handle?.abort();
-        reject(new MqttError('ABORTED', `${name}: open aborted`));
-      };
-      const connection: Connection = {
-        write: (bytes) => handle?.write(bytes) ?? false,
-        get bufferedAmount() {
-          return handle?.bufferedAmount ?? 0;
-        },
-        close: () => handle?.close(),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      handle = endpoint.connect(gateway, {
-        open: () => {
-          isOpen = true;
-          signal?.removeEventListener('abort', onAbort);
-          resolve(connection);
-        },
-        data: (bytes) => handlers.data(bytes),
-        drain: () => handlers.drain?.(),
-        closed: (end) => {
-          signal?.removeEventListener('abort', onAbort);
-          const error = streamEndError(end, name);
-          if (isOpen) handlers.close(error);
-          else
-            reject(
-              end.by === 'peer' || end.by === 'radio'
-                ? new MqttError('LINK_ERROR', `${name}: the gateway refused the stream`, { cause: error })
-                : (error ?? new MqttError('LINK_ERROR', `${name}: closed while opening`)),
-            );
-        },
-      });
-      current = handle;
+    return openStreamConnection(endpoint, gateway, name, handlers, signal, {
+      created: (handle) => {
+        current = handle;
+        sleeper.attach(handle);
+      },
+      ended: sleeper.ended,
+      asleep: sleeper.fellAsleep,
+      awake: sleeper.wokeUp,
     });
   }
 
@@ -210,6 +174,11 @@ export function radioLink(options: RadioLinkOptions): RadioLink {
       return current?.stream.stats;
     },
     open,
+    sleep: (ms) => sleeper.sleep(ms),
+    wake: () => sleeper.wake(),
+    get asleep() {
+      return sleeper.asleep;
+    },
     /** Belt and braces: whatever is left of the last stream is dropped and the gateway is told. */
     async reset() {
       if (!closed && current !== undefined) endpoint.reset(gateway);

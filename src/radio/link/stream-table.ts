@@ -177,6 +177,12 @@ export class StreamTable {
         case 'drain':
           handlers.drain?.();
           break;
+        case 'asleep':
+          handlers.asleep?.(event.untilMs);
+          break;
+        case 'awake':
+          handlers.awake?.();
+          break;
         case 'closed':
           handlers.closed(event.end);
           break;

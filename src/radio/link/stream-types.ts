@@ -20,6 +20,10 @@ export type StreamEnd =
 /** What a stream tells its owner, taken with `takeEvents()`. */
 export type StreamEvent =
   | { type: 'open' }
+  /** Initiator: the gateway granted the sleep asked for; the stream is quiet until `untilMs`. */
+  | { type: 'asleep'; untilMs: number }
+  /** Initiator: the sleep is over. */
+  | { type: 'awake' }
   | { type: 'data'; bytes: Uint8Array }
   | { type: 'drain' }
   | { type: 'closed'; end: StreamEnd };
@@ -38,6 +42,10 @@ export interface StreamStats {
   bytesReceived: number;
   /** Heartbeat polls sent. */
   heartbeats: number;
+  /** Sleeps granted (node: its requests the gateway granted; gateway: the ones it granted). */
+  sleeps: number;
+  /** Time spent asleep (node) or holding for a sleeping node (gateway), in ms. */
+  asleepMs: number;
 }
 
 /** What a stream is created with. */
@@ -61,6 +69,8 @@ export interface StreamConfig {
    * key (an OPEN alone may be a replay), so this tells it at once. Default false.
    */
   confirmOpen?: boolean;
+  /** Responder: the longest sleep it grants a node, in ms. Default: 0, no sleep. */
+  maxSleepMs?: number;
   now: number;
 }
 
@@ -74,5 +84,7 @@ export function zeroStreamStats(): StreamStats {
     bytesSent: 0,
     bytesReceived: 0,
     heartbeats: 0,
+    sleeps: 0,
+    asleepMs: 0,
   };
 }

@@ -28,6 +28,7 @@ import {
 } from './frame.ts';
 import { ReceiveWindow } from './receive-window.ts';
 import { type InflightFrame, RtoEstimator, SendWindow } from './send-window.ts';
+import { readSleep, SleepMark, sleepBody } from './stream-sleep.ts';
 import {
   type StreamConfig,
   type StreamEnd,
@@ -89,6 +90,25 @@ export class Stream {
   pollRetransmitted = false;
   /** The peer's link timeout, announced in its OPEN (responder only). */
   peerTimeoutMs: number | undefined;
+  /** Initiator: the sleep asked for by `sleep()` and not granted yet, in ms. */
+  private sleepWanted: number | undefined;
+  /**
+   * Initiator: asleep until then (no frame goes out, silence is not counted);
+   * responder: the node sleeps until then, so nothing is sent to it and its
+   * silence counts from then. -Infinity when awake.
+   */
+  private sleepUntil = Number.NEGATIVE_INFINITY;
+  /** When the current sleep began (its length goes into `stats.asleepMs`). */
+  private sleepSince = 0;
+  /** Initiator: a sleep request is out; an answer without the grant delays the next until `sleepRetryAt`. */
+  private sleepAsked = false;
+  private sleepRetryAt = 0;
+  /** The wait before the next request after a refusal: from one retransmission timeout, doubling up to a heartbeat. */
+  private sleepBackoffMs = 0;
+  /** Initiator: just woke: poll at once, so the gateway sends what it held. */
+  private wakeDue = false;
+  /** Responder: the sleep to grant in the answer owed to a node's sleep request. */
+  private grantDue: number | undefined;
 
   constructor(readonly config: StreamConfig) {
     this.timing = config.timing;
@@ -132,6 +152,38 @@ export class Stream {
     const ok = this.window.bufferedAmount <= this.config.payloadSize * MAX_WINDOW * 2;
     if (!ok) this.wantDrain = true;
     return ok;
+  }
+
+  /** True while the stream sleeps (initiator) or its node does (responder). */
+  get asleep(): boolean {
+    return this.sleepUntil !== Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * Initiator: asks the gateway to let the node sleep `ms` (stream-sleep.ts):
+   * asked once nothing is in flight either way; an `asleep` event follows
+   * when granted, `awake` when it is over. Asking again replaces the wish.
+   */
+  sleep(ms: number): void {
+    if (this.config.role !== 'initiator' || this.state !== 'open') return;
+    this.sleepWanted = ms;
+  }
+
+  /** Initiator: ends a sleep early (or drops a wish to sleep not granted yet). */
+  wake(now: number): void {
+    this.sleepWanted = undefined;
+    if (this.asleep && this.config.role === 'initiator') this.wakeUp(now);
+  }
+
+  private wakeUp(now: number): void {
+    this.stats.asleepMs += Math.max(0, now - this.sleepSince);
+    this.sleepUntil = Number.NEGATIVE_INFINITY;
+    if (this.config.role === 'initiator') {
+      // Silence counts from the wake; the first poll tells the gateway to send what it held.
+      this.lastHeardAt = now;
+      this.wakeDue = true;
+      this.events.push({ type: 'awake' });
+    }
   }
 
   /** Responder: the stream is accepted; ACCEPT goes out. */
@@ -182,6 +234,8 @@ export class Stream {
     if (this.state === 'closed') return;
     this.stats.framesReceived++;
     this.lastHeardAt = now;
+    // Whatever the node sends, it is awake.
+    if (this.config.role === 'responder' && this.asleep) this.wakeUp(now);
     switch (frame.kind) {
       case FrameKind.OPEN:
         // The peer did not hear our ACCEPT: say it again.
@@ -205,6 +259,7 @@ export class Stream {
         if (this.state === 'opening') this.opened();
         this.receiveAck(frame, now);
         if (frame.kind === FrameKind.DATA) this.receiveData(frame);
+        this.receiveSleep(frame, now);
         if (frame.poll) {
           this.answerAt = Math.min(
             this.answerAt,
@@ -224,6 +279,44 @@ export class Stream {
         throw new Error(`unreachable: ${unknown}`);
       }
     }
+  }
+
+  /** The sleep part of an ACK: a node's request (responder) or the grant (initiator). */
+  private receiveSleep(frame: Frame, now: number): void {
+    // DATA carries stream bytes, never a sleep part.
+    const sleep = frame.kind === FrameKind.ACK ? readSleep(frame.payload) : undefined;
+    if (this.config.role === 'initiator' && this.sleepAsked && sleep?.mark !== SleepMark.GRANTED) {
+      // Not granted (the gateway had data, or grants no sleep): ask again later, backing off.
+      this.sleepAsked = false;
+      this.sleepBackoffMs = Math.min(
+        this.timing.heartbeatMs,
+        Math.max(this.rto.rto, 2 * this.sleepBackoffMs),
+      );
+      this.sleepRetryAt = now + this.sleepBackoffMs;
+    }
+    if (sleep === undefined) return;
+    if (this.config.role === 'responder') {
+      const cap = this.config.maxSleepMs ?? 0;
+      // Granted only with nothing waiting for the node: what the broker sends later is held.
+      if (sleep.mark === SleepMark.REQUEST && frame.poll && cap > 0 && this.window.idle)
+        this.grantDue = Math.min(sleep.ms, cap);
+      return;
+    }
+    if (sleep.mark !== SleepMark.GRANTED || this.sleepWanted === undefined) return;
+    // Written since the request: stay up and ask again once it is through.
+    this.sleepAsked = false;
+    this.sleepBackoffMs = 0;
+    if (!this.window.idle) return;
+    const ms = Math.min(this.sleepWanted, sleep.ms);
+    this.sleepWanted = undefined;
+    this.fallAsleep(now, ms);
+  }
+
+  private fallAsleep(now: number, ms: number): void {
+    this.sleepSince = now;
+    this.sleepUntil = now + ms;
+    this.stats.sleeps++;
+    if (this.config.role === 'initiator') this.events.push({ type: 'asleep', untilMs: this.sleepUntil });
   }
 
   private opened(): void {
@@ -318,6 +411,14 @@ export class Stream {
       this.confirmDue = false;
       return this.ack(false);
     }
+    if (this.asleep) {
+      if (this.config.role === 'responder' || now < this.sleepUntil) return undefined;
+      this.wakeUp(now);
+    }
+    if (this.wakeDue && !this.pollPending) {
+      this.wakeDue = false;
+      return this.ack(true);
+    }
     const answerDue = now >= this.answerAt;
     // An answer owed while we hold early frames says which: only an ACK carries that.
     if (answerDue && this.receiving.holdsEarly) return this.ack(false);
@@ -337,6 +438,24 @@ export class Stream {
       return this.ack(true);
     }
     if (
+      this.sleepWanted !== undefined &&
+      this.state === 'open' &&
+      now >= this.sleepRetryAt &&
+      this.window.idle &&
+      !this.receiving.holdsEarly
+    ) {
+      this.sleepAsked = true;
+      // The request is a poll: its answer (an ACK with the grant, or whatever the gateway still has) comes at once.
+      this.pollPending = true;
+      this.transmittingPoll = true;
+      return this.frame(
+        FrameKind.ACK,
+        true,
+        0,
+        sleepBody(this.receiving.sackBits(), SleepMark.REQUEST, this.sleepWanted),
+      );
+    }
+    if (
       this.state === 'open' &&
       this.config.role === 'initiator' &&
       now >= this.lastHeardAt + this.timing.heartbeatMs
@@ -349,6 +468,8 @@ export class Stream {
   }
 
   private dataFrame(data: InflightFrame): Frame {
+    // The node's request is answered with data: no sleep this time (it asks again once idle).
+    this.grantDue = undefined;
     this.pollRetransmitted = data.transmissions > 0;
     if (this.pollRetransmitted) this.stats.retransmissions++;
     data.transmissions++;
@@ -367,6 +488,20 @@ export class Stream {
     if (poll) {
       this.pollPending = true;
       this.transmittingPoll = true;
+    }
+    const grant = this.grantDue;
+    if (grant !== undefined && !poll) {
+      this.grantDue = undefined;
+      if (this.window.idle) {
+        // From now on nothing goes to the node until it speaks; its silence counts from its wake.
+        this.fallAsleep(this.lastHeardAt, grant);
+        return this.frame(
+          FrameKind.ACK,
+          false,
+          0,
+          sleepBody(this.receiving.sackBits(), SleepMark.GRANTED, grant),
+        );
+      }
     }
     return this.frame(FrameKind.ACK, poll, 0, new Uint8Array([this.receiving.sackBits()]));
   }
@@ -420,7 +555,8 @@ export class Stream {
   /** Timers: unanswered polls, silence, linger. */
   tick(now: number): void {
     if (this.state === 'closed') return;
-    const silent = now - this.lastHeardAt;
+    if (this.asleep && this.config.role === 'initiator' && now >= this.sleepUntil) this.wakeUp(now);
+    const silent = now - Math.max(this.lastHeardAt, this.sleepUntil);
     if (silent >= this.silenceLimit()) {
       this.emitClosed({ by: 'timeout', silentMs: silent });
       this.state = 'closed';
@@ -446,7 +582,13 @@ export class Stream {
   nextDeadline(): number {
     if (this.resetDue !== undefined) return 0;
     if (this.state === 'closed' || this.state === 'accepting') return Number.POSITIVE_INFINITY;
-    let deadline = this.lastHeardAt + this.silenceLimit();
+    let deadline = Math.max(this.lastHeardAt, this.sleepUntil) + this.silenceLimit();
+    if (this.acceptDue || this.confirmDue) return 0;
+    // Asleep: nothing to send until the node wakes (or, at the gateway, speaks).
+    if (this.asleep) return this.config.role === 'initiator' ? Math.min(deadline, this.sleepUntil) : deadline;
+    if (this.wakeDue && !this.pollPending) return 0;
+    if (this.sleepWanted !== undefined && this.state === 'open' && !this.pollPending && this.window.idle)
+      if (!this.receiving.holdsEarly) return Math.max(this.holdUntil, this.sleepRetryAt);
     if (this.state === 'opening')
       return Math.min(deadline, this.pollPending ? this.pollDeadline : this.openRetryAt);
     if (this.pollPending) deadline = Math.min(deadline, this.pollDeadline);

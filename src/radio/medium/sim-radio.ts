@@ -31,6 +31,8 @@ export interface SimulatedRadioStats extends RadioStats {
   bitsFlipped: number;
   /** Modelled milliseconds transmissions waited for the duty cycle. */
   dutyCycleWaitMs: number;
+  /** Modelled milliseconds the receiver was off (`standby`): a sleeping node's radio. */
+  standbyMs: number;
 }
 
 /** What a SimulatedRadio needs from its medium: the contract between `SimulatedRadio` and `SimulatedMedium`. */
@@ -92,9 +94,12 @@ export class SimulatedRadio implements Radio {
     framesOutOfRange: 0,
     bitsFlipped: 0,
     dutyCycleWaitMs: 0,
+    standbyMs: 0,
   };
 
   private state: RadioState = 'attached';
+  /** Modelled time the receiver went off (standby), or undefined while it is on. */
+  private standbySince: number | undefined;
   private handlers: RadioHandlers | undefined;
   private fixed: Position = { x: 0, y: 0 };
   private path: Waypoint[] | undefined;
@@ -129,9 +134,25 @@ export class SimulatedRadio implements Radio {
     return this.profile.airtimeMs(bytes) / this.medium.timeScale;
   }
 
-  /** True while open: only a listening radio hears frames. */
+  /** True while open and not in standby: only a listening radio hears frames. */
   get listening(): boolean {
-    return this.state === 'open';
+    return this.state === 'open' && this.standbySince === undefined;
+  }
+
+  /** Receiver off (`true`) or on; the time off is counted in `stats.standbyMs` (modelled). */
+  standby(on: boolean): void {
+    if (on && this.standbySince === undefined) this.standbySince = this.medium.now();
+    else if (!on && this.standbySince !== undefined) {
+      this.stats.standbyMs += this.medium.now() - this.standbySince;
+      this.standbySince = undefined;
+    }
+  }
+
+  /** Modelled ms the receiver has been off so far, the current standby included. */
+  get standbyMsNow(): number {
+    return (
+      this.stats.standbyMs + (this.standbySince === undefined ? 0 : this.medium.now() - this.standbySince)
+    );
   }
 
   /** True once the radio was closed (by its owner or because the medium closed). */
@@ -208,7 +229,7 @@ export class SimulatedRadio implements Radio {
 
   /** @internal A frame reached this radio (already decided by the medium). */
   deliver(frame: Uint8Array, rssi: number): void {
-    if (this.state !== 'open' || !this.handlers) return;
+    if (!this.listening || !this.handlers) return;
     this.stats.framesReceived++;
     this.handlers.receive(frame, rssi);
   }

@@ -137,6 +137,11 @@ export function serialLink(options: SerialLinkOptions): SerialLink {
       return modem;
     },
     open,
+    sleep: (ms) => link.sleep(ms),
+    wake: () => link.wake(),
+    get asleep() {
+      return link.asleep;
+    },
     reset(signal) {
       return link.reset?.(signal) ?? Promise.resolve();
     },
