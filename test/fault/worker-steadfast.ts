@@ -1,4 +1,6 @@
 // The worker's steadfast-mqtt client (the client under test).
+
+import { topicMatches } from '../../src/codec/topic.ts';
 import type { NodeClientOptions } from '../../src/node.ts';
 import type { WorkerClient, WorkerClientHandlers, WorkerConfig } from './worker-protocol.ts';
 
@@ -34,21 +36,32 @@ export async function steadfastClient(config: WorkerConfig): Promise<WorkerClien
   if (config.store !== undefined) Object.assign(options, { store: await fileStore(config.store) });
   Object.assign(options, config.options);
   const client = createClient(options);
+  // A message is received where the client decides its ack: by the callback of a subscription
+  // this process made (the ack waits for it, so a kill -9 before it runs brings the message back,
+  // as the delivery contract says), or by the 'message' listener for one no such subscription
+  // claims (a resumed session's, after a restart: taken, and acked, as the listener returns).
+  const filters: string[] = [];
+  let handlers: WorkerClientHandlers | undefined;
 
   return {
-    start(handlers: WorkerClientHandlers) {
-      client.on('up', ({ sessionPresent }) => handlers.up(sessionPresent));
-      client.on('down', ({ cause, wasUp }) => handlers.down(`${cause.code}: ${cause.message}`, wasUp));
-      // Every inbound message, whichever subscription (of this run or a resumed session) it is for.
-      client.on('message', (m) => handlers.message(m.topic, m.payload, m.qos, m.dup));
+    start(h: WorkerClientHandlers) {
+      handlers = h;
+      client.on('up', ({ sessionPresent }) => h.up(sessionPresent));
+      client.on('down', ({ cause, wasUp }) => h.down(`${cause.code}: ${cause.message}`, wasUp));
+      client.on('message', (m) => {
+        if (!filters.some((f) => topicMatches(f, m.topic))) h.message(m.topic, m.payload, m.qos, m.dup);
+      });
       client.start();
     },
     async publish(topic, payload, qos) {
       await client.publish(topic, payload, { qos });
     },
     async subscribe(filter, qos) {
-      // A no-op callback: messages are taken from the client's 'message' event above.
-      const subscription = await client.subscribe(filter, { qos, onMessage: () => {} });
+      filters.push(filter);
+      const subscription = await client.subscribe(filter, {
+        qos,
+        onMessage: (m) => handlers?.message(m.topic, m.payload, m.qos, m.dup),
+      });
       return [...subscription.granted];
     },
     async end() {

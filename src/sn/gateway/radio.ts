@@ -23,7 +23,7 @@ export interface SnRadioFrontEndOptions extends LinkTimingOptions {
   radio: Radio;
   /** The gateway's radio address. Default 0. */
   address?: number;
-  /** Node keys and the client ids each may use (the radio gateway's keys file). Required unless `insecure`. */
+  /** Node keys and the client ids each may use (the radio gateway's keys file). Default none: required unless `insecure`. */
   keys?: GatewayKeys;
   /** Unsecured frames: any node may speak. Default false. */
   insecure?: boolean;
@@ -33,8 +33,11 @@ export interface SnRadioFrontEndOptions extends LinkTimingOptions {
 
 /** A front end: which addresses it owns, how datagrams leave through it. */
 export interface SnFrontEnd {
+  /** Whether a device address (as the gateway keys its devices) belongs to this front end. */
   owns(address: string): boolean;
+  /** Sends one MQTT-SN message to the device at `address`. */
   send(address: string, datagram: Uint8Array): void;
+  /** Stops listening and closes the front end's transport. */
   close(): Promise<void>;
 }
 

@@ -25,6 +25,10 @@ export interface SnRunningGateway {
   close(): Promise<void>;
 }
 
+/**
+ * Starts an MQTT-SN gateway with its front ends (UDP, the radio link, or both) relaying each device to
+ * the broker over a connection of its own; resolves once every front end listens.
+ */
 export async function startSnGateway(options: SnGatewayStartOptions): Promise<SnRunningGateway> {
   const fronts: SnFrontEnd[] = [];
   const gateway = new SnGateway(options, (address, datagram) =>
