@@ -31,10 +31,13 @@ export class RawConnection {
       socket.once('error', reject);
     });
     const c = new RawConnection(socket);
-    const connack = new Promise<Buffer>((resolve) => {
+    // A broker that closes before its CONNACK fails the benchmark instead of leaving it waiting on a
+    // promise nothing will settle (Node then exits 13 with no word of why).
+    const connack = new Promise<Buffer>((resolve, reject) => {
       c.onPacket = (type, _flags, body) => {
         if (type === 2) resolve(body);
       };
+      socket.once('close', () => reject(new Error(`raw ${clientId}: the broker closed before CONNACK`)));
     });
     socket.write(encode({ type: 'connect', protocolVersion: V5, clientId, clean: true, keepalive: 0 }, V5));
     const body = await connack;
@@ -126,8 +129,9 @@ export async function rawSubscriber(
   const c = await RawConnection.open(port, clientId);
   // One handler from the start: messages may come in the same read as the SUBACK (the sink sends them at once).
   let subscribed: () => void = () => {};
-  const suback = new Promise<void>((resolve) => {
+  const suback = new Promise<void>((resolve, reject) => {
     subscribed = resolve;
+    c.socket.once('close', () => reject(new Error(`raw ${clientId}: the broker closed before SUBACK`)));
   });
   c.onPacket = (type, flags, body) => {
     if (type === 3) {
@@ -178,7 +182,8 @@ export class RawPublisher {
   /** Writes what `prepare` made; resolves when the last message is complete. */
   run(packets: Uint8Array[], qos: QoS): Promise<void> {
     const c = this.c;
-    return new Promise<void>((resolve) => {
+    return new Promise<void>((resolve, reject) => {
+      c.socket.once('close', () => reject(new Error('raw publisher: the broker closed mid-run')));
       let next = 0;
       let done = 0;
       if (qos === 0) {
