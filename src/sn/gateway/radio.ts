@@ -23,7 +23,7 @@ export interface SnRadioFrontEndOptions extends LinkTimingOptions {
   radio: Radio;
   /** The gateway's radio address. Default 0. */
   address?: number;
-  /** Node keys and the client ids each may use (the radio gateway's keys file). Required unless `insecure`. */
+  /** Node keys and the client ids each may use (the radio gateway's keys file). Required unless `insecure`. Default none. */
   keys?: GatewayKeys;
   /** Unsecured frames: any node may speak. Default false. */
   insecure?: boolean;
@@ -33,8 +33,11 @@ export interface SnRadioFrontEndOptions extends LinkTimingOptions {
 
 /** A front end: which addresses it owns, how datagrams leave through it. */
 export interface SnFrontEnd {
+  /** Whether `address` is a device of this front end (`radio:N`, `host:port`). */
   owns(address: string): boolean;
+  /** Sends one datagram to the device at `address`; dropped when it is not reachable now. */
   send(address: string, datagram: Uint8Array): void;
+  /** Stops the front end (socket, radio). */
   close(): Promise<void>;
 }
 

@@ -25,6 +25,7 @@ export interface SnRunningGateway {
   close(): Promise<void>;
 }
 
+/** Starts the gateway and its front ends; rejects (and closes what it opened) when one cannot start. */
 export async function startSnGateway(options: SnGatewayStartOptions): Promise<SnRunningGateway> {
   const fronts: SnFrontEnd[] = [];
   const gateway = new SnGateway(options, (address, datagram) =>
