@@ -22,6 +22,7 @@ import { lora, nrf24, type RadioProfile, SimulatedMedium } from '../src/radio/me
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { prng } from '../test/helpers/prng.ts';
 import { check, parseBenchArgs } from './harness.ts';
+import { runSn, type SnRun, snPacketSizes } from './radio-sn.ts';
 
 const TOPIC = 'home/livingroom/temperature';
 const PAYLOAD_BYTES = 4;
@@ -155,8 +156,10 @@ export async function run(args: string[]): Promise<void> {
     },
     5,
   ).length;
+  const sn = snPacketSizes(PAYLOAD_BYTES);
   const broker = await startMosquitto();
   const runs: Run[] = [];
+  const snRuns: SnRun[] = [];
   try {
     const media: [string, RadioProfile, number][] = [
       ['nrf24 MTU 32', nrf24(), 1],
@@ -166,7 +169,7 @@ export async function run(args: string[]): Promise<void> {
       `radio: ${messages} x QoS 1 PUBLISH of ${PAYLOAD_BYTES} B to ${TOPIC}, 10% frame loss, via gateway and Mosquitto, link latencyMs ${benchLatencyMs() ?? 'default (25)'}`,
     );
     console.log(
-      `MQTT PUBLISH size: ${plain} B, ${aliased} B with a topic alias; link overhead ${FRAME_OVERHEAD} B per frame`,
+      `MQTT PUBLISH size: ${plain} B, ${aliased} B with a topic alias; MQTT-SN PUBLISH to a pre-defined id ${sn.publish} B (PUBACK ${sn.puback} B); link overhead ${FRAME_OVERHEAD} B per frame`,
     );
     console.log(
       `${'medium'.padEnd(24)} ${'aliases'.padEnd(8)} ${'air B/payload B'.padStart(16)} ${'airtime/msg ms'.padStart(15)} ${'msg/s (model)'.padStart(14)} ${'retx'.padStart(6)} ${'wall s'.padStart(7)}`,
@@ -183,6 +186,21 @@ export async function run(args: string[]): Promise<void> {
           `${`${r.medium}${secure ? ' secure' : ''}`.padEnd(24)} ${(aliases ? 'on' : 'off').padEnd(8)} ${r.airBytesPerPayloadByte.toFixed(2).padStart(16)} ${r.airtimeMsPerMessage.toFixed(3).padStart(15)} ${r.messagesPerSecond.toFixed(1).padStart(14)} ${String(r.retransmissions).padStart(6)} ${(r.wallMs / 1000).toFixed(1).padStart(7)}`,
         );
       }
+      // The same reading from an MQTT-SN device (pre-defined topic id), secure, beside the secure aliased run.
+      const s = await runSn(
+        broker.url,
+        TOPIC,
+        PAYLOAD_BYTES,
+        profile,
+        timeScale,
+        messages,
+        benchLatencyMs(),
+        BENCH_KEY,
+      );
+      snRuns.push(s);
+      console.log(
+        `${`${label} MQTT-SN secure`.padEnd(24)} ${'topicid'.padEnd(8)} ${s.airBytesPerPayloadByte.toFixed(2).padStart(16)} ${s.airtimeMsPerMessage.toFixed(3).padStart(15)} ${s.messagesPerSecond.toFixed(1).padStart(14)} ${'-'.padStart(6)} ${(s.wallMs / 1000).toFixed(1).padStart(7)}`,
+      );
     }
   } finally {
     await broker.stop();
@@ -209,6 +227,13 @@ export async function run(args: string[]): Promise<void> {
     messages_per_second_mtu32_secure: Number(find(0, true, true).messagesPerSecond.toFixed(1)),
     publish_bytes_aliased: aliased,
     publish_bytes_plain: plain,
+    sn_publish_bytes_predefined: sn.publish,
+    sn_air_bytes_per_message_mtu32_secure: Number((snRuns[0].airBytes / messages).toFixed(2)),
+    mqtt5_aliased_air_bytes_per_message_mtu32_secure: Number(
+      (find(0, true, true).airBytes / messages).toFixed(2),
+    ),
+    sn_airtime_ms_per_message_mtu32_secure: Number(snRuns[0].airtimeMsPerMessage.toFixed(4)),
+    sn_airtime_ms_per_message_lora_secure: Number(snRuns[1].airtimeMsPerMessage.toFixed(2)),
     air_bytes_per_payload_byte: Number(find(0, true).airBytesPerPayloadByte.toFixed(3)),
     air_bytes_per_payload_byte_mtu32_no_alias: Number(find(0, false).airBytesPerPayloadByte.toFixed(3)),
     air_bytes_per_payload_byte_lora: Number(find(1, true).airBytesPerPayloadByte.toFixed(3)),

@@ -24,7 +24,7 @@ export interface RadioSnTransportOptions extends LinkTimingOptions {
   address: number;
   /** The gateway's radio address. Default 0. */
   gateway?: number;
-  /** The node's key (16 bytes or 32 hex digits), shared with the gateway. Default none: required unless `insecure`. */
+  /** The node's key (16 bytes or 32 hex digits), shared with the gateway. Required unless `insecure`. Default none. */
   key?: Uint8Array | string;
   /** Unsecured frames (CRC only). Default false. */
   insecure?: boolean;

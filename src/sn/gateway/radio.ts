@@ -23,7 +23,7 @@ export interface SnRadioFrontEndOptions extends LinkTimingOptions {
   radio: Radio;
   /** The gateway's radio address. Default 0. */
   address?: number;
-  /** Node keys and the client ids each may use (the radio gateway's keys file). Default none: required unless `insecure`. */
+  /** Node keys and the client ids each may use (the radio gateway's keys file). Required unless `insecure`. Default none. */
   keys?: GatewayKeys;
   /** Unsecured frames: any node may speak. Default false. */
   insecure?: boolean;
@@ -33,11 +33,11 @@ export interface SnRadioFrontEndOptions extends LinkTimingOptions {
 
 /** A front end: which addresses it owns, how datagrams leave through it. */
 export interface SnFrontEnd {
-  /** Whether a device address (as the gateway keys its devices) belongs to this front end. */
+  /** Whether `address` is a device of this front end (`radio:N`, `host:port`). */
   owns(address: string): boolean;
-  /** Sends one MQTT-SN message to the device at `address`. */
+  /** Sends one datagram to the device at `address`; dropped when it is not reachable now. */
   send(address: string, datagram: Uint8Array): void;
-  /** Stops listening and closes the front end's transport. */
+  /** Stops the front end (socket, radio). */
   close(): Promise<void>;
 }
 

@@ -25,10 +25,7 @@ export interface SnRunningGateway {
   close(): Promise<void>;
 }
 
-/**
- * Starts an MQTT-SN gateway with its front ends (UDP, the radio link, or both) relaying each device to
- * the broker over a connection of its own; resolves once every front end listens.
- */
+/** Starts the gateway and its front ends; rejects (and closes what it opened) when one cannot start. */
 export async function startSnGateway(options: SnGatewayStartOptions): Promise<SnRunningGateway> {
   const fronts: SnFrontEnd[] = [];
   const gateway = new SnGateway(options, (address, datagram) =>
