@@ -8,10 +8,17 @@
  */
 import { MqttError } from '../errors.ts';
 import type { Connection, Link, LinkHandlers } from '../links/types.ts';
-import type { Session } from '../session/session.ts';
 import type { SessionStore } from '../session/store.ts';
 import { DEFAULT_MAX_PENDING_OPENS, openAttempts } from './open-attempts.ts';
 import { endedByPeer, isPermanentRefusal } from './reconnect-rules.ts';
+import type { SessionDriver } from './session-driver.ts';
+
+/** What the Supervisor feeds and asks of the Session: the link's inputs and the timer's, through the driver. */
+export type SupervisedSession = Pick<
+  SessionDriver<unknown, unknown>,
+  'linkUp' | 'received' | 'linkDown' | 'tick' | 'session'
+>;
+
 import { type ProbedConnection, StallProbe } from './stall-probe.ts';
 import { deferFlush, realClock, type SupervisorClock } from './supervisor-clock.ts';
 
@@ -21,6 +28,11 @@ export interface SupervisorOptions {
   links: Link[];
   /** Clean start on this attempt? Asked anew for every connection. */
   clean: (attempt: ConnectionAttempt) => boolean;
+  /**
+   * Is this attempt (a clean one) only to discard the broker's stale session
+   * (MQTT 3.1.1 cleanInit)? Asked with `clean`. Default never.
+   */
+  discard?: (attempt: ConnectionAttempt) => boolean;
   reconnectPeriod: number;
   reconnectPeriodMax: number;
   connectTimeout: number;
@@ -89,7 +101,7 @@ export class Supervisor {
   #switchTo: ProbedConnection | undefined;
 
   constructor(
-    private readonly session: Session,
+    private readonly driver: SupervisedSession,
     private readonly options: SupervisorOptions,
     private readonly hooks: SupervisorHooks,
   ) {
@@ -105,8 +117,8 @@ export class Supervisor {
       },
       {
         now: () => clock.now(),
-        awaitingSince: () => session.awaitingAnswerSince,
-        answerTime: () => session.answerTime,
+        awaitingSince: () => driver.session.awaitingAnswerSince,
+        answerTime: () => driver.session.answerTime,
         switchTo: (probed) => this.#onProbeThrough(probed),
       },
     );
@@ -248,10 +260,9 @@ export class Supervisor {
     this.#drainTimer = undefined;
   };
 
-  /** Re-arms the timer for the session's next deadline; called after every input to the session. */
-  armTimer(): void {
+  /** Arms the timer for the session's next deadline; the driver calls it after every input to the session. */
+  armTimer(deadline: number): void {
     this.#probe.check();
-    const deadline = this.session.nextDeadline();
     if (deadline === Number.POSITIVE_INFINITY || (this.#timer !== undefined && this.#timerAt <= deadline))
       return;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
@@ -262,8 +273,7 @@ export class Supervisor {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    this.session.tick(this.#clock.now());
-    this.armTimer();
+    this.driver.tick(this.#clock.now()); // which re-arms the timer
   };
 
   /** Ends the loop and closes the link; resolves when everything is down. */
@@ -292,7 +302,7 @@ export class Supervisor {
       this.#redirectTo = undefined;
       this.#reachedUp = false;
       const { cause, opened } = await this.#runConnection(link);
-      this.session.linkDown(this.#clock.now());
+      this.driver.linkDown(this.#clock.now());
       this.#clearTimer();
       if (this.stopped) break;
       if (this.#quietReconnect) {
@@ -306,7 +316,7 @@ export class Supervisor {
         failures = 0;
         continue;
       }
-      if (!wasUp && this.#established === 0 && isPermanentRefusal(cause, this.session.version)) {
+      if (!wasUp && this.#established === 0 && isPermanentRefusal(cause, this.driver.session.version)) {
         this.hooks.fatal(cause);
         break;
       }
@@ -420,8 +430,7 @@ export class Supervisor {
       const handlers: LinkHandlers = {
         data: (chunk) => {
           if (ended) return;
-          this.session.received(chunk, clock.now());
-          this.armTimer();
+          this.driver.received(chunk, clock.now());
         },
         drain: this.#onDrain,
         close: (error) => {
@@ -458,8 +467,10 @@ export class Supervisor {
           connection = opened;
           this.#connection = opened;
           this.#probe.watch(link);
+          const attempt = { established: this.#established };
           try {
-            this.session.linkUp(clock.now(), this.options.clean({ established: this.#established }));
+            const clean = this.options.clean(attempt);
+            this.driver.linkUp(clock.now(), clean, clean && this.options.discard?.(attempt) === true);
           } catch (error) {
             // Options no CONNECT can carry: no attempt will do better.
             const cause =
@@ -468,9 +479,7 @@ export class Supervisor {
                 : new MqttError('INVALID_ARGUMENT', String(error), { cause: error });
             finish(cause);
             this.hooks.fatal(cause);
-            return;
           }
-          this.armTimer();
         },
         (error: unknown) => {
           finish(

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SessionDriver } from '../../src/client/session-driver.ts';
 import { Supervisor, type SupervisorOptions } from '../../src/client/supervisor.ts';
 import { encode, PacketDecoder } from '../../src/codec/index.ts';
 import { MqttError } from '../../src/errors.ts';
@@ -75,18 +76,17 @@ class ScriptedLink implements Link {
 function start(links: Link[], clock: FakeClock, options: Partial<SupervisorOptions> = {}) {
   const downs: Array<{ cause: MqttError; wasUp: boolean; at: number }> = [];
   let supervisor!: Supervisor;
-  const session = new Session(
-    { protocolVersion: 5, clientId: 'c', keepalive: 0 },
-    {
-      send: (bytes) => supervisor.write(bytes),
-      emit: (event) => {
-        if (event.type === 'up') supervisor.markUp();
-        if (event.type === 'close') supervisor.closeLink(event.error);
-      },
+  const session = new Session({ protocolVersion: 5, clientId: 'c', keepalive: 0 });
+  const driver = new SessionDriver(session, {
+    write: (bytes) => supervisor.write(bytes),
+    event: (event) => {
+      if (event.type === 'up') supervisor.markUp();
+      if (event.type === 'close') supervisor.closeLink(event.error);
     },
-  );
+    deadline: (at) => supervisor.armTimer(at),
+  });
   supervisor = new Supervisor(
-    session,
+    driver,
     {
       links,
       clean: () => false,
@@ -104,7 +104,7 @@ function start(links: Link[], clock: FakeClock, options: Partial<SupervisorOptio
     },
   );
   supervisor.start();
-  return { supervisor, session, downs };
+  return { supervisor, session, driver, downs };
 }
 
 describe('the supervisor after an outage', () => {
@@ -186,7 +186,10 @@ describe('the supervisor after an outage', () => {
   it('a broker that breaks the protocol soon after every CONNACK gets a growing backoff too', async () => {
     const clock = new FakeClock();
     const link = new ScriptedLink('a', clock);
-    const { supervisor, session } = start([link], clock, { quietPeriod: 0, resetBackoffAfter: 10_000 });
+    const { supervisor, session, driver } = start([link], clock, {
+      quietPeriod: 0,
+      resetBackoffAfter: 10_000,
+    });
     const faults: number[] = [];
     for (let i = 0; i < 4; i++) {
       const opened = link.opens.length;
@@ -195,7 +198,7 @@ describe('the supervisor after an outage', () => {
       assert.equal(session.state, 'up');
       faults.push(clock.now());
       // A PUBACK with a reason code no PUBACK may carry (0x04): we close with Protocol Error.
-      session.received(new Uint8Array([0x40, 0x03, 0x00, 0x01, 0x04]), clock.now());
+      driver.received(new Uint8Array([0x40, 0x03, 0x00, 0x01, 0x04]), clock.now());
       assert.equal(session.state, 'closing');
     }
     const waits = link.opens.slice(1).map((t, i) => t - faults[i]);
@@ -264,10 +267,10 @@ describe('the write-progress watch', () => {
   it('a link whose buffer does not shrink for writeTimeout is declared dead', async () => {
     const clock = new FakeClock();
     const link = new ScriptedLink('a', clock);
-    const { supervisor, session, downs } = start([link], clock);
+    const { supervisor, driver, downs } = start([link], clock);
     await clock.until(100);
     link.buffered = 5000;
-    session.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
+    driver.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
     await clock.until(3099);
     assert.equal(downs.length, 0);
     await clock.until(3100);
@@ -280,10 +283,10 @@ describe('the write-progress watch', () => {
   it('a slow link that keeps draining is never cut', async () => {
     const clock = new FakeClock();
     const link = new ScriptedLink('a', clock);
-    const { supervisor, session, downs } = start([link], clock);
+    const { supervisor, driver, downs } = start([link], clock);
     await clock.until(100);
     link.buffered = 50_000;
-    session.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
+    driver.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
     for (let t = 1000; t <= 40_000; t += 1000) {
       link.buffered -= 1000;
       await clock.until(t);
