@@ -42,6 +42,7 @@ import { type PublishToken, pendingPublication, restoredToken } from './pending.
 import { Requester } from './request.ts';
 import { SubscriptionRouter } from './routing.ts';
 import { SessionDriver, type SessionView } from './session-driver.ts';
+import type { ClientStatus } from './status.ts';
 import { Subscription } from './subscription.ts';
 import { Supervisor } from './supervisor.ts';
 import { validateOptions } from './validate-options.ts';
@@ -104,12 +105,14 @@ export class Client extends Emitter<ClientEvents> {
     const session = new Session<PublishToken, RequestToken>(sessionOptions);
     // A CONNECT the options make impossible is refused here, where the user passed them.
     session.checkConnect(clean);
+    session.adopt(restoredToken); // before any input: it has no output
+
     this.#driver = new SessionDriver(session, {
       write: (bytes) => this.#supervisor.write(bytes),
       event: (event) => this.#onSessionEvent(event),
       deadline: (at) => this.#supervisor.armTimer(at),
     });
-    this.#driver.adopt(restoredToken);
+
     this.#supervisor = new Supervisor(
       this.#driver,
       {
@@ -141,6 +144,7 @@ export class Client extends Emitter<ClientEvents> {
           this.emit('down', { cause, wasUp });
         },
         fatal: (cause) => void this.#shutdown(cause),
+        status: (status) => this.emit('status', status),
       },
     );
     this.#delivery = new Delivery(deliveryLimitsFrom(options), this.#supervisor.clock, !options.manualAck);
@@ -182,6 +186,17 @@ export class Client extends Emitter<ClientEvents> {
     return this.#isUp;
   }
 
+  /**
+   * Where the client stands: `idle` (not started), `opening`, `connected`,
+   * `quiet` (down after an outage, the quiet period), `backoff` (waiting
+   * before the next attempt) or `stopped` (closed for good). Each change is
+   * also a `status` event: `connected` just before `up`; after a `down`, the
+   * state it leads to.
+   */
+  get status(): ClientStatus {
+    return this.#supervisor.status;
+  }
+
   /** Counters: outages, reconnects, re-sent packets, time down, queue depth. */
   get stats(): ClientStats {
     const down = this.#downSince === undefined ? 0 : this.#supervisor.now() - this.#downSince;
@@ -201,14 +216,10 @@ export class Client extends Emitter<ClientEvents> {
    * again: a second publish would be a second message.
    */
   pending(): PendingPublication[] {
-    const pending: PendingPublication[] = [];
-    for (const record of this.#session.publications()) {
-      // Every record has a token: the restored ones were adopted when the client was made.
-      if (record.message.qos > 0 && record.token !== undefined) {
-        pending.push(pendingPublication(record, record.token));
-      }
-    }
-    return pending;
+    // Every record has a token: the restored ones were adopted when the client was made.
+    return this.#session
+      .publications()
+      .flatMap((r) => (r.message.qos > 0 && r.token ? [pendingPublication(r, r.token)] : []));
   }
 
   /** What the broker said about itself in its last CONNACK. */
@@ -276,7 +287,7 @@ export class Client extends Emitter<ClientEvents> {
     if (signal === undefined) return done.promise;
     const onAbort = () => {
       // Withdrawn if not sent yet; otherwise the flow completes without anyone waiting.
-      this.#driver.withdraw(done);
+      this.#driver.input((s) => s.withdraw(done));
       done.reject(aborted(signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -309,7 +320,7 @@ export class Client extends Emitter<ClientEvents> {
     this.#router.add(subscription);
     this.#delivery.offerUnclaimed(this.#router.claimant(subscription));
     const done = deferred<number[]>();
-    this.#driver.subscribe(specs, properties, done);
+    this.#driver.input((s) => s.subscribe(specs, properties, done));
     let granted: number[];
     try {
       granted = await done.promise;
@@ -364,7 +375,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     this.#router.forget(list);
     const done = deferred<number[]>();
-    this.#driver.unsubscribe(list, properties, done);
+    this.#driver.input((s) => s.unsubscribe(list, properties, done));
     return done.promise;
   }
 
@@ -411,16 +422,16 @@ export class Client extends Emitter<ClientEvents> {
    */
   async end(reasonCode: number = ReasonCode.NormalDisconnection, properties?: Properties): Promise<void> {
     if (this.#closedError) return;
-    if (this.#isUp) this.#driver.disconnect(reasonCode, properties);
+    if (this.#isUp) this.#driver.input((s) => s.disconnect(reasonCode, properties));
     await this.#shutdown(new MqttError('CLIENT_CLOSED', 'the client was closed'));
   }
 
   async #shutdown(error: MqttError): Promise<void> {
     if (this.#closedError) return;
     this.#closedError = error;
-    await this.#supervisor.stop();
+    await this.#supervisor.stop(error);
     this.#isUp = false; // a stopped supervisor reports no 'down'
-    this.#driver.close(error);
+    this.#driver.input((s) => s.close(error));
     this.#store.close();
     for (const s of this.#router.subscriptions)
       s.end(error.code === 'CLIENT_CLOSED' ? undefined : error, true);
@@ -500,10 +511,8 @@ export class Client extends Emitter<ClientEvents> {
     if (auth === undefined) return;
     try {
       const answer = await auth.challenge(data, reasonCode);
-      this.#driver.auth(ReasonCode.ContinueAuthentication, {
-        authenticationMethod: auth.method,
-        authenticationData: answer,
-      });
+      const properties = { authenticationMethod: auth.method, authenticationData: answer };
+      this.#driver.input((s) => s.auth(ReasonCode.ContinueAuthentication, properties));
     } catch (error) {
       this.#supervisor.closeLink(
         new MqttError('CONNECTION_REFUSED', 'authentication failed', { cause: error }),

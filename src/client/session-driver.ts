@@ -9,8 +9,6 @@
  * that feeds the Session again (an acknowledgement, a publish from an `up`
  * listener) only appends to the outbox this same drain is emptying.
  */
-import type { Properties, Subscription } from '../codec/types.ts';
-import type { MqttError } from '../errors.ts';
 import type { Session } from '../session/session.ts';
 import type { OutboundMessage, SessionEvent } from '../session/types.ts';
 
@@ -86,46 +84,21 @@ export class SessionDriver<P, S> {
     this.#drain();
   }
 
-  withdraw(token: P): boolean {
-    const withdrawn = this.#session.withdraw(token);
-    this.#drain();
-    return withdrawn;
-  }
-
-  subscribe(subscriptions: Subscription[], properties: Properties | undefined, token: S): void {
-    this.#session.subscribe(subscriptions, properties, token);
-    this.#drain();
-  }
-
-  unsubscribe(topics: string[], properties: Properties | undefined, token: S): void {
-    this.#session.unsubscribe(topics, properties, token);
-    this.#drain();
-  }
-
   acknowledge(packetId: number, qos: 1 | 2, generation: number, reasonCode: number): boolean {
     const accepted = this.#session.acknowledge(packetId, qos, generation, reasonCode);
     this.#drain();
     return accepted;
   }
 
-  auth(reasonCode: number, properties: Properties): void {
-    this.#session.auth(reasonCode, properties);
+  /**
+   * Any other input (subscribe, unsubscribe, withdraw, auth, disconnect,
+   * close): `feed` makes it on the Session, then the outbox is drained.
+   * The inputs on the hot paths have methods of their own, with no closure.
+   */
+  input<R>(feed: (session: Session<P, S>) => R): R {
+    const result = feed(this.#session);
     this.#drain();
-  }
-
-  disconnect(reasonCode?: number, properties?: Properties): void {
-    this.#session.disconnect(reasonCode, properties);
-    this.#drain();
-  }
-
-  /** Gives restored publications their tokens (see Session.adopt); no output. */
-  adopt(make: Parameters<Session<P, S>['adopt']>[0]): void {
-    this.#session.adopt(make);
-  }
-
-  close(error: MqttError): void {
-    this.#session.close(error);
-    this.#drain();
+    return result;
   }
 
   // ---- outputs ----

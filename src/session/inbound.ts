@@ -76,13 +76,6 @@ export class Inbound {
     this.rollback = new RollbackGuard(rollbackGuard);
   }
 
-  /** Messages the application holds and has not acknowledged (manual ack). */
-  get unacknowledged(): number {
-    let n = this.#qos1Delivered?.size ?? 0;
-    for (const state of this.#qos2Map?.values() ?? []) if (state === 'delivered') n++;
-    return n;
-  }
-
   /**
    * Takes back a QoS 2 id from the store. An 'acked' one was delivered: a
    * re-sent PUBLISH is answered, never delivered again. A 'delivered' one (an

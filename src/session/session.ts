@@ -102,6 +102,8 @@ export interface SessionStats {
   waiting: number;
   /** Inbound QoS 1/2 messages the broker sent beyond our Receive Maximum (counted, not refused). */
   receiveMaximumExceeded: number;
+  /** The most inbound QoS 1/2 messages unanswered at once on one connection, when that was beyond our Receive Maximum (else 0). */
+  peakOverReceiveMaximum: number;
   /** Inbound QoS 2 re-sends of messages already completed (a broker's rollback), acknowledged and not delivered. */
   qos2RollbackCopies: number;
 }
@@ -252,13 +254,9 @@ export class Session<P = unknown, S = unknown> {
       inflight: outbound.inflight.size,
       waiting: outbound.queue.waitingCount,
       receiveMaximumExceeded: inbound.receiveMaximumExceeded,
+      peakOverReceiveMaximum: inbound.peakOverReceiveMaximum,
       qos2RollbackCopies: inbound.rollback.dropped,
     };
-  }
-
-  /** The most inbound QoS 1/2 messages unanswered at once on one connection, when that was beyond our Receive Maximum. */
-  get peakOverReceiveMaximum(): number {
-    return this.#inbound.peakOverReceiveMaximum;
   }
 
   #emit(event: SessionEvent<P, S>): void {

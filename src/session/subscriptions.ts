@@ -53,11 +53,6 @@ export class Subscriptions<S> {
     return this.#grantedMap?.size ?? 0;
   }
 
-  /** The granted subscriptions, for a store snapshot or a status page. */
-  list(): { subscription: Subscription; properties?: Properties }[] {
-    return this.#grantedMap === undefined ? [] : [...this.#grantedMap.values()];
-  }
-
   #request(
     packet: SubscribePacket | UnsubscribePacket,
     caller: { token: S } | undefined,

@@ -149,7 +149,7 @@ function start(link: Link, clock: FakeClock, options: Partial<SupervisorOptions>
       clock,
       ...options,
     },
-    { down: (cause) => downs.push({ cause, at: clock.now() }), fatal: () => {} },
+    { down: (cause) => downs.push({ cause, at: clock.now() }), fatal: () => {}, status: () => {} },
   );
   supervisor.start();
   const publish = (token: string) => {

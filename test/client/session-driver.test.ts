@@ -69,8 +69,8 @@ describe('the driver drains after every input', () => {
     deliver({ type: 'connack', sessionPresent: false, reasonCode: 0 }, 2000);
     assert.equal(deadlines.at(-1), 2000 + 10_000, 'a keepalive later');
     deadlines.length = 0;
-    driver.subscribe([{ topic: 't', qos: 1 }], undefined, 's');
-    driver.unsubscribe(['t'], undefined, 'u');
+    driver.input((s) => s.subscribe([{ topic: 't', qos: 1 }], undefined, 's'));
+    driver.input((s) => s.unsubscribe(['t'], undefined, 'u'));
     driver.publish({ topic: 't', payload: new Uint8Array(1), qos: 1, retain: false }, 'p', 2000);
     assert.equal(deadlines.length, 3);
   });
@@ -130,8 +130,8 @@ describe('the driver drains after every input', () => {
   it('close(error) ends every request the host made, with its token', () => {
     const { driver, trace } = driven();
     driver.publish({ topic: 'q', payload: new Uint8Array(1), qos: 1, retain: false }, 'p1', 0);
-    driver.subscribe([{ topic: 't', qos: 0 }], undefined, 's1');
-    driver.close(new MqttError('CLIENT_CLOSED', 'closed'));
+    driver.input((s) => s.subscribe([{ topic: 't', qos: 0 }], undefined, 's1'));
+    driver.input((s) => s.close(new MqttError('CLIENT_CLOSED', 'closed')));
     assert.deepEqual(trace, ['event failed p1 CLIENT_CLOSED', 'event subscribe-failed s1 CLIENT_CLOSED']);
   });
 });
@@ -146,7 +146,7 @@ describe('a connection that only discards the stale session (3.1.1 cleanInit)', 
       deadline: () => {},
     });
     driver.publish({ topic: 'q', payload: new Uint8Array(1), qos: 1, retain: false }, 'p', 0);
-    driver.subscribe([{ topic: 't', qos: 1 }], undefined, 's');
+    driver.input((s) => s.subscribe([{ topic: 't', qos: 1 }], undefined, 's'));
     driver.linkUp(0, true, true);
     driver.received(encode({ type: 'connack', sessionPresent: false, reasonCode: 0 }, 4), 0);
     assert.deepEqual(trace, ['send CONNECT', 'send DISCONNECT 0x00', 'event discarded']);

@@ -124,7 +124,7 @@ describe('our Receive Maximum', () => {
     h.deliver(inbound('t', 2, 4));
     assert.deepEqual(h.sentBrief(), ['PUBREC #4']);
     assert.equal(h.session.stats.receiveMaximumExceeded, 1);
-    assert.equal(h.session.peakOverReceiveMaximum, 3);
+    assert.equal(h.session.stats.peakOverReceiveMaximum, 3);
     const events = h.eventsBrief();
     assert.equal(events.filter((e) => e.startsWith('message')).length, 4);
     assert.equal(h.session.state, 'up');
