@@ -57,14 +57,14 @@ export type {
   SubscribeOptions,
 } from './api.ts';
 
+/** What the Client gives the Session for each SUBSCRIBE/UNSUBSCRIBE: settled with the broker's reason codes. */
+type RequestToken = Deferred<number[]>;
+
 /**
  * An MQTT client that stays connected: it reconnects after any outage and resumes the session,
  * so that `publish()` resolves once the QoS flow completes, however many outages come in between.
  * Made by `connect()` (resolves once connected) or `createClient()` (call `start()`).
  */
-/** What the Client gives the Session for each SUBSCRIBE/UNSUBSCRIBE: settled with the broker's reason codes. */
-type RequestToken = Deferred<number[]>;
-
 export class Client extends Emitter<ClientEvents> {
   readonly options: ClientOptions;
   /** The Session and the one place it is fed and drained. */

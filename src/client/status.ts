@@ -15,6 +15,11 @@
  */
 import type { MqttError } from '../errors.ts';
 
+/**
+ * Where a client stands (`client.status`, and the `status` event at each
+ * change): `idle`, `opening`, `connected`, `quiet`, `backoff` or `stopped`.
+ * A `switch` on `state` narrows it to the data of that state.
+ */
 export type ClientStatus =
   /** Made and not started yet (`createClient()` before `start()`). */
   | { readonly state: 'idle' }
