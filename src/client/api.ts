@@ -8,6 +8,7 @@ import type { ServerCapabilities, SessionStats } from '../session/session.ts';
 import type { OutboundState } from '../session/types.ts';
 import type { DeliveryStats } from './delivery.ts';
 import type { Message } from './message.ts';
+import type { ClientStatus } from './status.ts';
 
 /** Options for `Client.publish`. */
 export interface PublishOptions {
@@ -84,6 +85,8 @@ export interface ClientEvents extends Record<string, unknown> {
   up: { sessionPresent: boolean; server: ServerCapabilities; outageMs?: number };
   /** The connection ended; the client reconnects unless it was closed. */
   down: { cause: MqttError; wasUp: boolean };
+  /** `client.status` changed: `connected` just before `up`; after a `down`, the state it leads to. */
+  status: ClientStatus;
   /**
    * Every inbound message, whichever subscription it matched. A message no
    * subscription matches counts as taken (and is acknowledged) once the

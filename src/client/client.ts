@@ -5,11 +5,12 @@
  * Session, links and time in the Supervisor.
  */
 
+import { isFailure, ReasonCode } from '../codec/reason-codes.ts';
 import { validateTopicFilter, validateTopicName } from '../codec/topic.ts';
 import type { Properties, PublishPacket, Subscription as SubscriptionSpec } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
 import { type BrokerAddress, serverReferenceAddress } from '../links/url.ts';
-import { type ServerCapabilities, Session } from '../session/session.ts';
+import { DEFAULT_CONNECT_TIMEOUT, type ServerCapabilities, Session } from '../session/session.ts';
 import { MemoryStore, type SessionStore } from '../session/store.ts';
 import type { OutboundMessage, SessionEvent } from '../session/types.ts';
 import {
@@ -37,9 +38,11 @@ import {
   sessionOptionsFrom,
   toBytes,
 } from './options.ts';
-import { adoptRestored, pendingPublication } from './pending.ts';
+import { type PublishToken, pendingPublication, restoredToken } from './pending.ts';
 import { Requester } from './request.ts';
 import { SubscriptionRouter } from './routing.ts';
+import { SessionDriver, type SessionView } from './session-driver.ts';
+import type { ClientStatus } from './status.ts';
 import { Subscription } from './subscription.ts';
 import { Supervisor } from './supervisor.ts';
 import { validateOptions } from './validate-options.ts';
@@ -54,6 +57,9 @@ export type {
   SubscribeOptions,
 } from './api.ts';
 
+/** What the Client gives the Session for each SUBSCRIBE/UNSUBSCRIBE: settled with the broker's reason codes. */
+type RequestToken = Deferred<number[]>;
+
 /**
  * An MQTT client that stays connected: it reconnects after any outage and resumes the session,
  * so that `publish()` resolves once the QoS flow completes, however many outages come in between.
@@ -61,7 +67,8 @@ export type {
  */
 export class Client extends Emitter<ClientEvents> {
   readonly options: ClientOptions;
-  readonly #session: Session;
+  /** The Session and the one place it is fed and drained. */
+  readonly #driver: SessionDriver<PublishToken, RequestToken>;
   readonly #supervisor: Supervisor;
   /** The subscriptions, and which one each message belongs to. */
   readonly #router = new SubscriptionRouter();
@@ -95,21 +102,28 @@ export class Client extends Emitter<ClientEvents> {
     }
     this.#store = options.store ?? new MemoryStore();
     const sessionOptions = sessionOptionsFrom(options, this.#store, this.#addresses[0]);
-    this.#session = new Session(sessionOptions, {
-      send: (bytes) => this.#supervisor.write(bytes),
-      emit: (event) => this.#onSessionEvent(event),
-    });
+    const session = new Session<PublishToken, RequestToken>(sessionOptions);
     // A CONNECT the options make impossible is refused here, where the user passed them.
-    this.#session.checkConnect(clean);
-    adoptRestored(this.#session.outbound.records());
+    session.checkConnect(clean);
+    session.adopt(restoredToken); // before any input: it has no output
+
+    this.#driver = new SessionDriver(session, {
+      write: (bytes) => this.#supervisor.write(bytes),
+      event: (event) => this.#onSessionEvent(event),
+      deadline: (at) => this.#supervisor.armTimer(at),
+    });
+
     this.#supervisor = new Supervisor(
-      this.#session,
+      this.#driver,
       {
         links,
         clean: () => clean || this.#cleanInitPending,
+        // A 3.1.1 clean session ends with its connection: cleanInit's clean connect only discards the
+        // stale session, and the lasting one is opened at once without clean (mqtt_as's method).
+        discard: () => this.#cleanInitPending && session.version === 4,
         reconnectPeriod: options.reconnectPeriod ?? 1000,
         reconnectPeriodMax: options.reconnectPeriodMax ?? 30_000,
-        connectTimeout: options.connectTimeout ?? 30_000,
+        connectTimeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
         quietPeriod: options.quietPeriod ?? 1000,
         resetBackoffAfter: options.resetBackoffAfter ?? DEFAULT_RESET_BACKOFF_AFTER,
         openRetryInterval: options.openRetryInterval ?? DEFAULT_OPEN_RETRY_INTERVAL,
@@ -130,6 +144,7 @@ export class Client extends Emitter<ClientEvents> {
           this.emit('down', { cause, wasUp });
         },
         fatal: (cause) => void this.#shutdown(cause),
+        status: (status) => this.emit('status', status),
       },
     );
     this.#delivery = new Delivery(deliveryLimitsFrom(options), this.#supervisor.clock, !options.manualAck);
@@ -150,6 +165,11 @@ export class Client extends Emitter<ClientEvents> {
     return off;
   }
 
+  /** The Session, for queries (its inputs go through the driver). */
+  get #session(): SessionView<PublishToken, RequestToken> {
+    return this.#driver.session;
+  }
+
   /** Starts connecting (and reconnecting). `connect()` calls this for you. */
   start(): this {
     this.#supervisor.start();
@@ -164,6 +184,17 @@ export class Client extends Emitter<ClientEvents> {
   /** True while connected. */
   get connected(): boolean {
     return this.#isUp;
+  }
+
+  /**
+   * Where the client stands: `idle` (not started), `opening`, `connected`,
+   * `quiet` (down after an outage, the quiet period), `backoff` (waiting
+   * before the next attempt) or `stopped` (closed for good). Each change is
+   * also a `status` event: `connected` just before `up`; after a `down`, the
+   * state it leads to.
+   */
+  get status(): ClientStatus {
+    return this.#supervisor.status;
   }
 
   /** Counters: outages, reconnects, re-sent packets, time down, queue depth. */
@@ -185,10 +216,10 @@ export class Client extends Emitter<ClientEvents> {
    * again: a second publish would be a second message.
    */
   pending(): PendingPublication[] {
-    return this.#session.outbound
-      .records()
-      .filter((r) => r.message.qos > 0)
-      .map(pendingPublication);
+    // Every record has a token: the restored ones were adopted when the client was made.
+    return this.#session
+      .publications()
+      .flatMap((r) => (r.message.qos > 0 && r.token ? [pendingPublication(r, r.token)] : []));
   }
 
   /** What the broker said about itself in its last CONNACK. */
@@ -244,7 +275,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(aborted(signal));
-    const done = deferred<PublishResult>();
+    const done: PublishToken = deferred<PublishResult>();
     const message: OutboundMessage = {
       topic,
       payload: toBytes(payload),
@@ -252,12 +283,11 @@ export class Client extends Emitter<ClientEvents> {
       retain: options.retain ?? false,
     };
     if (options.properties !== undefined) message.properties = options.properties;
-    this.#session.publish(message, done, this.#supervisor.now());
-    this.#supervisor.armTimer();
+    this.#driver.publish(message, done, this.#supervisor.now());
     if (signal === undefined) return done.promise;
     const onAbort = () => {
       // Withdrawn if not sent yet; otherwise the flow completes without anyone waiting.
-      this.#session.withdraw(done);
+      this.#driver.input((s) => s.withdraw(done));
       done.reject(aborted(signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -289,19 +319,18 @@ export class Client extends Emitter<ClientEvents> {
     const subscription = new Subscription(list, identifier, options.onMessage, this.#subscriptionHost);
     this.#router.add(subscription);
     this.#delivery.offerUnclaimed(this.#router.claimant(subscription));
-    const done = deferred<SessionEvent & { type: 'subscribed' }>();
-    this.#session.subscribe(specs, properties, done);
-    this.#supervisor.armTimer();
+    const done = deferred<number[]>();
+    this.#driver.input((s) => s.subscribe(specs, properties, done));
     let granted: number[];
     try {
-      granted = (await done.promise).suback.reasonCodes;
+      granted = await done.promise;
     } catch (error) {
       this.#dropSubscription(subscription);
       throw error;
     }
     subscription.granted = granted;
     this.#router.granted(subscription);
-    if (granted.every((code) => code >= 0x80)) {
+    if (granted.every(isFailure)) {
       this.#dropSubscription(subscription);
       throw new MqttError('REFUSED', `the broker refused the subscription to ${list.join(', ')}`, {
         reasonCode: granted[0],
@@ -345,10 +374,9 @@ export class Client extends Emitter<ClientEvents> {
       if (s.filters.every((f) => list.includes(f))) this.#dropSubscription(s);
     }
     this.#router.forget(list);
-    const done = deferred<SessionEvent & { type: 'unsubscribed' }>();
-    this.#session.unsubscribe(list, properties, done);
-    this.#supervisor.armTimer();
-    return (await done.promise).unsuback.reasonCodes;
+    const done = deferred<number[]>();
+    this.#driver.input((s) => s.unsubscribe(list, properties, done));
+    return done.promise;
   }
 
   async #unsubscribeOne(subscription: Subscription): Promise<void> {
@@ -392,20 +420,19 @@ export class Client extends Emitter<ClientEvents> {
    * 0x04 to have the broker publish the will), closes the link, and rejects
    * what is still pending with CLIENT_CLOSED.
    */
-  async end(reasonCode = 0, properties?: Properties): Promise<void> {
+  async end(reasonCode: number = ReasonCode.NormalDisconnection, properties?: Properties): Promise<void> {
     if (this.#closedError) return;
-    if (this.#isUp) this.#session.disconnect(reasonCode, properties);
+    if (this.#isUp) this.#driver.input((s) => s.disconnect(reasonCode, properties));
     await this.#shutdown(new MqttError('CLIENT_CLOSED', 'the client was closed'));
   }
 
   async #shutdown(error: MqttError): Promise<void> {
     if (this.#closedError) return;
     this.#closedError = error;
-    await this.#supervisor.stop();
+    await this.#supervisor.stop(error);
     this.#isUp = false; // a stopped supervisor reports no 'down'
-    this.#session.outbound.failAll(error);
+    this.#driver.input((s) => s.close(error));
     this.#store.close();
-    this.#session.subscriptions.failAll(error);
     for (const s of this.#router.subscriptions)
       s.end(error.code === 'CLIENT_CLOSED' ? undefined : error, true);
     this.#router.clear();
@@ -414,19 +441,15 @@ export class Client extends Emitter<ClientEvents> {
     this.#requester?.close(error);
   }
 
-  #onSessionEvent(event: SessionEvent): void {
+  /** Every output event of the Session comes here, from the driver's drain. */
+  #onSessionEvent(event: SessionEvent<PublishToken, RequestToken>): void {
     switch (event.type) {
+      case 'discarded':
+        // The stale session is gone (3.1.1 cleanInit): open the lasting one, with no outage to report.
+        this.#cleanInitPending = false;
+        return this.#supervisor.reconnectNow();
       case 'up': {
-        if (this.#cleanInitPending) {
-          this.#cleanInitPending = false;
-          if (this.#session.version === 4) {
-            // A 3.1.1 clean session ends with its connection: this one only discarded the
-            // stale session. Reconnect without clean to start one that lasts (mqtt_as's method).
-            this.#session.disconnect();
-            this.#supervisor.reconnectNow();
-            return;
-          }
-        }
+        this.#cleanInitPending = false;
         this.#isUp = true;
         this.#delivery.connected();
         if (this.#supervisor.markUp() > 1) this.#counters.reconnects++;
@@ -446,22 +469,20 @@ export class Client extends Emitter<ClientEvents> {
       case 'message':
         return this.#onMessage(event.message);
       case 'published': {
-        // No token: a message restored from the store, published by an earlier process.
-        if (event.token === undefined) return;
         const result: PublishResult = { reasonCode: event.reasonCode };
         if (event.properties) result.properties = event.properties;
-        return (event.token as Deferred<PublishResult>).resolve(result);
+        return event.token?.resolve(result);
       }
       case 'publish-failed':
-        if (event.token === undefined) return;
-        return (event.token as Deferred<unknown>).reject(event.error);
+        return event.token?.reject(event.error);
       case 'subscribe-failed':
-        return (event.token as Deferred<unknown>).reject(event.error);
+        return event.token.reject(event.error);
       case 'redirect':
         return this.#onRedirect(event.reference, event.permanent);
       case 'subscribed':
+        return event.token.resolve(event.suback.reasonCodes);
       case 'unsubscribed':
-        return (event.token as Deferred<unknown>).resolve(event);
+        return event.token.resolve(event.unsuback.reasonCodes);
       case 'auth':
         return void this.#onAuth(event.auth.reasonCode ?? 0, event.auth.properties?.authenticationData);
       case 'server-disconnect':
@@ -490,8 +511,8 @@ export class Client extends Emitter<ClientEvents> {
     if (auth === undefined) return;
     try {
       const answer = await auth.challenge(data, reasonCode);
-      this.#session.auth(0x18, { authenticationMethod: auth.method, authenticationData: answer });
-      this.#supervisor.armTimer();
+      const properties = { authenticationMethod: auth.method, authenticationData: answer };
+      this.#driver.input((s) => s.auth(ReasonCode.ContinueAuthentication, properties));
     } catch (error) {
       this.#supervisor.closeLink(
         new MqttError('CONNECTION_REFUSED', 'authentication failed', { cause: error }),
@@ -503,16 +524,12 @@ export class Client extends Emitter<ClientEvents> {
     const message = new Message(packet);
     let ack: (() => void) | undefined;
     if (packet.qos > 0) {
-      const generation = this.#session.inbound.generation;
+      const generation = this.#session.generation;
       const id = packet.packetId!;
       const qos = packet.qos as 1 | 2;
-      const acknowledge = (reasonCode: number) => {
-        const ok = this.#session.acknowledge(id, qos, generation, reasonCode);
-        this.#supervisor.armTimer();
-        return ok;
-      };
+      const acknowledge = (reasonCode: number) => this.#driver.acknowledge(id, qos, generation, reasonCode);
       if (this.options.manualAck) message.ackHandler = acknowledge;
-      ack = () => void acknowledge(0);
+      ack = () => void acknowledge(ReasonCode.Success);
     }
     const listening = this.listenerCount('message') > 0;
     if (listening) this.emit('message', message);

@@ -18,4 +18,5 @@ export {
 export type { DeliveryStats } from './delivery.ts';
 export { Message } from './message.ts';
 export type { Authenticator, ClientOptions, LinkFactory, WillOptions } from './options.ts';
+export type { ClientState, ClientStatus } from './status.ts';
 export { Subscription } from './subscription.ts';

@@ -8,6 +8,7 @@ import type { Link } from '../links/types.ts';
 import { type BrokerAddress, parseBrokerUrl } from '../links/url.ts';
 import { DEFAULT_QUEUE_LIMITS } from '../session/publish-queue.ts';
 import { DEFAULT_ROLLBACK_GUARD } from '../session/rollback-guard.ts';
+import { DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE } from '../session/session.ts';
 import type { SessionStore } from '../session/store.ts';
 import type { SessionOptions } from '../session/types.ts';
 import {
@@ -72,7 +73,7 @@ export interface ClientOptions {
    * the session on every reconnect (mqtt_as's clean_init). Default false.
    */
   cleanInit?: boolean;
-  /** Keepalive in seconds; 0 disables it. Default 60. */
+  /** Keepalive in seconds; 0 disables it. Default DEFAULT_KEEPALIVE (60). */
   keepalive?: number;
   /** User name for the broker (also taken from `user@` in the URL). Default none. */
   username?: string;
@@ -288,7 +289,7 @@ export function makeLink(options: ClientOptions, address: BrokerAddress): Link {
 /** A write may stall as long as the broker may take to answer a ping. */
 export function defaultWriteTimeout(options: ClientOptions): number {
   if (options.responseTimeout !== undefined) return options.responseTimeout;
-  const keepalive = options.keepalive ?? 60;
+  const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
   return keepalive > 0 ? keepalive * 1500 : 30_000;
 }
 
@@ -326,12 +327,12 @@ export function sessionOptionsFrom(
   const sessionOptions: SessionOptions = {
     protocolVersion: version,
     clientId: options.clientId ?? randomClientId(),
-    keepalive: options.keepalive ?? 60,
+    keepalive: options.keepalive ?? DEFAULT_KEEPALIVE,
     outboundTopicAliases: options.topicAliases ?? true,
     // The client acknowledges each message when the application has taken it (delivery.ts).
     manualAck: true,
     qos2RollbackGuard: options.qos2RollbackGuard ?? DEFAULT_ROLLBACK_GUARD,
-    connectTimeout: options.connectTimeout ?? 30_000,
+    connectTimeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     store,
     // A session started afresh (clean, or cleanInit's first connect) must not resume stale messages.
     resume: !clean && !(options.cleanInit ?? false),

@@ -6,22 +6,22 @@
 import type { OutboundRecord } from '../session/types.ts';
 import { type Deferred, deferred, type PendingPublication, type PublishResult } from './api.ts';
 
-type Token = Deferred<PublishResult> & { promise: Promise<PublishResult>; restored?: boolean };
+/** What the Client gives the Session for each publication: the promise `publish()` returned, and how to settle it. */
+export type PublishToken = Deferred<PublishResult> & { promise: Promise<PublishResult>; restored?: boolean };
 
-/** Gives each restored record (no token: nobody in this process published it) a promise of its outcome. */
-export function adoptRestored(records: OutboundRecord[]): void {
-  for (const record of records) {
-    if (record.token !== undefined) continue;
-    const done: Token = Object.assign(deferred<PublishResult>(), { restored: true });
-    done.promise.catch(() => {}); // nobody may await it: its rejection is not unhandled
-    record.token = done;
-  }
+/** The token of a publication restored from the store: nobody in this process published it. */
+export function restoredToken(): PublishToken {
+  const done: PublishToken = Object.assign(deferred<PublishResult>(), { restored: true });
+  done.promise.catch(() => {}); // nobody may await it: its rejection is not unhandled
+  return done;
 }
 
 /** A publication as `pending()` shows it: read-only, its state live. */
-export function pendingPublication(record: OutboundRecord): PendingPublication {
+export function pendingPublication(
+  record: OutboundRecord<PublishToken>,
+  token: PublishToken,
+): PendingPublication {
   const m = record.message;
-  const token = record.token as Token;
   const view: { -readonly [K in keyof PendingPublication]: PendingPublication[K] } = {
     topic: m.topic,
     payload: m.payload,

@@ -6,6 +6,7 @@
  * ours (none at all, or an earlier process's) is routed by topic.
  */
 
+import { isFailure } from '../codec/reason-codes.ts';
 import type { PublishPacket } from '../codec/types.ts';
 import type { Claimant } from './delivery.ts';
 import type { Message } from './message.ts';
@@ -64,7 +65,7 @@ export class SubscriptionRouter {
   granted(subscription: Subscription): void {
     subscription.filters.forEach((filter, i) => {
       if (
-        subscription.granted[i] >= 0x80 &&
+        isFailure(subscription.granted[i]) &&
         this.#identifierByFilter?.get(filter) === subscription.identifier
       ) {
         this.#identifierByFilter?.delete(filter);

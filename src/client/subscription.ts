@@ -10,6 +10,7 @@
  * (or leaves the loop). Callbacks get one message at a time, in order.
  */
 
+import { isFailure } from '../codec/reason-codes.ts';
 import { topicMatches } from '../codec/topic.ts';
 import type { MqttError } from '../errors.ts';
 import type { Delivered } from './delivery.ts';
@@ -78,7 +79,7 @@ export class Subscription implements AsyncIterable<Message> {
     // A plain loop: this runs for every message and every subscription.
     const filters = this.filters;
     for (let i = 0; i < filters.length; i++) {
-      if (this.granted[i] >= 0x80) continue;
+      if (isFailure(this.granted[i])) continue;
       const filter = filters[i];
       if (ours) {
         const id = current.get(filter);

@@ -4,14 +4,22 @@
  * event loop, after the store's write barrier), keeps its timer, and when a
  * connection ends for any reason takes it down cleanly, stays down for the
  * quiet period (resetting the link if it can), and tries again with backoff,
- * rotating servers.
+ * rotating servers. Its phase is one `ClientStatus` (status.ts).
  */
 import { MqttError } from '../errors.ts';
 import type { Connection, Link, LinkHandlers } from '../links/types.ts';
-import type { Session } from '../session/session.ts';
 import type { SessionStore } from '../session/store.ts';
 import { DEFAULT_MAX_PENDING_OPENS, openAttempts } from './open-attempts.ts';
 import { endedByPeer, isPermanentRefusal, provedHealthy } from './reconnect-rules.ts';
+import type { SessionDriver } from './session-driver.ts';
+import type { ClientStatus } from './status.ts';
+
+/** What the Supervisor feeds and asks of the Session: the link's inputs and the timer's, through the driver. */
+export type SupervisedSession = Pick<
+  SessionDriver<unknown, unknown>,
+  'linkUp' | 'received' | 'linkDown' | 'tick' | 'session'
+>;
+
 import { type ProbedConnection, StallProbe } from './stall-probe.ts';
 import { deferFlush, realClock, type SupervisorClock } from './supervisor-clock.ts';
 
@@ -21,6 +29,11 @@ export interface SupervisorOptions {
   links: Link[];
   /** Clean start on this attempt? Asked anew for every connection. */
   clean: (attempt: ConnectionAttempt) => boolean;
+  /**
+   * Is this attempt (a clean one) only to discard the broker's stale session
+   * (MQTT 3.1.1 cleanInit)? Asked with `clean`. Default never.
+   */
+  discard?: (attempt: ConnectionAttempt) => boolean;
   reconnectPeriod: number;
   reconnectPeriodMax: number;
   connectTimeout: number;
@@ -52,6 +65,22 @@ export interface SupervisorHooks {
   down(cause: MqttError, wasUp: boolean): void;
   /** The attempt failed in a way retrying cannot fix (e.g. bad credentials before ever connecting). */
   fatal(cause: MqttError): void;
+  /** The status changed (`connected` before the `up` it leads to; after a `down`, the state it leads to). */
+  status(status: ClientStatus): void;
+}
+
+/**
+ * How a connection is ended on purpose: gracefully (DISCONNECT first, by
+ * `stop()`), to open the next one at once without an outage (`reconnect`),
+ * or to move to a connection the stall probe got through.
+ */
+type Ending = 'graceful' | 'reconnect' | ProbedConnection;
+
+/** How a connection ended: why, whether its link had opened, and what comes next when that was decided. */
+interface Ended {
+  cause: MqttError;
+  opened: boolean;
+  then: 'reconnect' | ProbedConnection | undefined;
 }
 
 /** How long `stop()` waits for the link to send what is queued (the DISCONNECT) and close, in ms. */
@@ -59,37 +88,33 @@ export const GRACEFUL_CLOSE_TIMEOUT = 2000;
 
 export class Supervisor {
   #connection: Connection | undefined;
-  #endConnection: ((cause: MqttError, graceful?: boolean) => void) | undefined;
+  #endConnection: ((cause: MqttError, how?: Ending) => void) | undefined;
   #batch: Uint8Array[] = [];
   #flushScheduled = false;
   #timer: unknown;
   #timerAt = Number.POSITIVE_INFINITY;
   readonly #stopper = new AbortController();
-  #reachedUp = false;
+  #status: ClientStatus = { state: 'idle' };
   /** When the current connection reached CONNACK. */
   #upAt = 0;
   #established = 0;
   #loopDone: Promise<void> | undefined;
-  /** The current connection is being ended on purpose, to open the next one at once. */
-  #quietReconnect = false;
-  /** Set by `stop()`: the loop ends and no new connection is opened. */
-  stopped = false;
   readonly #clock: SupervisorClock;
   readonly #links: Link[];
-  /** Where the next attempt goes instead of the rotation (a server reference), once. */
-  #redirectTo: Link | undefined;
-  /** A server reference arrived: the next attempt follows it without backoff. */
-  #followReference = false;
+  /**
+   * A server reference to follow, once, without backoff: a temporary one goes
+   * to `link` instead of the rotation; a permanent one has replaced the
+   * rotation's entry already.
+   */
+  #reference: { link: Link; permanent: boolean } | undefined;
   #index = 0;
   /** Write-progress watch: armed while the link has not drained. */
   #drainTimer: unknown;
   #drainBuffered = 0;
   readonly #probe: StallProbe;
-  /** A fresh connection the stall probe got through: the next connection, opened already. */
-  #switchTo: ProbedConnection | undefined;
 
   constructor(
-    private readonly session: Session,
+    private readonly driver: SupervisedSession,
     private readonly options: SupervisorOptions,
     private readonly hooks: SupervisorHooks,
   ) {
@@ -105,8 +130,8 @@ export class Supervisor {
       },
       {
         now: () => clock.now(),
-        awaitingSince: () => session.awaitingAnswerSince,
-        answerTime: () => session.answerTime,
+        awaitingSince: () => driver.session.awaitingAnswerSince,
+        answerTime: () => driver.session.answerTime,
         switchTo: (probed) => this.#onProbeThrough(probed),
       },
     );
@@ -120,13 +145,35 @@ export class Supervisor {
   /** The stall probe got a fresh connection through while the current one stays silent: move to it. */
   #onProbeThrough(probed: ProbedConnection): void {
     if (this.stopped || this.#endConnection === undefined) return probed.connection.close();
-    this.#switchTo = probed;
     this.#endConnection(
       new MqttError(
         'TIMEOUT',
         `no answer from the broker for ${Math.round(probed.stalledFor)} ms while a fresh connection got through: the link is stalled`,
       ),
+      probed,
     );
+  }
+
+  /** Where the client stands (see ClientStatus). */
+  get status(): ClientStatus {
+    return this.#status;
+  }
+
+  /** Stopped for good: the loop ends and no new connection is opened. */
+  get stopped(): boolean {
+    return this.#status.state === 'stopped';
+  }
+
+  /**
+   * Moves to `status` and reports it. Nothing leaves `stopped`; the connection
+   * opened at once after one that only discarded a stale session is the same
+   * `opening`.
+   */
+  #setStatus(status: ClientStatus): void {
+    const now = this.#status.state;
+    if (now === 'stopped' || (now === 'opening' && status.state === 'opening')) return;
+    this.#status = status;
+    this.hooks.status(status);
   }
 
   now(): number {
@@ -145,7 +192,10 @@ export class Supervisor {
 
   /** The link in use or the next one to be tried. */
   get currentLink(): Link {
-    return this.#redirectTo ?? this.#links[this.#index % this.#links.length];
+    const reference = this.#reference;
+    return reference !== undefined && !reference.permanent
+      ? reference.link
+      : this.#links[this.#index % this.#links.length];
   }
 
   /**
@@ -154,8 +204,7 @@ export class Supervisor {
    */
   redirect(link: Link, permanent: boolean): void {
     if (permanent) this.#links[this.#index % this.#links.length] = link;
-    else this.#redirectTo = link;
-    this.#followReference = true;
+    this.#reference = { link, permanent };
   }
 
   start(): void {
@@ -164,8 +213,9 @@ export class Supervisor {
 
   /** The session reached CONNACK; returns how many connections have so far. */
   markUp(): number {
-    this.#reachedUp = true;
     this.#upAt = this.#clock.now();
+    const status = this.#status;
+    if (status.state === 'opening') this.#setStatus({ state: 'connected', server: status.server });
     return ++this.#established;
   }
 
@@ -179,8 +229,7 @@ export class Supervisor {
    * server, without reporting an outage (MQTT 3.1.1 cleanInit's clean connect).
    */
   reconnectNow(): void {
-    this.#quietReconnect = true;
-    this.#endConnection?.(new MqttError('CONNECTION_LOST', 'reconnecting'));
+    this.#endConnection?.(new MqttError('CONNECTION_LOST', 'reconnecting'), 'reconnect');
   }
 
   /** Bytes from the session: written in one batch at the end of this turn. */
@@ -248,10 +297,9 @@ export class Supervisor {
     this.#drainTimer = undefined;
   };
 
-  /** Re-arms the timer for the session's next deadline; called after every input to the session. */
-  armTimer(): void {
+  /** Arms the timer for the session's next deadline; the driver calls it after every input to the session. */
+  armTimer(deadline: number): void {
     this.#probe.check();
-    const deadline = this.session.nextDeadline();
     if (deadline === Number.POSITIVE_INFINITY || (this.#timer !== undefined && this.#timerAt <= deadline))
       return;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
@@ -262,20 +310,20 @@ export class Supervisor {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    this.session.tick(this.#clock.now());
-    this.armTimer();
+    this.driver.tick(this.#clock.now()); // which re-arms the timer
   };
 
-  /** Ends the loop and closes the link; resolves when everything is down. */
-  async stop(): Promise<void> {
-    this.stopped = true;
+  /**
+   * Ends the loop and closes the link (status `stopped` with `cause`, default
+   * CLIENT_CLOSED); resolves when everything is down.
+   */
+  async stop(cause = new MqttError('CLIENT_CLOSED', 'the client was closed')): Promise<void> {
+    this.#setStatus({ state: 'stopped', cause });
     this.#stopper.abort();
     this.flush();
-    this.#endConnection?.(new MqttError('CLIENT_CLOSED', 'the client was closed'), true);
+    this.#endConnection?.(cause, 'graceful');
     this.#clearTimer();
     await this.#loopDone;
-    this.#switchTo?.connection.close();
-    this.#switchTo = undefined;
   }
 
   #clearTimer(): void {
@@ -286,33 +334,38 @@ export class Supervisor {
 
   async #loop(): Promise<void> {
     let failures = 0;
+    /** A fresh connection the stall probe got through: the next connection, opened already. */
+    let switchTo: ProbedConnection | undefined;
     while (!this.stopped) {
       const link = this.currentLink;
-      const redirected = this.#redirectTo !== undefined;
-      this.#redirectTo = undefined;
-      this.#reachedUp = false;
-      const { cause, opened } = await this.#runConnection(link);
-      this.session.linkDown(this.#clock.now());
+      const reference = this.#reference;
+      const redirected = reference !== undefined && !reference.permanent;
+      if (redirected) this.#reference = undefined;
+      this.#setStatus({ state: 'opening', server: link.name });
+      const { cause, opened, then } = await this.#runConnection(link, switchTo);
+      switchTo = undefined;
+      this.driver.linkDown(this.#clock.now());
       this.#clearTimer();
-      if (this.stopped) break;
-      if (this.#quietReconnect) {
-        this.#quietReconnect = false;
-        continue;
+      if (this.stopped) {
+        if (typeof then === 'object') then.connection.close();
+        break;
       }
-      const wasUp = this.#reachedUp;
+      if (then === 'reconnect') continue;
+      const wasUp = this.#status.state === 'connected';
       this.hooks.down(cause, wasUp);
-      if (this.#switchTo !== undefined) {
+      if (then !== undefined) {
         // A fresh connection is through already: the path works, so no quiet period or backoff.
         failures = 0;
+        switchTo = then;
         continue;
       }
-      if (!wasUp && this.#established === 0 && isPermanentRefusal(cause, this.session.version)) {
+      if (!wasUp && this.#established === 0 && isPermanentRefusal(cause, this.driver.session.version)) {
         this.hooks.fatal(cause);
         break;
       }
       if (
         wasUp &&
-        !provedHealthy(this.#clock.now() - this.#upAt, this.session, this.options) &&
+        !provedHealthy(this.#clock.now() - this.#upAt, this.driver.session, this.options) &&
         endedByPeer(cause)
       ) {
         // Accepted, then dropped by the other end before it proved healthy (an overloaded broker,
@@ -328,12 +381,20 @@ export class Supervisor {
       }
       // Stay down for the quiet period (resetting the link meanwhile), so every hop sees the
       // link die and the next attempt starts from a known state. Only once the link had opened:
-      // a failed open left nothing behind.
-      if (opened) await this.#quiet(link);
-      // A server reference is followed once the quiet period is over; anything else backs off.
-      if (!this.#followReference) await this.#sleep(this.backoff(failures));
-      this.#followReference = false;
+      // a failed open left nothing behind. A server reference is followed once the quiet period
+      // is over; anything else backs off.
+      if (opened) {
+        this.#setStatus({ state: 'quiet', cause, ms: this.options.quietPeriod });
+        await this.#quiet(link);
+      }
+      if (this.#reference === undefined) {
+        const ms = this.backoff(failures);
+        this.#setStatus({ state: 'backoff', cause, ms, failures });
+        await this.#sleep(ms);
+      }
+      if (this.#reference?.permanent) this.#reference = undefined;
     }
+    switchTo?.connection.close();
     this.#clearTimer();
   }
 
@@ -372,7 +433,7 @@ export class Supervisor {
   }
 
   /** One connection, from opening the link to its end; resolves with why it ended and whether the link had opened. */
-  #runConnection(link: Link): Promise<{ cause: MqttError; opened: boolean }> {
+  #runConnection(link: Link, switchTo: ProbedConnection | undefined): Promise<Ended> {
     return new Promise((resolve) => {
       let ended = false;
       let connection: Connection | undefined;
@@ -387,7 +448,7 @@ export class Supervisor {
       }, this.options.connectTimeout);
       // Called first when the link reports its close: ends a graceful close's wait.
       let linkClosed: (() => void) | undefined;
-      const finish = (cause: MqttError, graceful = false) => {
+      const finish = (cause: MqttError, how?: Ending) => {
         if (ended) return;
         ended = true;
         if (openTimer !== undefined) clock.clearTimeout(openTimer);
@@ -403,28 +464,31 @@ export class Supervisor {
         opening?.abort();
         opening = undefined;
         const open = connection;
-        if (graceful && open?.end !== undefined) {
+        const then = how === 'graceful' ? undefined : how;
+        if (how === 'graceful' && open?.end !== undefined) {
           // end(): DISCONNECT and what came before it go out before the link closes, within a bound.
           const timer = clock.setTimeout(() => linkClosed?.(), GRACEFUL_CLOSE_TIMEOUT);
           linkClosed = () => {
             linkClosed = undefined;
             clock.clearTimeout(timer);
             open.close();
-            resolve({ cause, opened: true });
+            resolve({ cause, opened: true, then });
           };
           open.end();
           return;
         }
         open?.close();
-        resolve({ cause, opened: open !== undefined });
+        resolve({ cause, opened: open !== undefined, then });
       };
       this.#endConnection = finish;
-      if (this.stopped) return finish(new MqttError('CLIENT_CLOSED', 'the client was closed'));
+      if (this.stopped) {
+        switchTo?.connection.close();
+        return finish(new MqttError('CLIENT_CLOSED', 'the client was closed'));
+      }
       const handlers: LinkHandlers = {
         data: (chunk) => {
           if (ended) return;
-          this.session.received(chunk, clock.now());
-          this.armTimer();
+          this.driver.received(chunk, clock.now());
         },
         drain: this.#onDrain,
         close: (error) => {
@@ -436,8 +500,6 @@ export class Supervisor {
           );
         },
       };
-      const switchTo = this.#switchTo;
-      this.#switchTo = undefined;
       let ready: Promise<Connection>;
       if (switchTo !== undefined) {
         switchTo.attach(handlers);
@@ -461,8 +523,10 @@ export class Supervisor {
           connection = opened;
           this.#connection = opened;
           this.#probe.watch(link);
+          const attempt = { established: this.#established };
           try {
-            this.session.linkUp(clock.now(), this.options.clean({ established: this.#established }));
+            const clean = this.options.clean(attempt);
+            this.driver.linkUp(clock.now(), clean, clean && this.options.discard?.(attempt) === true);
           } catch (error) {
             // Options no CONNECT can carry: no attempt will do better.
             const cause =
@@ -471,9 +535,7 @@ export class Supervisor {
                 : new MqttError('INVALID_ARGUMENT', String(error), { cause: error });
             finish(cause);
             this.hooks.fatal(cause);
-            return;
           }
-          this.armTimer();
         },
         (error: unknown) => {
           finish(

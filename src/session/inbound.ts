@@ -19,17 +19,13 @@
  */
 
 import { encodeFromClient } from '../codec/client-role.ts';
+import { isFailure, ReasonCode } from '../codec/reason-codes.ts';
 import type { AckPacket, ProtocolVersion, PublishPacket } from '../codec/types.ts';
 import { isWellFormedUtf8 } from '../codec/utf8.ts';
 import { RollbackGuard } from './rollback-guard.ts';
 import type { InboundQos2State, SessionStore } from './store.ts';
 import { InboundAliases } from './topic-aliases.ts';
-import type { SessionEvent } from './types.ts';
-
-interface InboundIo {
-  send(bytes: Uint8Array): void;
-  emit(event: SessionEvent): void;
-}
+import type { SessionIo } from './types.ts';
 
 /** A QoS 2 id is held from the first PUBLISH to PUBREL; `acked` once PUBREC went out. */
 type Qos2State = InboundQos2State;
@@ -71,20 +67,13 @@ export class Inbound {
   #connected = false;
 
   constructor(
-    private readonly io: InboundIo,
+    private readonly io: SessionIo<never, never>,
     private readonly receiveMaximum: number,
     private readonly manualAck: boolean,
     private readonly store?: SessionStore,
     rollbackGuard = 0,
   ) {
     this.rollback = new RollbackGuard(rollbackGuard);
-  }
-
-  /** Messages the application holds and has not acknowledged (manual ack). */
-  get unacknowledged(): number {
-    let n = this.#qos1Delivered?.size ?? 0;
-    for (const state of this.#qos2Map?.values() ?? []) if (state === 'delivered') n++;
-    return n;
   }
 
   /**
@@ -126,7 +115,8 @@ export class Inbound {
       // Flagged as UTF-8 but is not: refuse it with 0x99 Payload format invalid, never deliver it [MQTT-3.3.2-4].
       if (p.qos > 0) {
         const type = p.qos === 1 ? 'puback' : 'pubrec';
-        this.io.send(encodeFromClient({ type, packetId: p.packetId!, reasonCode: 0x99 }, this.#version));
+        const reasonCode = ReasonCode.PayloadFormatInvalid;
+        this.io.send(encodeFromClient({ type, packetId: p.packetId!, reasonCode }, this.#version));
       }
       return;
     }
@@ -194,7 +184,7 @@ export class Inbound {
   }
 
   #ackQos2(id: number, reasonCode: number): void {
-    if (reasonCode >= 0x80) {
+    if (isFailure(reasonCode)) {
       // A refused QoS 2 message ends here: the broker sends no PUBREL for it.
       this.qos2.delete(id);
       this.#thisConnection?.delete(id);
@@ -239,7 +229,8 @@ export class Inbound {
     }
     this.#thisConnection?.delete(p.packetId);
     // Unknown id: we released it already (a repeated PUBREL); still complete the broker's flow.
-    const reasonCode = known || this.#version === 4 ? 0 : 0x92;
+    const reasonCode =
+      known || this.#version === 4 ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
     this.io.send(encodeFromClient({ type: 'pubcomp', packetId: p.packetId, reasonCode }, this.#version));
   }
 
@@ -262,10 +253,10 @@ export class Inbound {
       return true;
     }
     if (this.qos2.get(packetId) !== 'delivered') return false;
-    if (reasonCode < 0x80) this.store?.setInbound(packetId, 'acked');
+    if (!isFailure(reasonCode)) this.store?.setInbound(packetId, 'acked');
     if (this.#connected) {
       this.#ackQos2(packetId, reasonCode);
-    } else if (reasonCode >= 0x80) {
+    } else if (isFailure(reasonCode)) {
       this.qos2.delete(packetId);
       this.rollback.abandoned(packetId);
     } else {

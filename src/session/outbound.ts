@@ -9,14 +9,14 @@
  */
 
 import { encodeFromClient } from '../codec/client-role.ts';
-import { reasonCodeName } from '../codec/reason-codes.ts';
+import { isFailure, ReasonCode, reasonCodeName } from '../codec/reason-codes.ts';
 import type { AckPacket, Properties, ProtocolVersion, PublishPacket, QoS } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
 import type { PacketIds } from './packet-ids.ts';
 import { PublishQueue, type QueueLimits } from './publish-queue.ts';
 import type { SessionStore } from './store.ts';
 import type { OutboundAliases } from './topic-aliases.ts';
-import type { OutboundMessage, OutboundRecord, SessionEvent } from './types.ts';
+import type { OutboundMessage, OutboundRecord, SessionEvent, SessionIo } from './types.ts';
 
 /** What the broker's CONNACK allows on this connection. */
 export interface BrokerLimits {
@@ -29,24 +29,19 @@ export interface BrokerLimits {
   retainAvailable: boolean;
 }
 
-interface OutboundIo {
-  send(bytes: Uint8Array): void;
-  emit(event: SessionEvent): void;
-}
-
-export class Outbound {
+export class Outbound<P> {
   /** Made on first use (~200 bytes): an idle client never needs it. */
-  #inflightMap: Map<number, OutboundRecord> | undefined;
+  #inflightMap: Map<number, OutboundRecord<P>> | undefined;
 
   /** QoS 1/2 messages sent and not finished, by packet id, in the order they were first sent. */
-  get inflight(): Map<number, OutboundRecord> {
+  get inflight(): Map<number, OutboundRecord<P>> {
     this.#inflightMap ??= new Map();
     return this.#inflightMap;
   }
   /** Messages not sent yet, in publish order, with the bounds on what the client holds. */
-  readonly queue: PublishQueue;
+  readonly queue: PublishQueue<P>;
   /** In-flight messages to send again on this connection, in order (after a reconnect). */
-  #resend: OutboundRecord[] = [];
+  #resend: OutboundRecord<P>[] = [];
   #resendNext = 0;
   #limits: BrokerLimits | undefined;
   #nextKey = 1;
@@ -56,7 +51,7 @@ export class Outbound {
   readonly #aliasOnly: Properties[] = [];
 
   constructor(
-    private readonly io: OutboundIo,
+    private readonly io: SessionIo<P, never>,
     private readonly ids: PacketIds,
     private readonly aliases: OutboundAliases,
     private readonly store: SessionStore | undefined,
@@ -78,14 +73,14 @@ export class Outbound {
   }
 
   /** Every publication not finished yet (in flight, queued, parked), oldest first. */
-  records(): OutboundRecord[] {
+  records(): OutboundRecord<P>[] {
     const inflight = this.#inflightMap === undefined ? [] : [...this.#inflightMap.values()];
     return [...inflight, ...this.queue.records()].sort((a, b) => a.key - b.key);
   }
 
   /** Accepts a publication; it goes out now if the link is up and the quota allows. */
-  publish(message: OutboundMessage, token: unknown, now: number): void {
-    const record: OutboundRecord = {
+  publish(message: OutboundMessage, token: P, now: number): void {
+    const record: OutboundRecord<P> = {
       key: this.#nextKey++,
       message,
       packetId: 0,
@@ -100,7 +95,7 @@ export class Outbound {
   }
 
   /** Puts back a record restored from a store: in flight when it has a packet id, else queued. */
-  restore(record: OutboundRecord): void {
+  restore(record: OutboundRecord<P>): void {
     this.#nextKey = Math.max(this.#nextKey, record.key + 1);
     if (record.state === 'queued') {
       this.queue.restore(record, true);
@@ -138,7 +133,8 @@ export class Outbound {
   /** Sends as much as the broker's quota allows: re-sends first, in order, then new messages. */
   pump(now: number): void {
     const limits = this.#limits;
-    while (limits !== undefined && this.#limits === limits) {
+    if (limits === undefined) return;
+    for (;;) {
       const active = (this.#inflightMap?.size ?? 0) - (this.#resend.length - this.#resendNext);
       if (this.#resendNext < this.#resend.length) {
         if (active >= limits.sendQuota) return;
@@ -156,25 +152,31 @@ export class Outbound {
   }
 
   /** Ends a publication that was not accepted, or that left the queue and never went out. */
-  #fail(record: OutboundRecord, error: MqttError): void {
+  #fail(record: OutboundRecord<P>, error: MqttError): void {
     this.io.emit({ type: 'publish-failed', token: record.token, error });
   }
 
   /** A held message leaves the client for good: out of the store, its room freed. */
-  #drop(record: OutboundRecord): void {
+  #drop(record: OutboundRecord<P>): void {
     if (record.message.qos > 0) this.store?.removeOutbound(record);
     this.queue.release(record);
   }
 
-  #sendFirst(record: OutboundRecord, limits: BrokerLimits, now: number): void {
+  #sendFirst(record: OutboundRecord<P>, limits: BrokerLimits, now: number): void {
     const m = record.message;
     if (m.qos > limits.maximumQoS) {
       this.#drop(record);
-      return this.#fail(record, refusal(0x9b, `the broker supports QoS up to ${limits.maximumQoS}`));
+      return this.#fail(
+        record,
+        refusal(ReasonCode.QoSNotSupported, `the broker supports QoS up to ${limits.maximumQoS}`),
+      );
     }
     if (m.retain && !limits.retainAvailable) {
       this.#drop(record);
-      return this.#fail(record, refusal(0x9a, 'the broker does not support retained messages'));
+      return this.#fail(
+        record,
+        refusal(ReasonCode.RetainNotSupported, 'the broker does not support retained messages'),
+      );
     }
     let properties = m.properties;
     const expiry = properties?.messageExpiryInterval;
@@ -215,7 +217,7 @@ export class Outbound {
     if (m.qos === 0) this.io.emit({ type: 'published', token: record.token, reasonCode: 0 });
   }
 
-  #sendAgain(record: OutboundRecord): void {
+  #sendAgain(record: OutboundRecord<P>): void {
     const limits = this.#limits!;
     this.resent++;
     if (record.state === 'received') {
@@ -234,7 +236,7 @@ export class Outbound {
 
   /** Encodes a PUBLISH, with a topic alias when the broker allows them; fails the record if it is too large. */
   #encodePublish(
-    record: OutboundRecord,
+    record: OutboundRecord<P>,
     properties: Properties | undefined,
     dup: boolean,
     limits: BrokerLimits,
@@ -286,19 +288,24 @@ export class Outbound {
     return bytes;
   }
 
-  #finish(record: OutboundRecord, reasonCode: number, properties: Properties | undefined, now: number): void {
+  #finish(
+    record: OutboundRecord<P>,
+    reasonCode: number,
+    properties: Properties | undefined,
+    now: number,
+  ): void {
     this.#complete(record, reasonCode, properties);
     this.pump(now);
   }
 
-  #complete(record: OutboundRecord, reasonCode: number, properties: Properties | undefined): void {
+  #complete(record: OutboundRecord<P>, reasonCode: number, properties: Properties | undefined): void {
     this.inflight.delete(record.packetId);
     this.ids.release(record.packetId);
     this.#drop(record);
-    if (reasonCode >= 0x80) {
+    if (isFailure(reasonCode)) {
       this.#fail(record, refusal(reasonCode, properties?.reasonString));
     } else {
-      const event: SessionEvent = { type: 'published', token: record.token, reasonCode };
+      const event: SessionEvent<P, never> = { type: 'published', token: record.token, reasonCode };
       if (properties !== undefined) event.properties = properties;
       this.io.emit(event);
     }
@@ -318,14 +325,18 @@ export class Outbound {
       // The broker still holds a flow we finished: release its id so it can complete [MQTT-4.3.3].
       this.io.send(
         encodeFromClient(
-          { type: 'pubrel', packetId: p.packetId, reasonCode: version === 5 ? 0x92 : 0 },
+          {
+            type: 'pubrel',
+            packetId: p.packetId,
+            reasonCode: version === 5 ? ReasonCode.PacketIdentifierNotFound : ReasonCode.Success,
+          },
           version,
         ),
       );
       return;
     }
     const code = p.reasonCode ?? 0;
-    if (code >= 0x80) return this.#finish(record, code, p.properties, now);
+    if (isFailure(code)) return this.#finish(record, code, p.properties, now);
     if (record.state !== 'received') {
       record.state = 'received';
       // Stored before the PUBREL is written: a restart then re-sends PUBREL, never the PUBLISH.
@@ -339,7 +350,8 @@ export class Outbound {
     if (record === undefined || record.state !== 'received') return;
     // 0x92 "is not an error during recovery" (MQTT 5 3.7.2.1): the broker released the id and its
     // PUBCOMP was lost in an outage. The message was accepted at PUBREC, so this completes it.
-    const code = p.reasonCode === 0x92 ? 0 : (p.reasonCode ?? 0);
+    const code =
+      p.reasonCode === ReasonCode.PacketIdentifierNotFound ? ReasonCode.Success : (p.reasonCode ?? 0);
     this.#finish(record, code, p.properties, now);
   }
 
@@ -364,7 +376,7 @@ export class Outbound {
    * Withdraws a publication that has not been sent (queued, or parked by
    * back-pressure); false when it already left: its flow then runs to the end.
    */
-  withdraw(token: unknown): boolean {
+  withdraw(token: P): boolean {
     const record = this.queue.remove(token);
     if (record === undefined) return false;
     if (record.message.qos > 0) this.store?.removeOutbound(record);

@@ -30,16 +30,16 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
 
 export type OfferResult = 'accepted' | 'waiting' | 'rejected';
 
-function sizeOf(record: OutboundRecord): number {
+function sizeOf(record: OutboundRecord<unknown>): number {
   return record.message.topic.length + record.message.payload.byteLength;
 }
 
-export class PublishQueue {
+export class PublishQueue<P> {
   /** Accepted, not sent yet, oldest first; `head` saves shifting the array on every send. */
-  #items: OutboundRecord[] = [];
+  #items: OutboundRecord<P>[] = [];
   #head = 0;
   /** Parked by the 'wait' policy, oldest first; not yet accepted (so not stored either). */
-  #waiting: OutboundRecord[] = [];
+  #waiting: OutboundRecord<P>[] = [];
   /** Messages held: queued plus in flight. */
   heldMessages = 0;
   heldBytes = 0;
@@ -49,9 +49,9 @@ export class PublishQueue {
   constructor(
     private readonly limits: QueueLimits,
     /** A queued QoS 0 message was dropped to make room. */
-    private readonly onDrop: (record: OutboundRecord) => void,
+    private readonly onDrop: (record: OutboundRecord<P>) => void,
     /** A message was accepted (queued): the store hears of it here. */
-    private readonly onAccept: (record: OutboundRecord) => void,
+    private readonly onAccept: (record: OutboundRecord<P>) => void,
   ) {}
 
   /** Messages queued (accepted, not sent). */
@@ -64,14 +64,14 @@ export class PublishQueue {
     return this.#waiting.length;
   }
 
-  peek(): OutboundRecord | undefined {
+  peek(): OutboundRecord<P> | undefined {
     return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
   }
 
   /** Takes the oldest queued message out (it stays held until `release`). */
-  shift(): OutboundRecord {
+  shift(): OutboundRecord<P> {
     const record = this.#items[this.#head];
-    this.#items[this.#head++] = undefined as unknown as OutboundRecord; // let it be collected
+    this.#items[this.#head++] = undefined as unknown as OutboundRecord<P>; // let it be collected
     if (this.#head === this.#items.length) {
       this.#items = [];
       this.#head = 0;
@@ -80,7 +80,7 @@ export class PublishQueue {
   }
 
   /** A new message from `publish()`. */
-  offer(record: OutboundRecord): OfferResult {
+  offer(record: OutboundRecord<P>): OfferResult {
     if (this.#waiting.length === 0 && this.#makeRoom(record)) {
       this.#accept(record);
       return 'accepted';
@@ -91,14 +91,14 @@ export class PublishQueue {
   }
 
   /** A record restored from a store: accepted whatever the bounds (it was accepted before). */
-  restore(record: OutboundRecord, queued: boolean): void {
+  restore(record: OutboundRecord<P>, queued: boolean): void {
     this.heldMessages++;
     this.heldBytes += sizeOf(record);
     if (queued) this.#items.push(record);
   }
 
   /** A held message left the client (completed, failed, or a QoS 0 written): its room frees up. */
-  release(record: OutboundRecord): void {
+  release(record: OutboundRecord<P>): void {
     this.heldMessages--;
     this.heldBytes -= sizeOf(record);
   }
@@ -114,12 +114,12 @@ export class PublishQueue {
   }
 
   /** Queued and parked messages, oldest first (a copy, for status displays). */
-  records(): OutboundRecord[] {
+  records(): OutboundRecord<P>[] {
     return [...this.#items.slice(this.#head), ...this.#waiting];
   }
 
   /** Takes a queued or parked message out by its token; undefined when it is not here (it left). */
-  remove(token: unknown): OutboundRecord | undefined {
+  remove(token: P): OutboundRecord<P> | undefined {
     const parked = this.#waiting.findIndex((r) => r.token === token);
     if (parked >= 0) return this.#waiting.splice(parked, 1)[0];
     for (let i = this.#head; i < this.#items.length; i++) {
@@ -133,7 +133,7 @@ export class PublishQueue {
   }
 
   /** Empties the queue and the parking; returns what was there. */
-  clear(): { queued: OutboundRecord[]; parked: OutboundRecord[] } {
+  clear(): { queued: OutboundRecord<P>[]; parked: OutboundRecord<P>[] } {
     const queued = this.#items.slice(this.#head);
     const parked = this.#waiting;
     for (const r of queued) this.release(r);
@@ -143,7 +143,7 @@ export class PublishQueue {
     return { queued, parked };
   }
 
-  #accept(record: OutboundRecord): void {
+  #accept(record: OutboundRecord<P>): void {
     this.heldMessages++;
     this.heldBytes += sizeOf(record);
     this.#items.push(record);
@@ -151,7 +151,7 @@ export class PublishQueue {
   }
 
   /** True when `record` fits, after dropping the oldest queued QoS 0 messages if need be. */
-  #makeRoom(record: OutboundRecord): boolean {
+  #makeRoom(record: OutboundRecord<P>): boolean {
     const size = sizeOf(record);
     const limits = this.limits;
     // An empty client always takes one message, however large, or it would wait forever.

@@ -2,10 +2,14 @@
  * The Session: the MQTT protocol engine, with no I/O and no clock.
  *
  * Inputs: `linkUp`, `received`, `linkDown`, `tick(now)` and the application's
- * commands. Outputs: bytes and events through the `SessionHost`, and
- * `nextDeadline()`, the time the host should call `tick` again. Everything
- * that must survive a reconnect (in-flight messages, packet ids, QoS 2 ids,
- * subscriptions) lives here, across any number of `linkDown`/`linkUp`.
+ * commands (`publish`, `subscribe`, `acknowledge`, ..., `close`). Each input
+ * appends its outputs to the outbox and returns: bytes to write
+ * (`nextBytes()`) and events (`nextEvent()`), and `nextDeadline()` says when
+ * the host must call `tick` again. The host drains all three after every
+ * input, in one place; the Session never calls the host, so nothing re-enters
+ * it half way through an input. Everything that must survive a reconnect
+ * (in-flight messages, packet ids, QoS 2 ids, subscriptions) lives here,
+ * across any number of `linkDown`/`linkUp`.
  *
  * States: down → connecting (CONNECT sent) → up (CONNACK accepted) → down.
  * A `close` event asks the host to take the link down; until `linkDown` the
@@ -37,9 +41,15 @@ import { brokerServed } from './served.ts';
 import type { SessionStore } from './store.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { OutboundAliases } from './topic-aliases.ts';
-import type { OutboundMessage, SessionEvent, SessionHost, SessionOptions } from './types.ts';
+import type { OutboundMessage, OutboundRecord, SessionEvent, SessionIo, SessionOptions } from './types.ts';
 
 export type SessionState = 'down' | 'connecting' | 'up' | 'closing';
+
+/** Keepalive in seconds when the options give none: the interval MQTT.js and Paho use too. */
+export const DEFAULT_KEEPALIVE = 60;
+
+/** Milliseconds to wait for CONNACK after the link comes up, when the options give no connectTimeout. */
+export const DEFAULT_CONNECT_TIMEOUT = 30_000;
 
 /**
  * QoS 1/2 publications in flight at once on MQTT 3.1.1, where the broker
@@ -93,11 +103,13 @@ export interface SessionStats {
   waiting: number;
   /** Inbound QoS 1/2 messages the broker sent beyond our Receive Maximum (counted, not refused). */
   receiveMaximumExceeded: number;
+  /** The most inbound QoS 1/2 messages unanswered at once on one connection, when that was beyond our Receive Maximum (else 0). */
+  peakOverReceiveMaximum: number;
   /** Inbound QoS 2 re-sends of messages already completed (a broker's rollback), acknowledged and not delivered. */
   qos2RollbackCopies: number;
 }
 
-export class Session {
+export class Session<P = unknown, S = unknown> {
   readonly version: ProtocolVersion;
   /** The client id in use; the broker may assign one on MQTT 5, which is then kept for reconnects. */
   clientId: string;
@@ -108,10 +120,16 @@ export class Session {
   readonly #decoder: StreamDecoder;
   readonly #ids = new PacketIds();
   readonly #outboundAliases = new OutboundAliases();
-  readonly outbound: Outbound;
-  readonly inbound: Inbound;
-  readonly subscriptions: Subscriptions;
-  readonly #host: SessionHost;
+  readonly #outbound: Outbound<P>;
+  readonly #inbound: Inbound;
+  readonly #subscriptions: Subscriptions<S>;
+  /**
+   * The outbox: what inputs produced and the host has not taken yet, each in
+   * order (h11's `next_event`, rumqttc's event queue). Plain arrays: an input
+   * leaves a few entries at most, which `shift()` takes out cheaply.
+   */
+  readonly #bytes: Uint8Array[] = [];
+  readonly #events: SessionEvent<P, S>[] = [];
 
   readonly #liveness: Liveness;
   /** The broker acked a request or delivered a message on this connection (served.ts). */
@@ -132,40 +150,45 @@ export class Session {
    * deliver the answer one byte at a time.
    */
   #connectPrefix: Uint8Array | undefined;
+  /** This connection only discards the broker's stale session (linkUp's `discard`). */
+  #discard = false;
 
-  constructor(options: SessionOptions, host: SessionHost) {
+  constructor(options: SessionOptions) {
     this.#options = options;
     this.version = options.protocolVersion ?? 5;
     this.clientId = options.clientId ?? '';
-    this.#liveness = new Liveness(options.keepalive ?? 60, options.responseTimeout);
+    this.#liveness = new Liveness(this.#keepalive, options.responseTimeout);
     const props = this.version === 5 ? options.properties : undefined;
     this.#decoder = clientDecoder({
       protocolVersion: this.version,
       maximumPacketSize: props?.maximumPacketSize ?? MAX_PACKET_SIZE,
     });
     // Bytes go through here so that keepalive knows when we last sent.
-    const io = {
-      send: (bytes: Uint8Array) => this.#send(bytes),
-      emit: (event: SessionEvent) => host.emit(event),
+    const io: SessionIo<P, S> = {
+      send: (bytes) => this.#send(bytes),
+      emit: (event) => this.#emit(event),
     };
-    this.#host = host;
     const store = options.store;
-    this.outbound = new Outbound(
+    this.#outbound = new Outbound<P>(
       io,
       this.#ids,
       this.#outboundAliases,
       store,
       options.queueLimits ?? DEFAULT_QUEUE_LIMITS,
     );
-    this.inbound = new Inbound(
+    this.#inbound = new Inbound(
       io,
-      props?.receiveMaximum ?? 65_535,
+      props?.receiveMaximum ?? RECEIVE_MAXIMUM_UNLIMITED,
       options.manualAck ?? false,
       store,
       options.qos2RollbackGuard ?? DEFAULT_ROLLBACK_GUARD,
     );
-    this.subscriptions = new Subscriptions(io, this.#ids, this.version);
+    this.#subscriptions = new Subscriptions<S>(io, this.#ids, this.version);
     if (store !== undefined) this.#load(store, options.resume ?? true);
+  }
+
+  get #keepalive(): number {
+    return this.#options.keepalive ?? DEFAULT_KEEPALIVE;
   }
 
   /**
@@ -180,29 +203,72 @@ export class Session {
         store.removeOutbound(r);
         continue;
       }
-      const record = { ...r, acceptedAt: this.#now, token: undefined };
-      this.outbound.restore(record);
+      const record: OutboundRecord<P> = { ...r, acceptedAt: this.#now, token: undefined };
+      this.#outbound.restore(record);
     }
     if (!resume) store.clearInbound();
-    else for (const [id, state] of stored.inbound) this.inbound.restore(id, state);
+    else for (const [id, state] of stored.inbound) this.#inbound.restore(id, state);
+  }
+
+  /**
+   * Gives each publication restored from the store (which has no token:
+   * nobody in this process published it) the token `make` returns, so that
+   * its end is reported like any other's.
+   */
+  adopt(make: (record: OutboundRecord<P>) => P): void {
+    for (const record of this.#outbound.records())
+      if (record.token === undefined) record.token = make(record);
+  }
+
+  /** Every publication not finished yet (in flight, queued, parked), oldest first. A copy; the records are live. */
+  publications(): readonly OutboundRecord<P>[] {
+    return this.#outbound.records();
+  }
+
+  /**
+   * Counts sessions: it changes when a connection comes up without our
+   * session (the broker lost it). An `acknowledge` must name the generation
+   * its message arrived in.
+   */
+  get generation(): number {
+    return this.#inbound.generation;
+  }
+
+  // ---- outputs: the outbox ----
+
+  /** The oldest bytes to write to the link that the host has not taken yet; undefined when none wait. */
+  nextBytes(): Uint8Array | undefined {
+    return this.#bytes.shift();
+  }
+
+  /** The oldest event the host has not taken yet; undefined when none waits. */
+  nextEvent(): SessionEvent<P, S> | undefined {
+    return this.#events.shift();
   }
 
   /** Counters for status displays. */
   get stats(): SessionStats {
+    const outbound = this.#outbound;
+    const inbound = this.#inbound;
     return {
-      resent: this.outbound.resent,
-      dropped: this.outbound.queue.dropped,
-      queued: this.outbound.queued,
-      inflight: this.outbound.inflight.size,
-      waiting: this.outbound.queue.waitingCount,
-      receiveMaximumExceeded: this.inbound.receiveMaximumExceeded,
-      qos2RollbackCopies: this.inbound.rollback.dropped,
+      resent: outbound.resent,
+      dropped: outbound.queue.dropped,
+      queued: outbound.queued,
+      inflight: outbound.inflight.size,
+      waiting: outbound.queue.waitingCount,
+      receiveMaximumExceeded: inbound.receiveMaximumExceeded,
+      peakOverReceiveMaximum: inbound.peakOverReceiveMaximum,
+      qos2RollbackCopies: inbound.rollback.dropped,
     };
+  }
+
+  #emit(event: SessionEvent<P, S>): void {
+    this.#events.push(event);
   }
 
   #send(bytes: Uint8Array): void {
     this.#liveness.sent(this.#now, bytes[0]);
-    this.#host.send(bytes);
+    this.#bytes.push(bytes);
   }
 
   #sendPacket(packet: Packet): void {
@@ -214,18 +280,23 @@ export class Session {
   /**
    * The link is up: sends CONNECT. `clean` asks the broker to discard any
    * session it holds for this client id (and forgets ours), as on the first
-   * connect with cleanInit.
+   * connect with cleanInit. `discard` (with `clean`) opens this connection
+   * only for that: once the broker accepts, the session sends DISCONNECT and
+   * emits `discarded` instead of `up` (MQTT 3.1.1 cleanInit, where a clean
+   * session ends with its connection and the lasting one must be opened
+   * without clean).
    */
-  linkUp(now: number, clean: boolean): void {
+  linkUp(now: number, clean: boolean, discard = false): void {
     if (this.state !== 'down') this.linkDown(now);
     this.#now = now;
     this.#decoder.reset();
     this.#cleanStart = clean;
+    this.#discard = discard;
     this.state = 'connecting';
     this.#liveness.reset(now);
     this.#served = false;
     this.#connectPrefix = EMPTY_BYTES;
-    this.#connackDeadline = now + (this.#options.connectTimeout ?? 30_000);
+    this.#connackDeadline = now + (this.#options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
     this.#sendPacket(this.#connectPacket(clean));
   }
 
@@ -245,7 +316,7 @@ export class Session {
       protocolVersion: this.version,
       clientId: this.clientId,
       clean,
-      keepalive: o.keepalive ?? 60,
+      keepalive: this.#keepalive,
     };
     if (o.username !== undefined) connect.username = o.username;
     if (o.password !== undefined) connect.password = o.password;
@@ -259,8 +330,8 @@ export class Session {
     this.state = 'down';
     this.#connackDeadline = Number.POSITIVE_INFINITY;
     this.#liveness.reset(now);
-    this.outbound.down();
-    this.inbound.down();
+    this.#outbound.down();
+    this.#inbound.down();
   }
 
   /** Bytes from the link. */
@@ -277,7 +348,8 @@ export class Session {
     try {
       for (let packet = this.#decoder.next(); packet !== undefined; packet = this.#decoder.next()) {
         this.#handle(packet, now);
-        // handle() may have closed the session (state changes behind TypeScript's narrowing).
+        // The packet may have closed the session (a DISCONNECT, a refusal): the rest is not read.
+        // (The state changes behind TypeScript's narrowing, hence the casts.)
         if ((this.state as SessionState) !== 'up' && (this.state as SessionState) !== 'connecting') return;
       }
     } catch (error) {
@@ -353,9 +425,9 @@ export class Session {
   // ---- commands ----
 
   /** Accepts a publication; `token` comes back in its `published` / `publish-failed` event. */
-  publish(message: OutboundMessage, token: unknown, now: number): void {
+  publish(message: OutboundMessage, token: P, now: number): void {
     this.#now = now;
-    this.outbound.publish(message, token, now);
+    this.#outbound.publish(message, token, now);
   }
 
   /**
@@ -364,21 +436,44 @@ export class Session {
    * byte has gone: its flow then completes as usual (stopping a QoS flow half
    * way would break the protocol).
    */
-  withdraw(token: unknown): boolean {
-    return this.outbound.withdraw(token);
+  withdraw(token: P): boolean {
+    return this.#outbound.withdraw(token);
   }
 
-  subscribe(subscriptions: Subscription[], properties: Properties | undefined, token: unknown): void {
-    this.subscriptions.subscribe(subscriptions, properties, token, this.state === 'up');
+  /** Asks for subscriptions; `token` comes back in its `subscribed` / `subscribe-failed` event. */
+  subscribe(subscriptions: Subscription[], properties: Properties | undefined, token: S): void {
+    this.#subscriptions.subscribe(subscriptions, properties, token, this.state === 'up');
   }
 
-  unsubscribe(topics: string[], properties: Properties | undefined, token: unknown): void {
-    this.subscriptions.unsubscribe(topics, properties, token, this.state === 'up');
+  /** Asks to end subscriptions; `token` comes back in its `unsubscribed` / `subscribe-failed` event. */
+  unsubscribe(topics: string[], properties: Properties | undefined, token: S): void {
+    this.#subscriptions.unsubscribe(topics, properties, token, this.state === 'up');
   }
 
-  /** Manual acknowledgement of an inbound QoS 1/2 message (see SessionOptions.manualAck). */
-  acknowledge(packetId: number, qos: 1 | 2, epoch: number, reasonCode = 0): boolean {
-    return this.inbound.acknowledge(packetId, qos, epoch, reasonCode);
+  /**
+   * Manual acknowledgement of an inbound QoS 1/2 message (see
+   * SessionOptions.manualAck); `generation` is the session's when the message
+   * arrived. False when the ack is void (already made, or the broker lost the
+   * session since).
+   */
+  acknowledge(
+    packetId: number,
+    qos: 1 | 2,
+    generation: number,
+    reasonCode: number = ReasonCode.Success,
+  ): boolean {
+    return this.#inbound.acknowledge(packetId, qos, generation, reasonCode);
+  }
+
+  /**
+   * Ends every request for good (the host is closing): each publication not
+   * finished and each SUBSCRIBE/UNSUBSCRIBE not answered gets its
+   * `publish-failed` / `subscribe-failed` event with `error`, and nothing
+   * stays in the store. The link must be down (or going down) already.
+   */
+  close(error: MqttError): void {
+    this.#outbound.failAll(error);
+    this.#subscriptions.failAll(error);
   }
 
   /** Sends AUTH (MQTT 5 extended authentication). */
@@ -389,7 +484,7 @@ export class Session {
   }
 
   /** Sends DISCONNECT; the host then closes the link. */
-  disconnect(reasonCode = 0, properties?: Properties): void {
+  disconnect(reasonCode: number = ReasonCode.NormalDisconnection, properties?: Properties): void {
     if (this.state === 'up' || this.state === 'connecting') {
       const packet: Packet = { type: 'disconnect', reasonCode };
       if (properties !== undefined) packet.properties = properties;
@@ -403,35 +498,35 @@ export class Session {
   #handle(packet: Packet, now: number): void {
     if (this.state === 'connecting') {
       if (packet.type === 'connack') return this.#onConnack(packet, now);
-      if (packet.type === 'auth') return this.#host.emit({ type: 'auth', auth: packet });
+      if (packet.type === 'auth') return this.#emit({ type: 'auth', auth: packet });
       throw remoteError('PROTOCOL_ERROR', `expected CONNACK, got ${packet.type.toUpperCase()}`);
     }
     if (!this.#served && brokerServed(packet)) this.#served = true;
     switch (packet.type) {
       case 'publish':
-        return this.inbound.onPublish(packet);
+        return this.#inbound.onPublish(packet);
       case 'puback':
-        return this.outbound.onPuback(packet, now);
+        return this.#outbound.onPuback(packet, now);
       case 'pubrec':
-        return this.outbound.onPubrec(packet, now);
+        return this.#outbound.onPubrec(packet, now);
       case 'pubcomp':
-        return this.outbound.onPubcomp(packet, now);
+        return this.#outbound.onPubcomp(packet, now);
       case 'pubrel':
-        return this.inbound.onPubrel(packet);
+        return this.#inbound.onPubrel(packet);
       case 'suback':
-        return this.subscriptions.onSuback(packet);
+        return this.#subscriptions.onSuback(packet);
       case 'unsuback':
-        return this.subscriptions.onUnsuback(packet);
+        return this.#subscriptions.onUnsuback(packet);
       case 'pingresp':
         return;
       case 'disconnect': {
-        this.#host.emit({ type: 'server-disconnect', disconnect: packet });
-        const code = packet.reasonCode ?? 0;
+        this.#emit({ type: 'server-disconnect', disconnect: packet });
+        const code = packet.reasonCode ?? ReasonCode.NormalDisconnection;
         this.#redirect(code, packet.properties?.serverReference);
         const reason = packet.properties?.reasonString;
         const name = reasonCodeName(code, 'disconnect');
         this.#closing();
-        this.#host.emit({
+        this.#emit({
           type: 'close',
           error: new MqttErrorClass(
             'CONNECTION_LOST',
@@ -445,7 +540,7 @@ export class Session {
         return;
       }
       case 'auth':
-        return this.#host.emit({ type: 'auth', auth: packet });
+        return this.#emit({ type: 'auth', auth: packet });
       case 'connack':
       case 'connect':
       case 'subscribe':
@@ -463,7 +558,7 @@ export class Session {
   }
 
   #onConnack(connack: ConnackPacket, now: number): void {
-    if (connack.reasonCode !== 0) {
+    if (connack.reasonCode !== ReasonCode.Success) {
       this.#redirect(connack.reasonCode, connack.properties?.serverReference);
       const name = reasonCodeName(connack.reasonCode, 'connack', this.version);
       const detail = connack.properties?.reasonString;
@@ -497,7 +592,7 @@ export class Session {
       wildcardSubscriptionAvailable: p.wildcardSubscriptionAvailable ?? true,
       subscriptionIdentifiersAvailable: p.subscriptionIdentifiersAvailable ?? true,
       sharedSubscriptionAvailable: p.sharedSubscriptionAvailable ?? true,
-      keepalive: p.serverKeepAlive ?? this.#options.keepalive ?? 60,
+      keepalive: p.serverKeepAlive ?? this.#keepalive,
     };
     if (p.responseInformation !== undefined) server.responseInformation = p.responseInformation;
     if (p.serverReference !== undefined) server.serverReference = p.serverReference;
@@ -510,14 +605,19 @@ export class Session {
     // A session can only be present if we asked to keep it [MQTT-3.2.2-4].
     const sessionPresent = connack.sessionPresent && !this.#cleanStart;
     const ourAliasMaximum = this.version === 5 ? (this.#options.properties?.topicAliasMaximum ?? 0) : 0;
-    this.inbound.up(this.version, ourAliasMaximum, sessionPresent);
+    this.#inbound.up(this.version, ourAliasMaximum, sessionPresent);
     const useAliases = this.version === 5 && (this.#options.outboundTopicAliases ?? true);
     this.#outboundAliases.reset(useAliases ? server.topicAliasMaximum : 0);
-    const resubscribe = !sessionPresent && this.subscriptions.size > 0;
-    this.#host.emit({ type: 'up', connack, sessionPresent, resubscribe });
-    if (this.state !== 'up') return; // the host closed us from its event handler
-    this.subscriptions.up(resubscribe);
-    this.outbound.up(
+    if (this.#discard) {
+      // The broker has dropped the stale session; this connection has done its work.
+      this.#emit({ type: 'discarded', connack });
+      this.#sendPacket({ type: 'disconnect', reasonCode: ReasonCode.NormalDisconnection });
+      return this.#closing();
+    }
+    const resubscribe = !sessionPresent && this.#subscriptions.size > 0;
+    this.#emit({ type: 'up', connack, sessionPresent, resubscribe });
+    this.#subscriptions.up(resubscribe);
+    this.#outbound.up(
       {
         version: this.version,
         sendQuota:
@@ -535,10 +635,11 @@ export class Session {
     );
   }
 
-  /** 0x9C Use another server / 0x9D Server moved, with a Server Reference: tell the host where to go. */
+  /** Use another server / Server moved, with a Server Reference: tell the host where to go. */
   #redirect(reasonCode: number, reference: string | undefined): void {
-    if (reference === undefined || (reasonCode !== 0x9c && reasonCode !== 0x9d)) return;
-    this.#host.emit({ type: 'redirect', reference, permanent: reasonCode === 0x9d });
+    const moved = reasonCode === ReasonCode.ServerMoved;
+    if (reference === undefined || (!moved && reasonCode !== ReasonCode.UseAnotherServer)) return;
+    this.#emit({ type: 'redirect', reference, permanent: moved });
   }
 
   /** The broker broke the protocol: tell it why (MQTT 5), then ask for the link to be closed. */
@@ -551,7 +652,7 @@ export class Session {
 
   #close(error: MqttError): void {
     this.#closing();
-    this.#host.emit({ type: 'close', error });
+    this.#emit({ type: 'close', error });
   }
 
   /**
@@ -562,7 +663,7 @@ export class Session {
   #closing(): void {
     this.state = 'closing';
     this.#liveness.reset(this.#now);
-    this.outbound.down();
-    this.inbound.down();
+    this.#outbound.down();
+    this.#inbound.down();
   }
 }

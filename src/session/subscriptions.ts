@@ -5,6 +5,7 @@
  */
 
 import { encodeFromClient } from '../codec/client-role.ts';
+import { isFailure, ReasonCode } from '../codec/reason-codes.ts';
 import type {
   Properties,
   ProtocolVersion,
@@ -16,40 +17,34 @@ import type {
 } from '../codec/types.ts';
 import { type MqttError, MqttError as MqttErrorClass } from '../errors.ts';
 import type { PacketIds } from './packet-ids.ts';
-import type { SessionEvent } from './types.ts';
+import type { SessionIo } from './types.ts';
 
-interface SubscriptionsIo {
-  send(bytes: Uint8Array): void;
-  emit(event: SessionEvent): void;
-}
-
-interface Pending {
+interface Pending<S> {
   packet: SubscribePacket | UnsubscribePacket;
   /** Already encoded: a request the broker would reject fails at once, before anything is sent. */
   bytes: Uint8Array;
-  token: unknown;
-  /** Made by the session itself after the broker lost our session; no token to answer. */
-  internal: boolean;
+  /** Whose request it is; undefined for one the session made itself after the broker lost our session. */
+  caller: { token: S } | undefined;
 }
 
-export class Subscriptions {
+export class Subscriptions<S> {
   /** Granted subscriptions by topic filter, with the properties (subscription id) they were made with. */
   // Both made on first use (~200 bytes each): a publish-only or idle client never needs them.
   #grantedMap: Map<string, { subscription: Subscription; properties?: Properties }> | undefined;
-  #pendingMap: Map<number, Pending> | undefined;
+  #pendingMap: Map<number, Pending<S>> | undefined;
 
   get #granted(): Map<string, { subscription: Subscription; properties?: Properties }> {
     this.#grantedMap ??= new Map();
     return this.#grantedMap;
   }
 
-  get #pending(): Map<number, Pending> {
+  get #pending(): Map<number, Pending<S>> {
     this.#pendingMap ??= new Map();
     return this.#pendingMap;
   }
 
   constructor(
-    private readonly io: SubscriptionsIo,
+    private readonly io: SessionIo<never, S>,
     private readonly ids: PacketIds,
     private readonly version: ProtocolVersion,
   ) {}
@@ -58,30 +53,26 @@ export class Subscriptions {
     return this.#grantedMap?.size ?? 0;
   }
 
-  /** The granted subscriptions, for a store snapshot or a status page. */
-  list(): { subscription: Subscription; properties?: Properties }[] {
-    return this.#grantedMap === undefined ? [] : [...this.#grantedMap.values()];
-  }
-
   #request(
     packet: SubscribePacket | UnsubscribePacket,
-    token: unknown,
+    caller: { token: S } | undefined,
     connected: boolean,
-    internal = false,
   ): void {
     let bytes: Uint8Array;
     try {
       bytes = encodeFromClient(packet, this.version);
     } catch (error) {
       this.ids.release(packet.packetId);
-      this.io.emit({ type: 'subscribe-failed', token, error: error as MqttError });
+      if (caller !== undefined) {
+        this.io.emit({ type: 'subscribe-failed', token: caller.token, error: error as MqttError });
+      }
       return;
     }
-    this.#pending.set(packet.packetId, { packet, bytes, token, internal });
+    this.#pending.set(packet.packetId, { packet, bytes, caller });
     if (connected) this.io.send(bytes);
   }
 
-  #takeId(token: unknown): number | undefined {
+  #takeId(token: S): number | undefined {
     const id = this.ids.take();
     if (id === undefined) {
       const error = new MqttErrorClass('INVALID_ARGUMENT', 'all 65,535 packet identifiers are in use');
@@ -93,22 +84,22 @@ export class Subscriptions {
   subscribe(
     subscriptions: Subscription[],
     properties: Properties | undefined,
-    token: unknown,
+    token: S,
     connected: boolean,
-  ) {
+  ): void {
     const packetId = this.#takeId(token);
     if (packetId === undefined) return;
     const packet: SubscribePacket = { type: 'subscribe', packetId, subscriptions };
     if (properties !== undefined && this.version === 5) packet.properties = properties;
-    this.#request(packet, token, connected);
+    this.#request(packet, { token }, connected);
   }
 
-  unsubscribe(topics: string[], properties: Properties | undefined, token: unknown, connected: boolean) {
+  unsubscribe(topics: string[], properties: Properties | undefined, token: S, connected: boolean): void {
     const packetId = this.#takeId(token);
     if (packetId === undefined) return;
     const packet: UnsubscribePacket = { type: 'unsubscribe', packetId, topics };
     if (properties !== undefined && this.version === 5) packet.properties = properties;
-    this.#request(packet, token, connected);
+    this.#request(packet, { token }, connected);
   }
 
   /**
@@ -135,7 +126,7 @@ export class Subscriptions {
         if (packetId === undefined) break;
         const packet: SubscribePacket = { type: 'subscribe', packetId, subscriptions: group.subscriptions };
         if (group.properties !== undefined) packet.properties = group.properties;
-        this.#request(packet, undefined, true, true);
+        this.#request(packet, undefined, true);
       }
     }
     for (const p of waiting) this.io.send(p.bytes);
@@ -148,17 +139,18 @@ export class Subscriptions {
     this.ids.release(suback.packetId);
     const packet = pending.packet;
     packet.subscriptions.forEach((subscription, i) => {
-      const code = suback.reasonCodes[i] ?? 0x80;
-      if (code < 0x80) {
+      const code = suback.reasonCodes[i] ?? ReasonCode.UnspecifiedError;
+      if (!isFailure(code)) {
         const entry: { subscription: Subscription; properties?: Properties } = { subscription };
         if (packet.properties !== undefined) entry.properties = packet.properties;
         this.#granted.set(subscription.topic, entry);
-      } else if (pending.internal) {
+      } else if (pending.caller === undefined) {
         // The broker now refuses a subscription it granted before: forget it rather than retry forever.
         this.#granted.delete(subscription.topic);
       }
     });
-    if (!pending.internal) this.io.emit({ type: 'subscribed', token: pending.token, suback });
+    if (pending.caller !== undefined)
+      this.io.emit({ type: 'subscribed', token: pending.caller.token, suback });
   }
 
   onUnsuback(unsuback: UnsubackPacket): void {
@@ -167,14 +159,16 @@ export class Subscriptions {
     this.#pending.delete(unsuback.packetId);
     this.ids.release(unsuback.packetId);
     for (const topic of pending.packet.topics) this.#granted.delete(topic);
-    this.io.emit({ type: 'unsubscribed', token: pending.token, unsuback });
+    if (pending.caller !== undefined) {
+      this.io.emit({ type: 'unsubscribed', token: pending.caller.token, unsuback });
+    }
   }
 
   /** Ends every unanswered request with `error` (the client is closing for good). */
   failAll(error: MqttError): void {
     for (const [id, p] of this.#pending) {
       this.ids.release(id);
-      if (!p.internal) this.io.emit({ type: 'subscribe-failed', token: p.token, error });
+      if (p.caller !== undefined) this.io.emit({ type: 'subscribe-failed', token: p.caller.token, error });
     }
     this.#pending.clear();
   }

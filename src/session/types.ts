@@ -1,7 +1,12 @@
 /**
  * The Session's inputs and outputs. The Session never does I/O and never
  * reads a clock: the host (the Client) gives it bytes, link changes, commands
- * and the time, and carries out what it asks through `SessionHost`.
+ * and the time, and takes what it produced (bytes, events, the next deadline)
+ * out of its outbox after every input.
+ *
+ * `P` is the host's value for one publication and `S` for one SUBSCRIBE or
+ * UNSUBSCRIBE (the Client's are the promises it settles): the Session keeps
+ * them and hands them back in the events that end those requests.
  */
 
 import type {
@@ -26,7 +31,7 @@ export interface SessionOptions {
   protocolVersion?: ProtocolVersion;
   /** The client identifier. Default '' (the broker assigns one on MQTT 5; 3.1.1 needs clean session then). */
   clientId?: string;
-  /** Keepalive in seconds; 0 disables it. Default 60. */
+  /** Keepalive in seconds; 0 disables it. Default DEFAULT_KEEPALIVE (60). */
   keepalive?: number;
   username?: string;
   password?: Uint8Array;
@@ -88,7 +93,7 @@ export interface OutboundMessage {
 export type OutboundState = 'queued' | 'sent' | 'received';
 
 /** An outbound message with its flow state: what a store must keep to resume. */
-export interface OutboundRecord {
+export interface OutboundRecord<P = unknown> {
   /** Unique per session, increasing in publish order: the store's key. */
   key: number;
   message: OutboundMessage;
@@ -98,25 +103,36 @@ export interface OutboundRecord {
   state: OutboundState;
   /** When the message was accepted (host's clock, ms), for message expiry. */
   acceptedAt: number;
-  /** The host's handle for this publication, returned in its completion event. */
-  token: unknown;
+  /**
+   * The host's value for this publication, returned in its completion event;
+   * undefined for a record restored from a store that the host has not adopted.
+   */
+  token: P | undefined;
 }
 
 /** Why the Session wants the link closed, or closed by itself. */
 export type CloseReason = MqttError;
 
-export type SessionEvent =
+export type SessionEvent<P = unknown, S = unknown> =
   /** CONNACK accepted: the session is up. */
   | { type: 'up'; connack: ConnackPacket; sessionPresent: boolean; resubscribe: boolean }
+  /**
+   * CONNACK accepted on a connection opened only to discard the broker's
+   * stale session (`linkUp`'s `discard`: MQTT 3.1.1 cleanInit). The session
+   * has sent DISCONNECT; the host closes the link and connects again, with no
+   * outage to report.
+   */
+  | { type: 'discarded'; connack: ConnackPacket }
   /** A message for the application (topic alias resolved, QoS 2 delivered exactly once). */
   | { type: 'message'; message: PublishPacket }
   /** A publication completed: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP. */
-  | { type: 'published'; token: unknown; reasonCode: number; properties?: Properties }
+  | { type: 'published'; token: P | undefined; reasonCode: number; properties?: Properties }
   /** A publication was refused or could not be sent; nothing more will happen to it. */
-  | { type: 'publish-failed'; token: unknown; error: MqttError }
-  | { type: 'subscribed'; token: unknown; suback: SubackPacket }
-  | { type: 'unsubscribed'; token: unknown; unsuback: UnsubackPacket }
-  | { type: 'subscribe-failed'; token: unknown; error: MqttError }
+  | { type: 'publish-failed'; token: P | undefined; error: MqttError }
+  | { type: 'subscribed'; token: S; suback: SubackPacket }
+  | { type: 'unsubscribed'; token: S; unsuback: UnsubackPacket }
+  /** A SUBSCRIBE or UNSUBSCRIBE could not be sent, or the session was closed before its answer. */
+  | { type: 'subscribe-failed'; token: S; error: MqttError }
   /** The server sent AUTH (MQTT 5 extended authentication). */
   | { type: 'auth'; auth: AuthPacket }
   /**
@@ -134,11 +150,12 @@ export type SessionEvent =
    */
   | { type: 'close'; error: CloseReason };
 
-export interface SessionHost {
-  /** Writes bytes to the link, in order. */
+/** How the Session's parts (Outbound, Inbound, Subscriptions) put bytes and events in the outbox. */
+export interface SessionIo<P, S> {
+  /** Bytes for the link, in order. */
   send(bytes: Uint8Array): void;
-  /** Tells the host something happened. */
-  emit(event: SessionEvent): void;
+  /** An event for the host. */
+  emit(event: SessionEvent<P, S>): void;
 }
 
 /** A subscription as the session remembers it, to resubscribe when the broker lost the session. */

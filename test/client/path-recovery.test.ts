@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SessionDriver } from '../../src/client/session-driver.ts';
 import { Supervisor, type SupervisorOptions } from '../../src/client/supervisor.ts';
 import { encode, PacketDecoder } from '../../src/codec/index.ts';
 import { MqttError } from '../../src/errors.ts';
@@ -120,22 +121,21 @@ function start(link: Link, clock: FakeClock, options: Partial<SupervisorOptions>
   const published = new Map<unknown, number>();
   let ups = 0;
   let supervisor!: Supervisor;
-  const session = new Session(
-    { protocolVersion: 5, clientId: 'c', keepalive: 60 },
-    {
-      send: (bytes) => supervisor.write(bytes),
-      emit: (event) => {
-        if (event.type === 'up') {
-          ups++;
-          supervisor.markUp();
-        }
-        if (event.type === 'published') published.set(event.token, clock.now());
-        if (event.type === 'close') supervisor.closeLink(event.error);
-      },
+  const session = new Session({ protocolVersion: 5, clientId: 'c', keepalive: 60 });
+  const driver = new SessionDriver(session, {
+    write: (bytes) => supervisor.write(bytes),
+    event: (event) => {
+      if (event.type === 'up') {
+        ups++;
+        supervisor.markUp();
+      }
+      if (event.type === 'published') published.set(event.token, clock.now());
+      if (event.type === 'close') supervisor.closeLink(event.error);
     },
-  );
+    deadline: (at) => supervisor.armTimer(at),
+  });
   supervisor = new Supervisor(
-    session,
+    driver,
     {
       links: [link],
       clean: () => false,
@@ -149,12 +149,11 @@ function start(link: Link, clock: FakeClock, options: Partial<SupervisorOptions>
       clock,
       ...options,
     },
-    { down: (cause) => downs.push({ cause, at: clock.now() }), fatal: () => {} },
+    { down: (cause) => downs.push({ cause, at: clock.now() }), fatal: () => {}, status: () => {} },
   );
   supervisor.start();
   const publish = (token: string) => {
-    session.publish({ topic: 't', payload: new Uint8Array([1]), qos: 1, retain: false }, token, clock.now());
-    supervisor.armTimer();
+    driver.publish({ topic: 't', payload: new Uint8Array([1]), qos: 1, retain: false }, token, clock.now());
   };
   return { supervisor, session, downs, published, publish, ups: () => ups };
 }

@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SessionDriver } from '../../src/client/session-driver.ts';
+import type { ClientStatus } from '../../src/client/status.ts';
 import { Supervisor, type SupervisorOptions } from '../../src/client/supervisor.ts';
 import { encode, PacketDecoder } from '../../src/codec/index.ts';
 import { MqttError } from '../../src/errors.ts';
@@ -74,19 +76,21 @@ class ScriptedLink implements Link {
 
 function start(links: Link[], clock: FakeClock, options: Partial<SupervisorOptions> = {}) {
   const downs: Array<{ cause: MqttError; wasUp: boolean; at: number }> = [];
+  const statuses: Array<ClientStatus & { at: number }> = [];
+  /** Status changes and downs, in the order the hooks were called. */
+  const order: string[] = [];
   let supervisor!: Supervisor;
-  const session = new Session(
-    { protocolVersion: 5, clientId: 'c', keepalive: 0 },
-    {
-      send: (bytes) => supervisor.write(bytes),
-      emit: (event) => {
-        if (event.type === 'up') supervisor.markUp();
-        if (event.type === 'close') supervisor.closeLink(event.error);
-      },
+  const session = new Session({ protocolVersion: 5, clientId: 'c', keepalive: 0 });
+  const driver = new SessionDriver(session, {
+    write: (bytes) => supervisor.write(bytes),
+    event: (event) => {
+      if (event.type === 'up') supervisor.markUp();
+      if (event.type === 'close') supervisor.closeLink(event.error);
     },
-  );
+    deadline: (at) => supervisor.armTimer(at),
+  });
   supervisor = new Supervisor(
-    session,
+    driver,
     {
       links,
       clean: () => false,
@@ -99,12 +103,19 @@ function start(links: Link[], clock: FakeClock, options: Partial<SupervisorOptio
       ...options,
     },
     {
-      down: (cause, wasUp) => downs.push({ cause, wasUp, at: clock.now() }),
+      down: (cause, wasUp) => {
+        downs.push({ cause, wasUp, at: clock.now() });
+        order.push('down');
+      },
       fatal: () => {},
+      status: (status) => {
+        statuses.push({ ...status, at: clock.now() });
+        order.push(status.state);
+      },
     },
   );
   supervisor.start();
-  return { supervisor, session, downs };
+  return { supervisor, session, driver, downs, statuses, order };
 }
 
 describe('the supervisor after an outage', () => {
@@ -215,7 +226,10 @@ describe('the supervisor after an outage', () => {
   it('a broker that breaks the protocol soon after every CONNACK gets a growing backoff too', async () => {
     const clock = new FakeClock();
     const link = new ScriptedLink('a', clock);
-    const { supervisor, session } = start([link], clock, { quietPeriod: 0, resetBackoffAfter: 10_000 });
+    const { supervisor, session, driver } = start([link], clock, {
+      quietPeriod: 0,
+      resetBackoffAfter: 10_000,
+    });
     const faults: number[] = [];
     for (let i = 0; i < 4; i++) {
       const opened = link.opens.length;
@@ -224,7 +238,7 @@ describe('the supervisor after an outage', () => {
       assert.equal(session.state, 'up');
       faults.push(clock.now());
       // A PUBACK with a reason code no PUBACK may carry (0x04): we close with Protocol Error.
-      session.received(new Uint8Array([0x40, 0x03, 0x00, 0x01, 0x04]), clock.now());
+      driver.received(new Uint8Array([0x40, 0x03, 0x00, 0x01, 0x04]), clock.now());
       assert.equal(session.state, 'closing');
     }
     const waits = link.opens.slice(1).map((t, i) => t - faults[i]);
@@ -293,10 +307,10 @@ describe('the write-progress watch', () => {
   it('a link whose buffer does not shrink for writeTimeout is declared dead', async () => {
     const clock = new FakeClock();
     const link = new ScriptedLink('a', clock);
-    const { supervisor, session, downs } = start([link], clock);
+    const { supervisor, driver, downs } = start([link], clock);
     await clock.until(100);
     link.buffered = 5000;
-    session.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
+    driver.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
     await clock.until(3099);
     assert.equal(downs.length, 0);
     await clock.until(3100);
@@ -309,15 +323,129 @@ describe('the write-progress watch', () => {
   it('a slow link that keeps draining is never cut', async () => {
     const clock = new FakeClock();
     const link = new ScriptedLink('a', clock);
-    const { supervisor, session, downs } = start([link], clock);
+    const { supervisor, driver, downs } = start([link], clock);
     await clock.until(100);
     link.buffered = 50_000;
-    session.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
+    driver.publish({ topic: 't', payload: new Uint8Array(10), qos: 1, retain: false }, 't', clock.now());
     for (let t = 1000; t <= 40_000; t += 1000) {
       link.buffered -= 1000;
       await clock.until(t);
     }
     assert.equal(downs.length, 0);
     await supervisor.stop();
+  });
+});
+
+describe('the status union, on the fake clock', () => {
+  /** The statuses, briefly: `opening a@0`, `quiet 5000@100`, `backoff 500@5100`. */
+  const brief = (statuses: Array<ClientStatus & { at: number }>) =>
+    statuses.map((s) => {
+      switch (s.state) {
+        case 'opening':
+        case 'connected':
+          return `${s.state} ${s.server}@${s.at}`;
+        case 'quiet':
+          return `quiet ${s.ms}@${s.at}`;
+        case 'backoff':
+          return `backoff ${s.ms} after ${s.failures}@${s.at}`;
+        case 'idle':
+        case 'stopped':
+          return `${s.state}@${s.at}`;
+        default: {
+          const never: never = s;
+          return String(never);
+        }
+      }
+    });
+
+  it('connect, outage, quiet period, backoff, reconnect, end()', async () => {
+    const clock = new FakeClock();
+    const link = new ScriptedLink('a', clock, true);
+    const { supervisor, statuses } = start([link], clock);
+    const state = () => supervisor.status.state; // read anew each time (an assert would narrow a getter)
+    await clock.until(100);
+    assert.equal(state(), 'connected');
+    link.drop();
+    await clock.until(10_000);
+    const stopped = supervisor.stop();
+    assert.equal(state(), 'stopped', 'stopped at once, before the link is down');
+    await stopped;
+    assert.deepEqual(brief(statuses), [
+      'opening a@0',
+      'connected a@0',
+      'quiet 5000@100',
+      'backoff 500 after 0@5100',
+      'opening a@5600',
+      'connected a@5600',
+      'stopped@10000',
+    ]);
+    const last = statuses.at(-1);
+    assert.equal(last?.state === 'stopped' && last.cause.code, 'CLIENT_CLOSED');
+    const quiet = statuses[2];
+    assert.equal(quiet.state === 'quiet' && quiet.cause.code, 'CONNECTION_LOST', 'quiet carries the cause');
+  });
+
+  it('an attempt that never opened goes straight to backoff, growing; down comes first, then the state it leads to', async () => {
+    const clock = new FakeClock();
+    const link = new ScriptedLink('a', clock);
+    link.accept = false;
+    const { supervisor, statuses, order } = start([link], clock);
+    await clock.until(3000);
+    // 0.5 x min(8,000, 1,000 x 2^failures).
+    assert.deepEqual(brief(statuses), [
+      'opening a@0',
+      'backoff 1000 after 1@0',
+      'opening a@1000',
+      'backoff 2000 after 2@1000',
+      'opening a@3000',
+      'backoff 4000 after 3@3000',
+    ]);
+    assert.deepEqual(order, [
+      'opening',
+      'down',
+      'backoff',
+      'opening',
+      'down',
+      'backoff',
+      'opening',
+      'down',
+      'backoff',
+    ]);
+    await supervisor.stop();
+    assert.equal(supervisor.status.state, 'stopped');
+  });
+
+  it('nothing leaves stopped: a stop during the quiet period ends there', async () => {
+    const clock = new FakeClock();
+    const link = new ScriptedLink('a', clock, true);
+    const { supervisor, statuses } = start([link], clock);
+    await clock.until(100);
+    link.drop();
+    await clock.until(200);
+    await supervisor.stop(new MqttError('CONNECTION_REFUSED', 'given up'));
+    await clock.until(100_000);
+    assert.deepEqual(brief(statuses).slice(-2), ['quiet 5000@100', 'stopped@200']);
+    const last: ClientStatus = supervisor.status;
+    assert.equal(last.state === 'stopped' && last.cause.code, 'CONNECTION_REFUSED');
+    assert.deepEqual(link.opens, [0]);
+  });
+
+  it('before start(): idle', () => {
+    const clock = new FakeClock();
+    const supervisor = new Supervisor(
+      { session: { version: 5 } } as never,
+      {
+        links: [new ScriptedLink('a', clock)],
+        clean: () => false,
+        reconnectPeriod: 1,
+        reconnectPeriodMax: 1,
+        connectTimeout: 1,
+        quietPeriod: 1,
+        writeTimeout: 1,
+        clock,
+      },
+      { down: () => {}, fatal: () => {}, status: () => {} },
+    );
+    assert.deepEqual(supervisor.status, { state: 'idle' });
   });
 });

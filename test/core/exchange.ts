@@ -81,13 +81,17 @@ export class ExchangeDriver {
   private emitted: string[] = [];
 
   constructor(protocolVersion: 4 | 5) {
-    this.session = new Session(
-      { protocolVersion, clientId: CLIENT_ID, keepalive: 60 },
-      {
-        send: (bytes) => this.written.push(bytes.slice()),
-        emit: (event) => this.emitted.push(briefEvent(event)),
-      },
-    );
+    this.session = new Session({ protocolVersion, clientId: CLIENT_ID, keepalive: 60 });
+  }
+
+  /** Takes what the engine produced out of its outbox. */
+  private drain(): void {
+    const s = this.session;
+    for (let bytes = s.nextBytes(); bytes !== undefined; bytes = s.nextBytes())
+      this.written.push(bytes.slice());
+    for (let event = s.nextEvent(); event !== undefined; event = s.nextEvent()) {
+      this.emitted.push(briefEvent(event));
+    }
   }
 
   step(action: Action): StepOutput {
@@ -117,6 +121,7 @@ export class ExchangeDriver {
         for (let deadline = s.nextDeadline(); deadline <= target; deadline = s.nextDeadline()) {
           this.now = Math.max(this.now, deadline);
           s.tick(this.now);
+          this.drain();
           if (s.nextDeadline() === deadline) throw new Error(`the session keeps asking for ${deadline}`);
         }
         this.now = target;
@@ -130,6 +135,7 @@ export class ExchangeDriver {
         throw new Error(`unknown action ${JSON.stringify(never)}`);
       }
     }
+    this.drain();
     let length = 0;
     for (const chunk of this.written) length += chunk.length;
     const sent = new Uint8Array(length);

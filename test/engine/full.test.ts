@@ -16,22 +16,33 @@ function fullEngine(settings: EngineSettings): EngineUnderTest {
   let now = 1_000_000;
   const seen = new Recorded();
   let held: { packetId: number; qos: 1 | 2; generation: number }[] = [];
-  const session: Session = new Session(
-    {
-      protocolVersion: settings.version,
-      clientId: 'engine',
-      keepalive: settings.keepalive,
-      responseTimeout: settings.responseTimeout,
-      connectTimeout: settings.connectTimeout,
-      manualAck: true,
-      // Topic aliases are MQTT 5's; the suite compares topics as written.
-      outboundTopicAliases: false,
-    },
-    {
-      send: (b) => seen.bytes.push(b.slice()),
-      emit: (e) => record(e),
-    },
-  );
+  const session: Session = new Session({
+    protocolVersion: settings.version,
+    clientId: 'engine',
+    keepalive: settings.keepalive,
+    responseTimeout: settings.responseTimeout,
+    connectTimeout: settings.connectTimeout,
+    manualAck: true,
+    // Topic aliases are MQTT 5's; the suite compares topics as written.
+    outboundTopicAliases: false,
+  });
+  /** Takes the outbox after every input, as the Client's SessionDriver does: bytes, then events. */
+  function pump(): void {
+    for (;;) {
+      const bytes = session.nextBytes();
+      if (bytes !== undefined) {
+        seen.bytes.push(bytes.slice());
+        continue;
+      }
+      const event = session.nextEvent();
+      if (event === undefined) return;
+      record(event);
+    }
+  }
+  function input(step: () => void): void {
+    step();
+    pump();
+  }
   function record(e: SessionEvent): void {
     switch (e.type) {
       case 'up':
@@ -40,7 +51,7 @@ function fullEngine(settings: EngineSettings): EngineUnderTest {
         const m = e.message;
         seen.events.push(`message ${m.topic} q${m.qos}${m.dup ? ' dup' : ''}`);
         if (m.qos > 0)
-          held.push({ packetId: m.packetId!, qos: m.qos as 1 | 2, generation: session.inbound.generation });
+          held.push({ packetId: m.packetId!, qos: m.qos as 1 | 2, generation: session.generation });
         return;
       }
       case 'published':
@@ -58,24 +69,27 @@ function fullEngine(settings: EngineSettings): EngineUnderTest {
     }
   }
   return {
-    linkUp: () => session.linkUp(now, false),
-    linkDown: () => session.linkDown(now),
-    received: (b) => session.received(b, now),
+    linkUp: () => input(() => session.linkUp(now, false)),
+    linkDown: () => input(() => session.linkDown(now)),
+    received: (b) => input(() => session.received(b, now)),
     advance(ms) {
       now = advanceClock(now, ms, {
         nextDeadline: () => session.nextDeadline(),
         tick: (at) => {
           now = at;
-          session.tick(at);
+          input(() => session.tick(at));
         },
       });
     },
     publish: (topic, qos: QoS, token) =>
-      session.publish({ topic, payload: text.encode(topic), qos, retain: false }, token, now),
-    subscribe: (filter, qos, token) => session.subscribe([{ topic: filter, qos }], undefined, token),
-    unsubscribe: (filter, token) => session.unsubscribe([filter], undefined, token),
+      input(() => session.publish({ topic, payload: text.encode(topic), qos, retain: false }, token, now)),
+    subscribe: (filter, qos, token) =>
+      input(() => session.subscribe([{ topic: filter, qos }], undefined, token)),
+    unsubscribe: (filter, token) => input(() => session.unsubscribe([filter], undefined, token)),
     take() {
-      for (const m of held) session.acknowledge(m.packetId, m.qos, m.generation);
+      input(() => {
+        for (const m of held) session.acknowledge(m.packetId, m.qos, m.generation);
+      });
       held = [];
     },
     drain: () => seen.drain(),

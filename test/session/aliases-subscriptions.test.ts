@@ -290,7 +290,7 @@ for (const version of VERSIONS) {
         }
       }
       assert.ok(wrapped, 'ids wrapped past 65,535');
-      assert.equal(h.session.outbound.inflight.size, 16);
+      assert.equal(h.session.stats.inflight, 16);
       assert.equal(h.events().length, 70_000 - 16);
     });
 

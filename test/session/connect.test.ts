@@ -326,7 +326,7 @@ describe('CONNACK', () => {
         retain: false,
         payload: bytes(''),
       });
-      const generation = h.session.inbound.generation;
+      const generation = h.session.generation;
       h.advance(10_000 + 15_000);
       assert.deepEqual(h.sentBrief(), ['PINGREQ']);
       assert.deepEqual(h.eventsBrief(), ['message t #5', 'message t #6', 'close TIMEOUT']);

@@ -120,11 +120,11 @@ describe('our Receive Maximum', () => {
     h.deliver({ type: 'pubrel', packetId: 1 });
     h.deliver(inbound('t', 2, 3)); // 2 held: fine
     assert.deepEqual(h.sentBrief(), ['PUBREC #1', 'PUBREC #2', 'PUBCOMP #1', 'PUBREC #3']);
-    assert.equal(h.session.inbound.receiveMaximumExceeded, 0);
+    assert.equal(h.session.stats.receiveMaximumExceeded, 0);
     h.deliver(inbound('t', 2, 4));
     assert.deepEqual(h.sentBrief(), ['PUBREC #4']);
-    assert.equal(h.session.inbound.receiveMaximumExceeded, 1);
-    assert.equal(h.session.inbound.peakOverReceiveMaximum, 3);
+    assert.equal(h.session.stats.receiveMaximumExceeded, 1);
+    assert.equal(h.session.stats.peakOverReceiveMaximum, 3);
     const events = h.eventsBrief();
     assert.equal(events.filter((e) => e.startsWith('message')).length, 4);
     assert.equal(h.session.state, 'up');
@@ -153,10 +153,10 @@ describe('our Receive Maximum', () => {
       'PUBCOMP #1',
       'PUBCOMP #2',
     ]);
-    assert.equal(h.session.inbound.receiveMaximumExceeded, 0);
+    assert.equal(h.session.stats.receiveMaximumExceeded, 0);
     h.deliver(inbound('u', 2, 5));
     assert.deepEqual(h.sentBrief(), ['PUBREC #5']);
-    assert.equal(h.session.inbound.receiveMaximumExceeded, 1);
+    assert.equal(h.session.stats.receiveMaximumExceeded, 1);
   });
 
   it('a PUBLISH re-sent on the new connection counts there, as the broker counts it', () => {
@@ -174,9 +174,9 @@ describe('our Receive Maximum', () => {
     h.deliver({ ...inbound('t', 2, 2), dup: true });
     h.deliver({ ...inbound('t', 2, 1), dup: true });
     assert.deepEqual(h.sentBrief(), []);
-    assert.equal(h.session.inbound.receiveMaximumExceeded, 0);
+    assert.equal(h.session.stats.receiveMaximumExceeded, 0);
     h.deliver(inbound('u', 2, 3));
-    assert.equal(h.session.inbound.receiveMaximumExceeded, 1);
+    assert.equal(h.session.stats.receiveMaximumExceeded, 1);
   });
 
   it('auto-acked QoS 1 does not count; manually acked QoS 1 does until acknowledged', () => {
@@ -186,12 +186,12 @@ describe('our Receive Maximum', () => {
     const m = up({}, { properties: { receiveMaximum: 2 }, manualAck: true });
     m.deliver(inbound('t', 1, 1));
     m.deliver(inbound('t', 1, 2));
-    m.session.acknowledge(1, 1, m.session.inbound.generation);
+    m.session.acknowledge(1, 1, m.session.generation);
     m.deliver(inbound('t', 1, 3));
     assert.deepEqual(m.sentBrief(), ['PUBACK #1']);
-    assert.equal(m.session.inbound.receiveMaximumExceeded, 0);
+    assert.equal(m.session.stats.receiveMaximumExceeded, 0);
     m.deliver(inbound('t', 1, 4));
-    assert.equal(m.session.inbound.receiveMaximumExceeded, 1);
+    assert.equal(m.session.stats.receiveMaximumExceeded, 1);
   });
 
   it('MQTT 3.1.1 has no Receive Maximum', () => {
@@ -216,7 +216,7 @@ describe('Maximum Packet Size', () => {
     assert.deepEqual(rest, []);
     h.deliver({ type: 'puback', packetId: (sent as PublishPacket).packetId! });
     assert.deepEqual(h.eventsBrief(), ['published small']);
-    assert.equal(h.session.outbound.inflight.size, 0);
+    assert.equal(h.session.stats.inflight, 0);
   });
 
   it('a packet of exactly the maximum goes', () => {
@@ -271,7 +271,7 @@ describe('refusals in acks', () => {
     assert.equal(failed.error.reasonCode, 0x87);
     assert.equal(failed.error.side, 'remote');
     assert.match(failed.error.message, /no/);
-    assert.equal(h.session.outbound.inflight.size, 0);
+    assert.equal(h.session.stats.inflight, 0);
   });
 
   it('PUBACK 0x10 (no matching subscribers) is a success', () => {

@@ -5,7 +5,9 @@
  * packets with a server-side PacketDecoder; what the broker says is encoded
  * and fed to `session.received`, whole or one byte at a time. Time moves only
  * through `advance`, which calls `tick` at every deadline the Session asks for,
- * so a test can put an outage exactly between any two packets.
+ * so a test can put an outage exactly between any two packets. The harness
+ * drains the Session's outbox after each of its inputs, and before it answers
+ * `sent()` or `events()` (a test may also call the Session directly).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -53,13 +55,14 @@ export class SessionHarness {
     this.now = start;
     this.version = options.protocolVersion ?? 5;
     this.server = new PacketDecoder({ protocolVersion: this.version });
-    this.session = new Session(
-      { clientId: 'client', ...options },
-      {
-        send: (bytes) => this.onSend(bytes),
-        emit: (event) => this.log.push(event),
-      },
-    );
+    this.session = new Session({ clientId: 'client', ...options });
+  }
+
+  /** Takes everything out of the Session's outbox. */
+  drain(): void {
+    const s = this.session;
+    for (let bytes = s.nextBytes(); bytes !== undefined; bytes = s.nextBytes()) this.onSend(bytes);
+    for (let event = s.nextEvent(); event !== undefined; event = s.nextEvent()) this.log.push(event);
   }
 
   private onSend(bytes: Uint8Array): void {
@@ -73,9 +76,11 @@ export class SessionHarness {
 
   /** The link comes up; returns the CONNECT the session sent (taken out of `sent()`). */
   linkUp(clean = false): ConnectPacket {
+    this.drain();
     this.link = true;
     this.server.reset();
     this.session.linkUp(this.now, clean);
+    this.drain();
     const connect = this.outbox.pop();
     if (connect?.type !== 'connect') throw new Error(`expected CONNECT, got ${connect?.type}`);
     return connect;
@@ -83,7 +88,9 @@ export class SessionHarness {
 
   /** The link goes down (the session is told; nothing is sent). */
   linkDown(): void {
+    this.drain();
     this.session.linkDown(this.now);
+    this.drain();
     this.link = false;
   }
 
@@ -119,12 +126,20 @@ export class SessionHarness {
 
   /** Raw bytes from the broker (for malformed input). */
   deliverBytes(bytes: Uint8Array, options: DeliverOptions = {}): void {
-    if (!options.split) return this.session.received(bytes, this.now);
-    for (let i = 0; i < bytes.length; i++) this.session.received(bytes.subarray(i, i + 1), this.now);
+    this.drain();
+    if (!options.split) {
+      this.session.received(bytes, this.now);
+      return this.drain();
+    }
+    for (let i = 0; i < bytes.length; i++) {
+      this.session.received(bytes.subarray(i, i + 1), this.now);
+      this.drain();
+    }
   }
 
   /** Packets the session sent since the last call. */
   sent(): Packet[] {
+    this.drain();
     const out = this.outbox;
     this.outbox = [];
     return out;
@@ -137,6 +152,7 @@ export class SessionHarness {
 
   /** Events the session emitted since the last call. */
   events(): SessionEvent[] {
+    this.drain();
     const out = this.log;
     this.log = [];
     return out;
@@ -149,6 +165,7 @@ export class SessionHarness {
 
   /** Moves the fake clock by `ms`, calling `tick` at each deadline passed on the way. */
   advance(ms: number): void {
+    this.drain();
     const target = this.now + ms;
     for (let n = 0; ; n++) {
       const deadline = this.session.nextDeadline();
@@ -156,13 +173,16 @@ export class SessionHarness {
       if (n > 10_000) throw new Error(`the session keeps asking for a tick at ${deadline}`);
       this.now = Math.max(this.now, deadline);
       this.session.tick(this.now);
+      this.drain();
     }
     this.now = target;
   }
 
   /** Publishes with defaults (payload 'x', QoS 0, no retain); the token defaults to the topic. */
   publish(message: Partial<OutboundMessage> & { topic: string }, token: unknown = message.topic): void {
+    this.drain();
     this.session.publish({ payload: text.encode('x'), qos: 0, retain: false, ...message }, token, this.now);
+    this.drain();
   }
 }
 
@@ -239,6 +259,8 @@ export function briefEvent(e: SessionEvent): string {
       return 'auth';
     case 'server-disconnect':
       return `server-disconnect ${hex(e.disconnect.reasonCode ?? 0)}`;
+    case 'discarded':
+      return 'discarded';
     case 'redirect':
       return `redirect ${e.reference}${e.permanent ? ' permanent' : ''}`;
     case 'close':
@@ -294,7 +316,7 @@ export const step = {
       options: { generationsAgo?: number; reasonCode?: number; accepted?: boolean } = {},
     ): Step =>
     (h) => {
-      const generation = h.session.inbound.generation - (options.generationsAgo ?? 0);
+      const generation = h.session.generation - (options.generationsAgo ?? 0);
       const accepted = h.session.acknowledge(packetId, qos, generation, options.reasonCode);
       assert.equal(
         accepted,

@@ -172,38 +172,47 @@ class TracingStore implements SessionStore {
   close(): void {}
 }
 
-/** A session on a host that writes sends, events and store calls into one trace. */
+/**
+ * A session whose store calls go into one trace with what the host takes out
+ * of its outbox after each input (`input` runs one and drains): the bytes
+ * first, then the events, as the Client's driver takes them.
+ */
 function traced(options: { manualAck?: boolean } = {}) {
   const trace: string[] = [];
   const decoder = new PacketDecoder({ protocolVersion: 5 });
-  const session = new Session(
-    { protocolVersion: 5, clientId: 'c', store: new TracingStore(trace), ...options },
-    {
-      send: (bytes) => {
-        decoder.push(bytes);
-        for (let p = decoder.next(); p !== undefined; p = decoder.next()) trace.push(`send ${brief(p)}`);
-      },
-      emit: (e) => trace.push(`event ${briefEvent(e)}`),
-    },
-  );
-  return { trace, session };
+  const session = new Session({
+    protocolVersion: 5,
+    clientId: 'c',
+    store: new TracingStore(trace),
+    ...options,
+  });
+  const input = (feed: (s: Session) => void) => {
+    feed(session);
+    for (let bytes = session.nextBytes(); bytes !== undefined; bytes = session.nextBytes()) {
+      decoder.push(bytes);
+      for (let p = decoder.next(); p !== undefined; p = decoder.next()) trace.push(`send ${brief(p)}`);
+    }
+    for (let e = session.nextEvent(); e !== undefined; e = session.nextEvent())
+      trace.push(`event ${briefEvent(e)}`);
+  };
+  return { trace, session, input };
 }
 
 describe('the store hears of every change before the bytes that depend on it', () => {
   it('outbound QoS 2: added at publish, id stored before PUBLISH, PUBREC stored before PUBREL', () => {
-    const { trace, session } = traced();
-    session.publish({ topic: 'a', payload: new Uint8Array(1), qos: 2, retain: false }, 'a', 0);
-    session.linkUp(0, false);
-    const feed = (p: Packet) => session.received(encodePacket(p), 0);
+    const { trace, input } = traced();
+    input((s) => s.publish({ topic: 'a', payload: new Uint8Array(1), qos: 2, retain: false }, 'a', 0));
+    input((s) => s.linkUp(0, false));
+    const feed = (p: Packet) => input((s) => s.received(encodePacket(p), 0));
     feed({ type: 'connack', sessionPresent: false, reasonCode: 0 });
     feed({ type: 'pubrec', packetId: 1 });
     feed({ type: 'pubcomp', packetId: 1 });
     assert.deepEqual(trace, [
       'store add a',
       'send CONNECT',
-      'event up',
       'store a #1 sent',
       'send PUBLISH a #1',
+      'event up',
       'store a #1 received',
       'send PUBREL #1',
       'store remove a',
@@ -212,30 +221,30 @@ describe('the store hears of every change before the bytes that depend on it', (
   });
 
   it('inbound QoS 2: the id is stored before the message is delivered, removed at PUBREL', () => {
-    const { trace, session } = traced();
-    session.linkUp(0, false);
-    session.received(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0 }), 0);
+    const { trace, input } = traced();
+    input((s) => s.linkUp(0, false));
+    input((s) => s.received(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0 }), 0));
     trace.length = 0;
     const publish = { type: 'publish', topic: 't', qos: 2, packetId: 7, dup: false, retain: false } as const;
-    session.received(encodePacket({ ...publish, payload: new Uint8Array(1) }), 0);
-    session.received(encodePacket({ type: 'pubrel', packetId: 7 }), 0);
+    input((s) => s.received(encodePacket({ ...publish, payload: new Uint8Array(1) }), 0));
+    input((s) => s.received(encodePacket({ type: 'pubrel', packetId: 7 }), 0));
     assert.deepEqual(trace, [
       'store in #7 acked',
-      'event message t #7',
       'send PUBREC #7',
+      'event message t #7',
       'store in-remove #7',
       'send PUBCOMP #7',
     ]);
   });
 
   it('manual ack: nothing stored until the application acknowledges, then acked before PUBREC', () => {
-    const { trace, session } = traced({ manualAck: true });
-    session.linkUp(0, false);
-    session.received(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0 }), 0);
+    const { trace, input } = traced({ manualAck: true });
+    input((s) => s.linkUp(0, false));
+    input((s) => s.received(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0 }), 0));
     trace.length = 0;
     const publish = { type: 'publish', topic: 't', qos: 2, packetId: 7, dup: false, retain: false } as const;
-    session.received(encodePacket({ ...publish, payload: new Uint8Array(1) }), 0);
-    session.acknowledge(7, 2, session.inbound.generation);
+    input((s) => s.received(encodePacket({ ...publish, payload: new Uint8Array(1) }), 0));
+    input((s) => s.acknowledge(7, 2, s.generation));
     assert.deepEqual(trace, ['event message t #7', 'store in #7 acked', 'send PUBREC #7']);
   });
 });
@@ -325,7 +334,7 @@ describe('a new session resumes from the store of an abandoned one (a restarted 
     h.publish({ topic: 'a', qos: 1 });
     h.publish({ topic: 'b', qos: 2 });
     h.publish({ topic: 'c', qos: 1 }); // parked, never stored
-    h.session.outbound.failAll(new MqttError('CLIENT_CLOSED', 'closed'));
+    h.session.close(new MqttError('CLIENT_CLOSED', 'closed'));
     assert.deepEqual(store.size, { outbound: 0, inbound: 0 });
   });
 });
