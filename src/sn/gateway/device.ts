@@ -7,6 +7,8 @@
  */
 import type { Message } from '../../client/message.ts';
 import type { Subscription } from '../../client/subscription.ts';
+import type { SessionStore } from '../../session/store.ts';
+import type { OutboundMessage } from '../../session/types.ts';
 import { FileStore } from '../../store/file.ts';
 import {
   type SnConnect,
@@ -19,7 +21,7 @@ import {
 } from '../codec/index.ts';
 import { type BrokerConnection, brokerConnection } from './broker.ts';
 import type { ResolvedSnGatewayOptions } from './options.ts';
-import { deviceStatePath, type JournalEntry, Qos2Journal } from './qos2-journal.ts';
+import { deviceStatePath, type JournalEntry, JournalFirstStore, Qos2Journal } from './qos2-journal.ts';
 
 /** Where the device is in its life at the gateway. */
 export type SnDeviceState =
@@ -305,10 +307,11 @@ export class SnDevice {
   /** A new broker connection with the device's subscriptions; `done` gets the CONNACK code. */
   private open(clean: boolean, done: (code: SnReturnCodeValue) => void): void {
     const o = this.host.options;
-    let store: FileStore | undefined;
+    let store: SessionStore | undefined;
     if (o.stateDir !== undefined && !clean) {
       try {
-        store = new FileStore(deviceStatePath(o.stateDir, this.clientId, 'store'), { fsync: false });
+        const file = new FileStore(deviceStatePath(o.stateDir, this.clientId, 'store'), { fsync: false });
+        store = new JournalFirstStore(file, (m) => this.brokerHasQos2(m));
       } catch {
         done(SnReturnCode.RejectedCongestion);
         return;
@@ -372,6 +375,25 @@ export class SnDevice {
         break;
       }
     }
+  }
+
+  /**
+   * The broker's PUBREC for one of the device's QoS 2 messages, told by the store before it records
+   * it: journalled as `received` now, so no crash from here on can publish the device's re-send again.
+   */
+  private brokerHasQos2(m: OutboundMessage): void {
+    let match: number | undefined;
+    for (const [id, e] of this.qos2) {
+      if (e.state !== 'publishing' || e.topic !== m.topic) continue;
+      if (e.payload === m.payload) {
+        match = id;
+        break;
+      }
+      // Equal bytes: a restored flow (its payload read back from the file), or two equal messages.
+      if (match === undefined && sameBytes(e.payload, m.payload)) match = id;
+    }
+    const e = match === undefined ? undefined : this.qos2.get(match);
+    if (match !== undefined && e) this.setQos2(match, { ...e, state: 'received' });
   }
 
   private setQos2(id: number, e: JournalEntry): void {
@@ -470,7 +492,9 @@ export class SnDevice {
       this.send({ type: 'puback', topicId, msgId: msg.msgId, returnCode: code });
       return;
     }
-    this.setQos2(msg.msgId, { ...journal, state: 'received' });
+    // Already `received` when the store told us at the broker's PUBREC (brokerHasQos2).
+    if (this.qos2.get(msg.msgId)?.state !== 'received')
+      this.setQos2(msg.msgId, { ...journal, state: 'received' });
     this.send({ type: 'pubrec', msgId: msg.msgId });
   }
 
