@@ -75,6 +75,10 @@ class RawDevice {
   }
 }
 
+function publish(id: number, qos: 1 | 2, msgId: number, data: string, dup: boolean): SnMessage {
+  return { type: 'publish', dup, qos, retain: false, topic: { type: 'normal', id }, msgId, data: text(data) };
+}
+
 /** CONNECT (clean=0) and REGISTER: the topic id. */
 async function attach(d: RawDevice): Promise<number> {
   d.send({ type: 'connect', will: false, cleanSession: false, duration: 60, clientId: 'window-1' });
@@ -103,15 +107,7 @@ test('a crash right after the broker connection drops a completed QoS 2 message 
   const a = await RawDevice.open(first.port);
   try {
     const id = await attach(a);
-    a.send({
-      type: 'publish',
-      dup: false,
-      qos: 2,
-      retain: false,
-      topic: { type: 'normal', id },
-      msgId: 5,
-      data: text('once'),
-    });
+    a.send(publish(id, 2, 5, 'once', false));
     const end = Date.now() + 5_000;
     while (!copied && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     assert.ok(copied, 'the QoS 2 message never completed at the broker');
@@ -126,28 +122,12 @@ test('a crash right after the broker connection drops a completed QoS 2 message 
   const b = await RawDevice.open(second.port);
   try {
     const id = await attach(b);
-    b.send({
-      type: 'publish',
-      dup: true,
-      qos: 2,
-      retain: false,
-      topic: { type: 'normal', id },
-      msgId: 5,
-      data: text('once'),
-    });
+    b.send(publish(id, 2, 5, 'once', true));
     await b.next('pubrec');
     b.send({ type: 'pubrel', msgId: 5 });
     await b.next('pubcomp');
     // A marker behind it on the same broker connection: once it is here, a duplicate would be too.
-    b.send({
-      type: 'publish',
-      dup: false,
-      qos: 1,
-      retain: false,
-      topic: { type: 'normal', id },
-      msgId: 6,
-      data: text('marker'),
-    });
+    b.send(publish(id, 1, 6, 'marker', false));
     await b.next('puback');
     const end = Date.now() + 5_000;
     while (!got.includes('marker') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
