@@ -12,6 +12,16 @@
  */
 import { localError, MqttError } from '../errors.ts';
 import {
+  DEFAULT_SN_KEEPALIVE_S,
+  DEFAULT_SN_RETRIES,
+  DEFAULT_SN_RETRY_INTERVAL_MS,
+  type SnClientOptions,
+  type SnClientPhase,
+  type SnReceived,
+  type SnWill,
+} from './client-options.ts';
+import { SnRequests } from './client-requests.ts';
+import {
   decodeSn,
   encodeSn,
   type SnMessage,
@@ -23,48 +33,7 @@ import {
 } from './codec/index.ts';
 import type { SnTransport } from './transport.ts';
 
-/** Tretry suggested by the specification: 10 to 15 seconds. */
-export const DEFAULT_SN_RETRY_INTERVAL_MS = 10_000;
-/** Nretry suggested by the specification: 3 to 5. */
-export const DEFAULT_SN_RETRIES = 5;
-/** Keepalive announced in CONNECT when none is given, seconds. */
-export const DEFAULT_SN_KEEPALIVE_S = 60;
-
-/** The will a device registers in the CONNECT dialogue. */
-export interface SnWill {
-  topic: string;
-  payload: Uint8Array;
-  /** Default 0. */
-  qos?: 0 | 1 | 2;
-  /** Default false. */
-  retain?: boolean;
-}
-
-/** Options of {@link SnClient}. */
-export interface SnClientOptions {
-  /** 1 to 23 characters. Required. */
-  clientId: string;
-  /** Keepalive in seconds (CONNECT Duration); a PINGREQ goes out at this interval. Default 60. */
-  keepalive?: number;
-  /** Default true. */
-  cleanSession?: boolean;
-  /** Will for the will dialogue. Default none. */
-  will?: SnWill;
-  /** Tretry, milliseconds. Default 10 000. */
-  retryInterval?: number;
-  /** Nretry. Default 5. */
-  retries?: number;
-  /** Pre-defined topic ids the device shares with the gateway (id to name), to name what arrives. Default none. */
-  predefinedTopics?: ReadonlyMap<number, string>;
-  /**
-   * CONNECT again when the gateway shows it lost this client (see the module comment), and carry
-   * on with what was in flight. Default true; false: pending requests reject (TIMEOUT, REFUSED).
-   */
-  reconnect?: boolean;
-}
-
-/** Where the client is; `reconnecting` holds requests until the gateway has accepted it again. */
-export type SnClientPhase = 'new' | 'connected' | 'reconnecting' | 'asleep' | 'disconnected' | 'closed';
+export * from './client-options.ts';
 
 /** A request cut short because the client is connecting again: the operation starts over. */
 class Restarted extends Error {
@@ -74,27 +43,10 @@ class Restarted extends Error {
   }
 }
 
-/** A message the gateway delivered. `topic` is the name when known (registered or short). */
-export interface SnReceived {
-  topic: string | undefined;
-  topicRef: SnTopic;
-  data: Uint8Array;
-  qos: SnQoS;
-  retain: boolean;
-  dup: boolean;
-}
-
-interface Waiter {
-  match: (m: SnMessage) => boolean;
-  resolve: (m: SnMessage) => void;
-  reject: (e: Error) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 /** An MQTT-SN 1.2 client: one gateway, one transport, await-able requests. */
 export class SnClient {
   private readonly opts: Required<Omit<SnClientOptions, 'will'>> & { will: SnWill | undefined };
-  private waiters: Waiter[] = [];
+  private readonly requests: SnRequests;
   private nextMsgId = 1;
   /** Topic name to id, and back, for normal ids (both directions of REGISTER, and SUBACK). */
   private readonly ids = new Map<string, number>();
@@ -132,6 +84,7 @@ export class SnClient {
       predefinedTopics: options.predefinedTopics ?? new Map(),
       reconnect: options.reconnect ?? true,
     };
+    this.requests = new SnRequests((m) => this.send(m), this.opts);
     transport.onDatagram((d) => this.received(d));
   }
 
@@ -337,10 +290,7 @@ export class SnClient {
     this.closed = true;
     this.phase = 'closed';
     this.stopKeepalive();
-    for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(localError('CLIENT_CLOSED', 'the MQTT-SN client was closed'));
-    }
+    this.requests.failAll(localError('CLIENT_CLOSED', 'the MQTT-SN client was closed'));
     this.transport.close();
   }
 
@@ -409,10 +359,7 @@ export class SnClient {
     // The gateway's topic ids are gone with its state; they are registered again on use.
     this.ids.clear();
     this.names.clear();
-    for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(new Restarted());
-    }
+    this.requests.failAll(new Restarted());
     this.restarting = (async () => {
       while (!this.closed) {
         try {
@@ -420,7 +367,7 @@ export class SnClient {
           for (const s of this.subscriptions.values()) await this.subscribeOnce(s.topic, s.qos);
           break;
         } catch {
-          for (const w of this.waiters.splice(0)) clearTimeout(w.timer);
+          this.requests.forget();
           await new Promise((r) => setTimeout(r, this.opts.retryInterval));
         }
       }
@@ -451,11 +398,6 @@ export class SnClient {
     if (!this.closed) this.transport.send(encodeSn(msg));
   }
 
-  /**
-   * Sends `msg` and waits for the reply `match` accepts, sending `retry` (default `msg`) again
-   * every retryInterval. `interim` sees other messages while waiting (the will dialogue); when it
-   * returns true the retransmission clock restarts, since the gateway is answering.
-   */
   private request(
     msg: SnMessage,
     match: (m: SnMessage) => boolean,
@@ -463,36 +405,7 @@ export class SnClient {
     interim?: (m: SnMessage) => boolean,
   ): Promise<SnMessage> {
     if (this.closed) return Promise.reject(localError('CLIENT_CLOSED', 'the MQTT-SN client was closed'));
-    return new Promise((resolve, reject) => {
-      let tries = 0;
-      const waiter: Waiter = {
-        match: (m) => {
-          if (match(m)) return true;
-          if (interim?.(m)) arm();
-          return false;
-        },
-        resolve,
-        reject,
-        timer: undefined,
-      };
-      const arm = () => {
-        clearTimeout(waiter.timer);
-        waiter.timer = setTimeout(() => {
-          if (++tries > this.opts.retries) {
-            this.waiters = this.waiters.filter((w) => w !== waiter);
-            reject(
-              localError('TIMEOUT', `no answer to MQTT-SN ${msg.type} after ${this.opts.retries} retries`),
-            );
-            return;
-          }
-          this.send(retry);
-          arm();
-        }, this.opts.retryInterval);
-      };
-      this.waiters.push(waiter);
-      this.send(msg);
-      arm();
-    });
+    return this.requests.request(msg, match, retry, interim);
   }
 
   private received(datagram: Uint8Array): void {
@@ -522,14 +435,7 @@ export class SnClient {
         this.send({ type: 'pubcomp', msgId: msg.msgId });
         return;
       default:
-        for (const w of this.waiters) {
-          if (w.match(msg)) {
-            clearTimeout(w.timer);
-            this.waiters = this.waiters.filter((x) => x !== w);
-            w.resolve(msg);
-            return;
-          }
-        }
+        if (this.requests.answer(msg)) return;
         // A DISCONNECT nobody asked for: the gateway no longer has this client (spec 6.12).
         if (msg.type === 'disconnect' && this.lostUs()) this.restart();
     }

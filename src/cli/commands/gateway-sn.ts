@@ -3,7 +3,7 @@
  * gateway (src/sn/gateway) on a UDP port, each device with its own broker connection, configured by
  * flags or by the Paho-format files (`--mqttsn-conf gateway.conf`, `--mqttsn-clients`,
  * `--mqttsn-topics`). Its own file so that the radio gateway's command stays as it is: gateway.ts
- * hands over when an MQTT-SN flag is present.
+ * hands over when only MQTT-SN flags are present, and starts it beside the radios when both are.
  */
 import { loadSnGatewayConfig } from '../../sn/gateway/config-load.ts';
 import type { SnGatewayOptions } from '../../sn/gateway/options.ts';
@@ -20,7 +20,7 @@ export const SN_FLAGS: FlagSpec[] = [
     names: ['--mqttsn-udp'],
     value: true,
     meta: 'PORT',
-    help: 'MQTT-SN 1.2 gateway on this UDP port instead of radios (0: a free port, printed)',
+    help: 'MQTT-SN 1.2 gateway on this UDP port, alone or beside the radios (0: a free port, printed)',
   },
   {
     key: 'mqttsnHost',
@@ -68,17 +68,24 @@ function print(line: string): void {
   console.log(`${new Date().toISOString()} ${line}`);
 }
 
+/** A running MQTT-SN gateway started from the command line. */
+export interface SnFromFlags {
+  /** Prints the device count and counters (SIGUSR1, and at the end). */
+  status(): void;
+  /** Ends every device's broker connection (abruptly: the wills go out), then the socket. */
+  close(): Promise<void>;
+}
+
 /**
- * Runs the MQTT-SN gateway until SIGINT or SIGTERM. `brokerUrl` is the --broker flag when given
- * (it wins over gateway.conf's BrokerName), `defaultBroker` the CLI's resolved default.
+ * Starts the MQTT-SN gateway the flags describe and prints where it listens. `brokerUrl` is the
+ * --broker flag when given (it wins over gateway.conf's BrokerName), `defaultBroker` the CLI's
+ * resolved default.
  */
-export async function runSnGateway(
+export async function startSnFromFlags(
   flags: ParsedFlags,
   brokerUrl: string | undefined,
   defaultBroker: string,
-): Promise<number> {
-  if ((flags.lists.get('sim') ?? []).length + (flags.lists.get('uart') ?? []).length > 0)
-    throw new UsageError('--mqttsn-udp runs the MQTT-SN gateway alone: start the radio gateway separately');
+): Promise<SnFromFlags> {
   let loaded: ReturnType<typeof loadSnGatewayConfig>;
   try {
     loaded = loadSnGatewayConfig({
@@ -117,18 +124,29 @@ export async function runSnGateway(
       `${o.predefinedTopics.size + o.clientPredefinedTopics.size} pre-defined topic entries, ` +
       `${o.clientList === undefined ? 'any client id' : `${o.clientList.size} client ids`}`,
   );
-  const status = () =>
-    print(`mqtt-sn gateway: ${g.gateway.devices} devices, ${JSON.stringify(g.gateway.stats)}`);
+  return {
+    status: () => print(`mqtt-sn gateway: ${g.gateway.devices} devices, ${JSON.stringify(g.gateway.stats)}`),
+    close: () => g.close(),
+  };
+}
+
+/** Runs the MQTT-SN gateway alone (no radio flag) until SIGINT or SIGTERM. */
+export async function runSnGateway(
+  flags: ParsedFlags,
+  brokerUrl: string | undefined,
+  defaultBroker: string,
+): Promise<number> {
+  const g = await startSnFromFlags(flags, brokerUrl, defaultBroker);
   let stop!: (why: string) => void;
   const stopped = new Promise<string>((resolve) => (stop = resolve));
-  process.on('SIGUSR1', status);
+  process.on('SIGUSR1', g.status);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
     print(`mqtt-sn gateway: ${await stopped}: stopping`);
-    status();
+    g.status();
   } finally {
-    process.off('SIGUSR1', status);
+    process.off('SIGUSR1', g.status);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await g.close();

@@ -24,7 +24,7 @@ import {
 import type { Command } from '../commands.ts';
 import { CONNECTION_FLAGS, type ConnectionSettings, clientOptions, resolveConnection } from '../config.ts';
 import { CliFailure, EXIT } from '../exit.ts';
-import { runSnGateway, SN_FLAGS, snRequested } from './gateway-sn.ts';
+import { runSnGateway, SN_FLAGS, type SnFromFlags, snRequested, startSnFromFlags } from './gateway-sn.ts';
 
 /** The connection flags that concern the broker side; the nodes' CONNECT carries the rest. */
 const BROKER_KEYS = new Set([
@@ -226,6 +226,7 @@ function timestamped(level: GatewayLogLevel): (line: string) => void {
 export const command: Command = {
   usage: `steadfast gateway (--sim PATH | --uart DEVICE)... --broker URL [options]
        steadfast gateway --mqttsn-udp PORT [--mqttsn-conf FILE] --broker URL   (MQTT-SN 1.2 devices, docs/mqtt-sn.md)
+       steadfast gateway --sim PATH... --mqttsn-udp PORT --broker URL         (both in one process)
 
 Owns one radio or several (repeat --sim and --uart: an nRF24 medium and a
 LoRa modem, say; a node may use any of them) and relays every node it hears to the broker, one broker
@@ -246,7 +247,8 @@ Examples:
   steadfast gateway --sim /tmp/air.sock --keys nodes.keys --broker mqtt://127.0.0.1:1883 -v
   steadfast gateway --sim /tmp/nrf24.sock --sim /tmp/lora.sock --keys nodes.keys --broker mqtt://127.0.0.1:1883
   steadfast gateway --uart /dev/ttyUSB0 --baud 9600 --air-rate 2400 --broker mqtts://broker:8883 --cafile ca.pem
-  steadfast gateway --mqttsn-udp 10000 --mqttsn-topics predefinedTopic.conf --broker mqtt://127.0.0.1:1883`,
+  steadfast gateway --mqttsn-udp 10000 --mqttsn-topics predefinedTopic.conf --broker mqtt://127.0.0.1:1883
+  steadfast gateway --sim /tmp/air.sock --keys nodes.keys --mqttsn-udp 10000 --broker mqtt://127.0.0.1:1883`,
 
   async run(argv) {
     const flags = parseFlags(argv, FLAGS);
@@ -264,9 +266,10 @@ Examples:
     if (urlTopic !== undefined) throw new UsageError(`the broker URL takes no topic, got "/${urlTopic}"`);
     if (!/^mqtts?:/.test(settings.url))
       throw new UsageError(`--broker must be mqtt:// or mqtts://, got ${settings.url}`);
-    // MQTT-SN devices over UDP: a gateway of its own (gateway-sn.ts).
-    if (snRequested(flags))
-      return runSnGateway(flags, brokerFlag === undefined ? undefined : settings.url, settings.url);
+    // MQTT-SN devices over UDP (gateway-sn.ts): alone, or beside the radios in this process.
+    const snBroker = brokerFlag === undefined ? undefined : settings.url;
+    const radioRequested = (flags.lists.get('sim') ?? []).length + (flags.lists.get('uart') ?? []).length > 0;
+    if (snRequested(flags) && !radioRequested) return runSnGateway(flags, snBroker, settings.url);
     const address = numberFlag(flags, 'address', '--address', 0, 254) ?? 0;
     const statusInterval = numberFlag(flags, 'statusInterval', '--status-interval', 0.1, 86_400, false);
     const advertiseInterval = numberFlag(
@@ -320,13 +323,23 @@ Examples:
       await Promise.all(radios.map((radio) => radio.close().catch(() => {})));
       throw new CliFailure(`cannot open the radio: ${(error as Error).message}`, EXIT.UNREACHABLE);
     }
+    let sn: SnFromFlags | undefined;
+    try {
+      if (snRequested(flags)) sn = await startSnFromFlags(flags, snBroker, settings.url);
+    } catch (error) {
+      await gateway.close();
+      throw error;
+    }
     const unreachable = await probeBroker(settings.url, linkOptions);
     if (unreachable !== undefined)
       print.warn(
         `gateway: broker ${settings.url} unreachable for now (${unreachable}); nodes are refused until it is back`,
       );
 
-    const printStatus = () => console.log(formatStatus(gateway.status()));
+    const printStatus = () => {
+      console.log(formatStatus(gateway.status()));
+      sn?.status();
+    };
     const timer = statusInterval === undefined ? undefined : setInterval(printStatus, statusInterval * 1000);
     process.on('SIGUSR1', printStatus);
     process.once('SIGINT', stop);
@@ -340,7 +353,7 @@ Examples:
       process.off('SIGUSR1', printStatus);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      await gateway.close();
+      await Promise.all([gateway.close(), sn?.close()]);
     }
     if (radioStopped !== undefined)
       throw new CliFailure(`the radio stopped: ${radioStopped.message}`, EXIT.FAILED);

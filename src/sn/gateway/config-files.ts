@@ -51,6 +51,25 @@ const IGNORED_KEYS = new Set([
   'ShearedMemory',
   'BrokerSecurePortNo',
 ]);
+/** The numeric keys of gateway.conf that set one option each, and their ranges. */
+const NUMERIC_KEYS: Record<string, { option: NumericOption; min: number; max: number }> = {
+  GatewayID: { option: 'gatewayId', min: 1, max: 255 },
+  // Paho's KeepAlive is the ADVERTISE interval, in seconds.
+  KeepAlive: { option: 'advertiseInterval', min: 0, max: 0xffff },
+  MaxKeepAlive: { option: 'maxKeepalive', min: 0, max: 0xffff },
+  MaxSleep: { option: 'maxSleep', min: 1, max: 0xffff },
+  BrokerKeepAlive: { option: 'brokerKeepalive', min: 0, max: 0xffff },
+  RetryInterval: { option: 'retryInterval', min: 1, max: 3_600_000 },
+  Retries: { option: 'retries', min: 0, max: 100 },
+};
+type NumericOption =
+  | 'gatewayId'
+  | 'advertiseInterval'
+  | 'maxKeepalive'
+  | 'maxSleep'
+  | 'brokerKeepalive'
+  | 'retryInterval'
+  | 'retries';
 /** Paho modes this gateway does not have: set to YES they are refused rather than silently ignored. */
 const UNSUPPORTED_SWITCHES = new Set(['AggregatingGateway', 'Forwarder']);
 
@@ -186,6 +205,11 @@ export function parseSnGatewayConf(text: string, file = 'gateway.conf'): SnGatew
   let qosMinusOne = false;
   let predefined = false;
   for (const [key, { n, v }] of seen) {
+    const numeric = NUMERIC_KEYS[key];
+    if (numeric !== undefined) {
+      options[numeric.option] = integer(file, n, key, v, numeric.min, numeric.max);
+      continue;
+    }
     switch (key) {
       case 'BrokerName':
         if (!/^[^\s/:]+$/.test(v) && !/^\[[0-9a-fA-F:]+\]$/.test(v))
@@ -195,29 +219,8 @@ export function parseSnGatewayConf(text: string, file = 'gateway.conf'): SnGatew
       case 'BrokerPortNo':
         port = integer(file, n, key, v, 1, 0xffff);
         break;
-      case 'GatewayID':
-        options.gatewayId = integer(file, n, key, v, 1, 255);
-        break;
       case 'GatewayPortNo':
         udpPort = integer(file, n, key, v, 0, 0xffff);
-        break;
-      case 'KeepAlive':
-        options.advertiseInterval = integer(file, n, key, v, 0, 0xffff);
-        break;
-      case 'MaxKeepAlive':
-        options.maxKeepalive = integer(file, n, key, v, 0, 0xffff);
-        break;
-      case 'MaxSleep':
-        options.maxSleep = integer(file, n, key, v, 1, 0xffff);
-        break;
-      case 'BrokerKeepAlive':
-        options.brokerKeepalive = integer(file, n, key, v, 0, 0xffff);
-        break;
-      case 'RetryInterval':
-        options.retryInterval = integer(file, n, key, v, 1, 3_600_000);
-        break;
-      case 'Retries':
-        options.retries = integer(file, n, key, v, 0, 100);
         break;
       case 'ClientAuthentication':
         auth = yesNo(file, n, key, v);

@@ -1,12 +1,12 @@
 /**
- * One MQTT-SN device at the gateway (transparent mode): its broker connection, its topic ids, the
- * flows it has in progress in both directions, its keepalive or sleep timer. Messages for the
- * device go one flow at a time (MQTT-SN allows a device one outstanding message per direction) and
- * are acknowledged to the broker only when the device has acknowledged them, so a device that
- * sleeps or vanishes loses nothing: the broker still has what the device did not take.
+ * One MQTT-SN device at the gateway (transparent mode): its life (CONNECT and the will dialogue,
+ * active, asleep, lost), its broker connection, its topic ids and subscriptions, its keepalive or
+ * sleep timer. The flows in progress live beside it: the device's own PUBLISHes in
+ * device-upstream.ts, the broker's messages for it in device-downstream.ts.
  */
-import type { Message } from '../../client/message.ts';
 import type { Subscription } from '../../client/subscription.ts';
+import { isFailure, ReasonCode } from '../../codec/index.ts';
+import type { SessionStore } from '../../session/store.ts';
 import { FileStore } from '../../store/file.ts';
 import {
   type SnConnect,
@@ -18,8 +18,10 @@ import {
   type SnTopic,
 } from '../codec/index.ts';
 import { type BrokerConnection, brokerConnection } from './broker.ts';
+import { DownstreamFlows } from './device-downstream.ts';
+import { sameBytes, UpstreamFlows } from './device-upstream.ts';
 import type { ResolvedSnGatewayOptions } from './options.ts';
-import { deviceStatePath, type JournalEntry, Qos2Journal } from './qos2-journal.ts';
+import { deviceStatePath, JournalFirstStore, Qos2Journal } from './qos2-journal.ts';
 
 /** Where the device is in its life at the gateway. */
 export type SnDeviceState =
@@ -53,12 +55,6 @@ interface Will {
   payload: Uint8Array;
 }
 
-interface Awaiting {
-  match: (m: SnMessage) => boolean;
-  resolve: (m: SnMessage | undefined) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 const TOPIC_ID_MAX = 0xffff;
 /** Short topic names are two printable ASCII characters. */
 const SHORT_NAME = /^[\x20-\x7e]{2}$/;
@@ -76,25 +72,13 @@ export class SnDevice {
   private readonly ids = new Map<string, number>();
   private readonly names = new Map<number, string>();
   private nextTopicId = 1;
-  private nextMsgId = 1;
-  /** Upstream QoS 1 / QoS 2 message ids in progress; QoS 2 ones stay until PUBREL. */
-  private readonly qos1 = new Set<number>();
-  private readonly qos2 = new Map<number, JournalEntry>();
-  /** QoS 2 ids this process is handing to the broker now: a DUP meanwhile is not published again. */
-  private readonly publishingHere = new Set<number>();
-  /** QoS 2 ids whose broker flow an earlier gateway process started (restored from the file store). */
-  private readonly restoredQos2 = new Map<number, Promise<SnReturnCodeValue>>();
-  /** With `stateDir`, clean=0 devices: the QoS 2 state that survives a gateway crash. */
-  private readonly journal: Qos2Journal | undefined;
-  private journalLoaded = false;
+  /** The device's own QoS 1/2 PUBLISHes on their way to the broker. */
+  private readonly upstream: UpstreamFlows;
   /** The last broker connection's shutdown: a new one (on the same store file) waits for it. */
   private closing: Promise<void> = Promise.resolve();
   private readonly subscribing = new Set<number>();
-  /** Downstream: what the broker sent, in order, not yet delivered. */
-  private readonly queue: Message[] = [];
-  private queuedQos0 = 0;
-  private running = false;
-  private awaiting: Awaiting | undefined;
+  /** Messages from the broker on their way to the device. */
+  private readonly downstream: DownstreamFlows;
   private silence: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -104,7 +88,23 @@ export class SnDevice {
   ) {
     this.address = address;
     const dir = host.options.stateDir;
-    this.journal = dir === undefined ? undefined : new Qos2Journal(dir, clientId);
+    const journal = dir === undefined ? undefined : new Qos2Journal(dir, clientId);
+    this.upstream = new UpstreamFlows((m) => this.send(m), journal);
+    this.downstream = new DownstreamFlows({
+      options: host.options,
+      send: (m) => this.send(m),
+      reachable: () => this.state === 'active' || this.state === 'awake',
+      topicFor: (name) => this.topicFor(name),
+      topicIdOf: (name) => this.topicIdOf(name),
+      unanswered: () => this.lose(),
+      drained: () => {
+        if (this.state !== 'awake') return;
+        this.send({ type: 'pingresp' });
+        this.state = 'asleep';
+        this.armSilence(this.sleepDuration);
+      },
+      droppedQos0: () => this.host.droppedQos0(),
+    });
   }
 
   /** A CONNECT from the device (the gateway has checked the client list). */
@@ -121,14 +121,8 @@ export class SnDevice {
       this.subscriptions.clear();
       this.ids.clear();
       this.names.clear();
-      this.qos2.clear();
-      this.journal?.clear();
-    } else if (this.journal && !this.journalLoaded) {
-      // The first CONNECT this process sees: what an earlier one left for this device.
-      this.journal.load();
-      for (const [id, e] of this.journal.entries) this.qos2.set(id, e);
-    }
-    this.journalLoaded = true;
+      this.upstream.clear();
+    } else this.upstream.resume();
     this.cleanSession = msg.cleanSession;
     if (msg.will) {
       this.state = 'will-topic';
@@ -143,13 +137,7 @@ export class SnDevice {
   received(msg: SnMessage): void {
     if (this.state === 'lost' || this.state === 'disconnected') return;
     if (this.state !== 'asleep' && this.state !== 'awake') this.armSilence(this.keepalive);
-    if (this.awaiting?.match(msg)) {
-      const a = this.awaiting;
-      this.awaiting = undefined;
-      clearTimeout(a.timer);
-      a.resolve(msg);
-      return;
-    }
+    if (this.downstream.answer(msg)) return;
     switch (msg.type) {
       case 'willtopic':
         if (this.state !== 'will-topic') return;
@@ -194,9 +182,7 @@ export class SnDevice {
         void this.publish(msg);
         return;
       case 'pubrel':
-        this.qos2.delete(msg.msgId);
-        this.journal?.delete(msg.msgId);
-        this.send({ type: 'pubcomp', msgId: msg.msgId });
+        this.upstream.released(msg.msgId);
         return;
       case 'subscribe':
         void this.subscribe(msg.msgId, msg.topic, msg.qos);
@@ -222,7 +208,7 @@ export class SnDevice {
     this.address = address;
     if (this.state === 'asleep') this.state = 'awake';
     if (this.state === 'awake') this.armSilence(this.sleepLimit());
-    void this.pump();
+    void this.downstream.pump();
   }
 
   /** The device went silent: its broker connection ends abruptly so the broker publishes its will. */
@@ -232,8 +218,7 @@ export class SnDevice {
     this.stopTimers();
     const broker = this.broker;
     this.broker = undefined;
-    this.queue.length = 0;
-    this.queuedQos0 = 0;
+    this.downstream.clear();
     this.host.detached(this);
     if (broker) this.closing = broker.sever();
   }
@@ -253,11 +238,7 @@ export class SnDevice {
   private stopTimers(): void {
     clearTimeout(this.silence);
     this.silence = undefined;
-    if (this.awaiting) {
-      clearTimeout(this.awaiting.timer);
-      this.awaiting.resolve(undefined);
-      this.awaiting = undefined;
-    }
+    this.downstream.cancel();
   }
 
   private armSilence(seconds: number): void {
@@ -299,16 +280,17 @@ export class SnDevice {
     this.state = 'active';
     this.armSilence(this.keepalive);
     this.send({ type: 'connack', returnCode: SnReturnCode.Accepted });
-    void this.pump();
+    void this.downstream.pump();
   }
 
   /** A new broker connection with the device's subscriptions; `done` gets the CONNACK code. */
   private open(clean: boolean, done: (code: SnReturnCodeValue) => void): void {
     const o = this.host.options;
-    let store: FileStore | undefined;
+    let store: SessionStore | undefined;
     if (o.stateDir !== undefined && !clean) {
       try {
-        store = new FileStore(deviceStatePath(o.stateDir, this.clientId, 'store'), { fsync: false });
+        const file = new FileStore(deviceStatePath(o.stateDir, this.clientId, 'store'), { fsync: false });
+        store = new JournalFirstStore(file, (m) => this.upstream.brokerHas(m));
       } catch {
         done(SnReturnCode.RejectedCongestion);
         return;
@@ -326,8 +308,11 @@ export class SnDevice {
     });
     this.broker = broker;
     const client = broker.client;
-    this.adoptRestored(broker);
-    client.on('message', (m) => this.enqueue(broker, m));
+    this.upstream.adoptRestored(broker);
+    // An old connection's message is not taken: the broker keeps it.
+    client.on('message', (m) => {
+      if (broker === this.broker) this.downstream.enqueue(m);
+    });
     for (const [filter, s] of this.subscriptions) s.sub = this.brokerSubscribe(broker, filter, s.qos);
     let settled = false;
     const finish = (code: SnReturnCodeValue) => {
@@ -351,37 +336,6 @@ export class SnDevice {
     client.on('up', up);
     client.on('down', down);
     client.start();
-  }
-
-  /**
-   * QoS 2 messages an earlier gateway process handed to the broker and did not see through: the
-   * Client resumes them from its store; the device's re-sent PUBLISH waits for that flow.
-   */
-  private adoptRestored(broker: BrokerConnection): void {
-    for (const p of broker.client.pending()) {
-      if (!p.restored || p.qos !== 2) continue;
-      for (const [id, e] of this.qos2) {
-        if (e.state !== 'publishing' || this.restoredQos2.has(id)) continue;
-        if (e.topic !== p.topic || !sameBytes(e.payload, p.payload)) continue;
-        const outcome = settle(p.result);
-        this.restoredQos2.set(id, outcome);
-        void outcome.then((code) => {
-          if (code === SnReturnCode.Accepted && this.qos2.get(id)?.state === 'publishing')
-            this.setQos2(id, { ...e, state: 'received' });
-        });
-        break;
-      }
-    }
-  }
-
-  private setQos2(id: number, e: JournalEntry): void {
-    this.qos2.set(id, e);
-    this.journal?.set(id, e);
-  }
-
-  private deleteQos2(id: number): void {
-    this.qos2.delete(id);
-    this.journal?.delete(id);
   }
 
   private brokerSubscribe(broker: BrokerConnection, filter: string, qos: 0 | 1 | 2): Promise<Subscription> {
@@ -437,41 +391,8 @@ export class SnDevice {
         });
       return;
     }
-    const options = { qos: Math.max(0, msg.qos) as 0 | 1 | 2, retain: msg.retain };
-    if (msg.qos <= 0) {
-      broker.client.publish(name, msg.data, options).catch(() => {});
-      return;
-    }
-    if (msg.qos === 1) {
-      if (this.qos1.has(msg.msgId)) return; // a DUP of one on its way to the broker
-      this.qos1.add(msg.msgId);
-      const code = await settle(broker.client.publish(name, msg.data, options));
-      this.qos1.delete(msg.msgId);
-      this.send({ type: 'puback', topicId, msgId: msg.msgId, returnCode: code });
-      return;
-    }
-    if (this.publishingHere.has(msg.msgId)) return;
-    const entry = this.qos2.get(msg.msgId);
-    if (entry?.state === 'received') {
-      this.send({ type: 'pubrec', msgId: msg.msgId });
-      return;
-    }
-    this.publishingHere.add(msg.msgId);
-    // A re-send after a gateway restart: the broker flow the earlier process began, if it got that far.
-    const restored = entry === undefined ? undefined : this.restoredQos2.get(msg.msgId);
-    const journal = { state: 'publishing', topic: name, payload: msg.data } as const;
-    if (restored === undefined) this.setQos2(msg.msgId, journal);
-    // PUBREC only once the broker has the message (its PUBCOMP): exactly once survives a gateway crash.
-    const code = await (restored ?? settle(broker.client.publish(name, msg.data, options)));
-    this.publishingHere.delete(msg.msgId);
-    this.restoredQos2.delete(msg.msgId);
-    if (code !== SnReturnCode.Accepted) {
-      this.deleteQos2(msg.msgId);
-      this.send({ type: 'puback', topicId, msgId: msg.msgId, returnCode: code });
-      return;
-    }
-    this.setQos2(msg.msgId, { ...journal, state: 'received' });
-    this.send({ type: 'pubrec', msgId: msg.msgId });
+    if (msg.qos > 0) return this.upstream.publish(broker, name, msg, topicId);
+    broker.client.publish(name, msg.data, { qos: 0, retain: msg.retain }).catch(() => {});
   }
 
   private filterOf(t: SnSubscribeTopic): string | undefined {
@@ -492,12 +413,12 @@ export class SnDevice {
     this.subscriptions.set(filter, { qos, sub });
     let granted: number;
     try {
-      granted = (await sub).granted[0] ?? 0x80;
+      granted = (await sub).granted[0] ?? ReasonCode.UnspecifiedError;
     } catch {
-      granted = 0x80;
+      granted = ReasonCode.UnspecifiedError;
     }
     this.subscribing.delete(msgId);
-    if (granted >= 0x80) {
+    if (isFailure(granted)) {
       this.subscriptions.delete(filter);
       return reply(SnReturnCode.RejectedNotSupported, 0, 0);
     }
@@ -528,100 +449,10 @@ export class SnDevice {
     this.stopTimers();
     const broker = this.broker;
     this.broker = undefined;
-    this.queue.length = 0;
-    this.queuedQos0 = 0;
+    this.downstream.clear();
     this.send({ type: 'disconnect' });
     this.host.detached(this);
     await broker?.end();
-  }
-
-  private enqueue(broker: BrokerConnection, m: Message): void {
-    if (broker !== this.broker) return; // an old connection's message: the broker keeps it
-    if (m.qos === 0) {
-      if (this.queuedQos0 >= this.host.options.maxQueuedQos0) {
-        this.host.droppedQos0();
-        return;
-      }
-      this.queuedQos0++;
-    }
-    this.queue.push(m);
-    void this.pump();
-  }
-
-  /** Delivers queued messages one flow at a time while the device is reachable. */
-  private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (this.queue.length > 0 && (this.state === 'active' || this.state === 'awake')) {
-        const m = this.queue.shift()!;
-        if (m.qos === 0) this.queuedQos0--;
-        if (!(await this.deliver(m))) {
-          this.lose();
-          return;
-        }
-      }
-      if (this.state === 'awake') {
-        this.send({ type: 'pingresp' });
-        this.state = 'asleep';
-        this.armSilence(this.sleepDuration);
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-
-  /** One message to the device; false when the device did not answer. */
-  private async deliver(m: Message): Promise<boolean> {
-    let topic = this.topicFor(m.topic);
-    if (topic === undefined) {
-      const topicId = this.topicIdOf(m.topic);
-      const msgId = this.msgId();
-      const ack = await this.request(
-        { type: 'register', topicId, msgId, topicName: m.topic },
-        (r) => r.type === 'regack' && r.msgId === msgId,
-      );
-      if (!ack) return false;
-      topic = { type: 'normal', id: topicId };
-    }
-    const qos = m.qos;
-    // The broker's packet id: its re-send after a gateway restart (DUP, same id) is then a duplicate
-    // the device recognises (it keeps a QoS 2 id until PUBREL).
-    const msgId = qos > 0 ? (m.packetId ?? this.msgId()) : 0;
-    const publish: SnPublish = {
-      type: 'publish',
-      dup: m.dup,
-      qos,
-      retain: m.retain,
-      topic,
-      msgId,
-      data: m.payload,
-    };
-    if (qos === 0) {
-      this.send(publish);
-      return true;
-    }
-    const ack = await this.request(
-      publish,
-      (r) => (r.type === 'puback' || r.type === 'pubrec') && r.msgId === msgId,
-      { ...publish, dup: true },
-    );
-    if (!ack) return false;
-    if (ack.type === 'pubrec') {
-      // The device has it and keeps its id until PUBREL: the broker may forget it now (its PUBREC
-      // goes out before our PUBREL), so no crash of ours in between can make the broker send it again
-      // to a device that has already let the id go.
-      m.ack();
-      const comp = await this.request(
-        { type: 'pubrel', msgId },
-        (r) => r.type === 'pubcomp' && r.msgId === msgId,
-      );
-      if (!comp) return false;
-      return true;
-    }
-    // The device has it (or refused it): now the broker may forget it.
-    m.ack();
-    return true;
   }
 
   private topicFor(name: string): SnTopic | undefined {
@@ -631,57 +462,9 @@ export class SnDevice {
     const id = this.ids.get(name);
     return id === undefined ? undefined : { type: 'normal', id };
   }
-
-  private msgId(): number {
-    const id = this.nextMsgId;
-    this.nextMsgId = id === 0xffff ? 1 : id + 1;
-    return id;
-  }
-
-  /** Sends and waits for the answer, retransmitting every Tretry up to Nretry times. */
-  private request(
-    msg: SnMessage,
-    match: (m: SnMessage) => boolean,
-    retry = msg,
-  ): Promise<SnMessage | undefined> {
-    const { retryInterval, retries } = this.host.options;
-    return new Promise((resolve) => {
-      let tries = 0;
-      const a: Awaiting = { match, resolve, timer: undefined };
-      const arm = () => {
-        a.timer = setTimeout(() => {
-          if (++tries > retries) {
-            if (this.awaiting === a) this.awaiting = undefined;
-            resolve(undefined);
-            return;
-          }
-          this.send(retry);
-          arm();
-        }, retryInterval);
-        a.timer.unref?.();
-      };
-      this.awaiting = a;
-      this.send(msg);
-      arm();
-    });
-  }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function sameWill(a: Will | undefined, b: Will | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return a.topic === b.topic && a.qos === b.qos && a.retain === b.retain && sameBytes(a.payload, b.payload);
-}
-
-/** A broker publication's outcome as an MQTT-SN return code. */
-async function settle(p: Promise<{ reasonCode: number }>): Promise<SnReturnCodeValue> {
-  try {
-    const r = await p;
-    return r.reasonCode >= 0x80 ? SnReturnCode.RejectedNotSupported : SnReturnCode.Accepted;
-  } catch {
-    return SnReturnCode.RejectedCongestion;
-  }
 }

@@ -8,6 +8,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InboundQos2State, SessionStore, StoredOutbound, StoredSession } from '../../session/store.ts';
+import type { OutboundMessage } from '../../session/types.ts';
 
 /** One upstream QoS 2 message: `publishing` until the broker's PUBCOMP, then `received` until PUBREL. */
 export interface JournalEntry {
@@ -69,5 +71,50 @@ export class Qos2Journal {
     const tmp = `${this.path}.tmp`;
     writeFileSync(tmp, JSON.stringify(rows));
     renameSync(tmp, this.path);
+  }
+}
+
+/**
+ * A device's broker-connection store that tells the journal first. The broker's PUBREC for a QoS 2
+ * message (the store's record going to `received`) is the moment the broker has it: the journal
+ * records that before the store does, and so before the store can drop the record at PUBCOMP. With
+ * the journal written after the Client's `publish()` resolved instead, a crash between the store's
+ * removal and the journal write left a message the broker had, journalled as `publishing` and
+ * unknown to the store, and the device's re-send was published a second time.
+ */
+export class JournalFirstStore implements SessionStore {
+  constructor(
+    private readonly inner: SessionStore,
+    /** Called, synchronously, when the broker has a QoS 2 message (before the store records it). */
+    private readonly brokerHas: (message: OutboundMessage) => void,
+  ) {}
+
+  load(): StoredSession {
+    return this.inner.load();
+  }
+  addOutbound(record: StoredOutbound): void {
+    this.inner.addOutbound(record);
+  }
+  updateOutbound(record: StoredOutbound): void {
+    if (record.message.qos === 2 && record.state === 'received') this.brokerHas(record.message);
+    this.inner.updateOutbound(record);
+  }
+  removeOutbound(record: StoredOutbound): void {
+    this.inner.removeOutbound(record);
+  }
+  setInbound(packetId: number, state: InboundQos2State): void {
+    this.inner.setInbound(packetId, state);
+  }
+  removeInbound(packetId: number): void {
+    this.inner.removeInbound(packetId);
+  }
+  clearInbound(): void {
+    this.inner.clearInbound();
+  }
+  sync(): void {
+    this.inner.sync();
+  }
+  close(): void {
+    this.inner.close();
   }
 }
