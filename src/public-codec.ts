@@ -13,13 +13,13 @@ export type {
   UserProperties,
   Will,
 } from './codec/index.ts';
+// From the modules themselves, not the codec's index: that one installs the plain-JS UTF-8 decoder on
+// engines without TextDecoder, which a browser bundle must not carry.
+export { isFailure, ReasonCode, reasonCodeName } from './codec/reason-codes.ts';
 export {
-  isFailure,
   isValidTopicFilter,
   parseSharedSubscription,
-  ReasonCode,
-  reasonCodeName,
   topicMatches,
   validateTopicFilter,
   validateTopicName,
-} from './codec/index.ts';
+} from './codec/topic.ts';

@@ -4,6 +4,8 @@
  *
  * @module steadfast-mqtt/codec
  */
+import { useJsUtf8 } from './utf8-js.ts';
+
 export { MAX_PACKET_SIZE, PACKET_TYPE_NUMBER } from './constants.ts';
 export { type DecoderOptions, decode, PacketDecoder } from './decoder.ts';
 export { encode, encodedLength, encodeInto } from './encode.ts';
@@ -19,3 +21,8 @@ export {
 } from './topic.ts';
 export type * from './types.ts';
 export { isWellFormedUtf8, readUtf8, utf8Length, writeUtf8 } from './utf8.ts';
+export { useJsUtf8 } from './utf8-js.ts';
+
+// An engine with no TextDecoder (QuickJS) that imports the codec gets the plain-JS decoder; the client's
+// browser entry does not import this module, so browsers do not ship it.
+if (typeof globalThis.TextDecoder !== 'function') useJsUtf8();

@@ -1,10 +1,12 @@
 /**
- * Strict UTF-8 for MQTT strings, in plain JavaScript.
- *
- * Why not TextEncoder/TextDecoder: small engines (QuickJS) lack them, the
- * decoder replaces bad sequences unless asked to be fatal, and MQTT adds a
- * rule of its own (no U+0000). Topics are short and mostly ASCII, where a
- * plain loop beats a call into the platform anyway.
+ * UTF-8 for MQTT strings. Encoding is plain JavaScript (it must measure and
+ * check every string anyway: MQTT forbids U+0000 and lone surrogates, and
+ * topics are short and mostly ASCII, where a plain loop beats a call into the
+ * platform). Decoding goes through the platform's fatal TextDecoder, which
+ * refuses overlongs, surrogates and code points past U+10FFFF, with the MQTT
+ * rule against U+0000 on top. Engines with no TextDecoder (QuickJS) decode
+ * ASCII here and need the plain-JS decoder of ./utf8-js.ts for the rest
+ * (`useJsUtf8()`, done by `steadfast-mqtt/codec`), so browsers do not ship it.
  */
 import { localError, remoteError } from '../errors.ts';
 
@@ -60,44 +62,34 @@ export function writeUtf8(buf: Uint8Array, pos: number, s: string): number {
   return pos;
 }
 
+/** A strict UTF-8 decoder in plain JavaScript, for engines without TextDecoder (see ./utf8-js.ts). */
+export interface Utf8Fallback {
+  readUtf8(buf: Uint8Array, start: number, end: number): string;
+  isWellFormedUtf8(buf: Uint8Array): boolean;
+}
+
+let fallback: Utf8Fallback | undefined;
+
+/** Installs the decoder used where the platform has no TextDecoder. */
+export function setUtf8Fallback(decoder: Utf8Fallback): void {
+  fallback = decoder;
+}
+
+// Fatal: a bad sequence throws instead of becoming U+FFFD. ignoreBOM: a leading U+FEFF is part of the string.
+const platform: { decode(bytes: Uint8Array): string } | undefined =
+  typeof globalThis.TextDecoder === 'function'
+    ? new globalThis.TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+    : undefined;
+
 function malformed(): never {
   throw remoteError('MALFORMED_PACKET', 'invalid UTF-8 in an MQTT string');
 }
 
-// String.fromCharCode.apply takes at most this many arguments safely on every engine.
-const APPLY_CHUNK = 4096;
-
-function codeUnitsToString(units: ArrayLike<number>, count: number): string {
-  if (count <= APPLY_CHUNK) {
-    return String.fromCharCode.apply(
-      null,
-      (count === units.length ? units : Array.prototype.slice.call(units, 0, count)) as number[],
-    );
-  }
-  let out = '';
-  for (let i = 0; i < count; i += APPLY_CHUNK) {
-    out += String.fromCharCode.apply(
-      null,
-      Array.prototype.slice.call(units, i, Math.min(count, i + APPLY_CHUNK)) as number[],
-    );
-  }
-  return out;
-}
-
-// The platform decoder, where there is one, is the fastest way to make a string of bytes already
-// checked to be ASCII; engines without it (QuickJS) use the plain-JS path below.
-const platformDecoder: { decode(bytes: Uint8Array): string } | undefined =
-  typeof globalThis.TextDecoder === 'function' ? new globalThis.TextDecoder() : undefined;
-// Reused so that short strings cost no array allocation: apply() on a plain array beats a typed array.
-const scratch: number[] = [];
-
-function asciiToString(buf: Uint8Array, start: number, end: number): string {
-  if (platformDecoder !== undefined) return platformDecoder.decode(buf.subarray(start, end));
-  const n = end - start;
-  if (n > APPLY_CHUNK) return codeUnitsToString(buf.subarray(start, end), n);
-  scratch.length = n;
-  for (let k = 0; k < n; k++) scratch[k] = buf[start + k];
-  return String.fromCharCode.apply(null, scratch);
+function noDecoder(): never {
+  throw localError(
+    'INVALID_ARGUMENT',
+    "this engine has no TextDecoder: call useJsUtf8() from 'steadfast-mqtt/codec' to decode UTF-8 in plain JavaScript",
+  );
 }
 
 /**
@@ -105,57 +97,23 @@ function asciiToString(buf: Uint8Array, start: number, end: number): string {
  * code point above U+10FFFF, no U+0000). Throws MALFORMED_PACKET otherwise.
  */
 export function readUtf8(buf: Uint8Array, start: number, end: number): string {
-  // Fast path: ASCII only, the common case for topics and client ids.
-  let i = start;
-  while (i < end) {
-    const b = buf[i];
-    if (b === 0) malformed();
-    if (b >= 0x80) break;
-    i++;
-  }
-  if (i === end) return asciiToString(buf, start, end);
-
-  const units = new Uint16Array(end - start);
-  let n = 0;
-  for (let j = start; j < i; j++) units[n++] = buf[j];
-  while (i < end) {
-    const b = buf[i];
-    if (b < 0x80) {
-      if (b === 0) malformed();
-      units[n++] = b;
-      i++;
-    } else if (b >= 0xc2 && b <= 0xdf) {
-      if (i + 1 >= end) malformed();
-      const b1 = buf[i + 1];
-      if ((b1 & 0xc0) !== 0x80) malformed();
-      units[n++] = ((b & 0x1f) << 6) | (b1 & 0x3f);
-      i += 2;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      if (i + 2 >= end) malformed();
-      const b1 = buf[i + 1];
-      const b2 = buf[i + 2];
-      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80) malformed();
-      const c = ((b & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
-      if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)) malformed(); // overlong or surrogate
-      units[n++] = c;
-      i += 3;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      if (i + 3 >= end) malformed();
-      const b1 = buf[i + 1];
-      const b2 = buf[i + 2];
-      const b3 = buf[i + 3];
-      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80 || (b3 & 0xc0) !== 0x80) malformed();
-      const c = ((b & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
-      if (c < 0x10000 || c > 0x10ffff) malformed();
-      const v = c - 0x10000;
-      units[n++] = 0xd800 + (v >> 10);
-      units[n++] = 0xdc00 + (v & 0x3ff);
-      i += 4;
-    } else {
-      malformed(); // continuation byte first, 0xc0/0xc1 overlong lead, or 0xf5..0xff
+  const bytes = buf.subarray(start, end);
+  // In UTF-8 a 0 byte is only ever U+0000, which an MQTT string must not carry.
+  if (bytes.includes(0)) malformed();
+  if (platform !== undefined) {
+    try {
+      return platform.decode(bytes);
+    } catch {
+      malformed();
     }
   }
-  return codeUnitsToString(units, n);
+  if (fallback !== undefined) return fallback.readUtf8(buf, start, end);
+  let ascii = '';
+  for (const b of bytes) {
+    if (b >= 0x80) noDecoder();
+    ascii += String.fromCharCode(b);
+  }
+  return ascii;
 }
 
 /**
@@ -163,40 +121,14 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string {
  * Payload Format Indicator 1 must be. Unlike MQTT strings, U+0000 is allowed.
  */
 export function isWellFormedUtf8(buf: Uint8Array): boolean {
-  const end = buf.length;
-  let i = 0;
-  while (i < end) {
-    const b = buf[i];
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let min: number;
-    let cp: number;
-    if (b >= 0xc2 && b <= 0xdf) {
-      need = 1;
-      min = 0x80;
-      cp = b & 0x1f;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      min = 0x800;
-      cp = b & 0x0f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      min = 0x10000;
-      cp = b & 0x07;
-    } else {
+  if (platform !== undefined) {
+    try {
+      platform.decode(buf);
+      return true;
+    } catch {
       return false;
     }
-    if (i + need >= end) return false; // truncated sequence
-    for (let k = 1; k <= need; k++) {
-      const c = buf[i + k];
-      if ((c & 0xc0) !== 0x80) return false;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += need + 1;
   }
-  return true;
+  if (fallback !== undefined) return fallback.isWellFormedUtf8(buf);
+  return noDecoder();
 }
