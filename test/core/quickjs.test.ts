@@ -17,6 +17,7 @@ import { before, describe, test } from 'node:test';
 import { build } from 'esbuild';
 import { getQuickJS, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { PacketDecoder } from '../../src/codec/index.ts';
+import { withQuickJS } from '../helpers/quickjs.ts';
 import { brief } from '../session/harness.ts';
 import { type Action, fromHex, replay, type StepOutput } from './exchange.ts';
 import { RECORDED, RECORDED_WITH } from './recorded-exchange.ts';
@@ -53,45 +54,17 @@ async function bundleCore(entry: { file: string } | { contents: string }): Promi
   return { code: result.outputFiles[0].text, inputs: Object.keys(result.metafile.inputs) };
 }
 
-/** Runs `fn` with a fresh QuickJS context (own runtime, memory limit), disposing everything after. */
-function withQuickJS<T>(
-  quickjs: QuickJSWASMModule,
-  fn: (evaluate: (code: string) => unknown, memoryUsed: () => number) => T,
-): T {
-  const runtime = quickjs.newRuntime();
-  runtime.setMemoryLimit(MEMORY_LIMIT);
-  const vm = runtime.newContext();
-  const memoryUsed = () => {
-    const usage = runtime.computeMemoryUsage();
-    const bytes = (vm.dump(usage) as { memory_used_size: number }).memory_used_size;
-    usage.dispose();
-    return bytes;
-  };
-  try {
-    return fn((code) => {
-      const result = vm.evalCode(code);
-      if (result.error) {
-        const error = vm.dump(result.error);
-        result.error.dispose();
-        throw new Error(`QuickJS: ${JSON.stringify(error)}`);
-      }
-      const value = vm.dump(result.value);
-      result.value.dispose();
-      return value;
-    }, memoryUsed);
-  } finally {
-    vm.dispose();
-    runtime.dispose();
-  }
-}
-
 /** Replays actions in QuickJS with the bundled core. */
 function replayInQuickJS(quickjs: QuickJSWASMModule, bundle: Bundle, version: 4 | 5, actions: Action[]) {
-  return withQuickJS(quickjs, (evaluate) => {
-    evaluate(bundle.code);
-    const json = evaluate(`${GLOBAL}.replayJson(${version}, ${JSON.stringify(JSON.stringify(actions))})`);
-    return JSON.parse(json as string) as StepOutput[];
-  });
+  return withQuickJS(
+    quickjs,
+    ({ evaluate }) => {
+      evaluate(bundle.code);
+      const json = evaluate(`${GLOBAL}.replayJson(${version}, ${JSON.stringify(JSON.stringify(actions))})`);
+      return JSON.parse(json as string) as StepOutput[];
+    },
+    MEMORY_LIMIT,
+  );
 }
 
 /** The exchange as a readable trace: `>` what the engine wrote, `<` what the broker sent. */
@@ -174,10 +147,13 @@ test('a Node built-in anywhere in the core fails the bundle', async () => {
 });
 
 test('QuickJS has none of the platform the core must not need', () => {
-  const missing = withQuickJS(quickjs, (evaluate) =>
-    evaluate(
-      '["TextEncoder", "TextDecoder", "setTimeout", "Buffer", "process", "require"].filter((name) => typeof globalThis[name] !== "undefined")',
-    ),
+  const missing = withQuickJS(
+    quickjs,
+    ({ evaluate }) =>
+      evaluate(
+        '["TextEncoder", "TextDecoder", "setTimeout", "Buffer", "process", "require"].filter((name) => typeof globalThis[name] !== "undefined")',
+      ),
+    MEMORY_LIMIT,
   );
   assert.deepEqual(missing, []);
 });
@@ -224,13 +200,19 @@ for (const version of [4, 5] as const) {
 }
 
 test('the core fits a small heap: bundle size and QuickJS memory for one exchange', (t) => {
-  const [empty, loaded, after] = withQuickJS(quickjs, (evaluate, memoryUsed) => {
-    const before = memoryUsed();
-    evaluate(core.code);
-    const withCore = memoryUsed();
-    evaluate(`${GLOBAL}.replayJson(5, ${JSON.stringify(JSON.stringify(RECORDED[5].map((s) => s.action)))})`);
-    return [before, withCore, memoryUsed()];
-  });
+  const [empty, loaded, after] = withQuickJS(
+    quickjs,
+    ({ evaluate, memoryUsed }) => {
+      const before = memoryUsed();
+      evaluate(core.code);
+      const withCore = memoryUsed();
+      evaluate(
+        `${GLOBAL}.replayJson(5, ${JSON.stringify(JSON.stringify(RECORDED[5].map((s) => s.action)))})`,
+      );
+      return [before, withCore, memoryUsed()];
+    },
+    MEMORY_LIMIT,
+  );
   assert.ok(loaded > empty && after <= MEMORY_LIMIT, `${empty} -> ${loaded} -> ${after} bytes`);
   const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
   t.diagnostic(

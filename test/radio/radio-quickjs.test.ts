@@ -8,8 +8,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build } from 'esbuild';
 import { getQuickJS } from 'quickjs-emscripten';
+import { withQuickJS } from '../helpers/quickjs.ts';
 
 const GLOBAL = 'SteadfastRadio';
+/** QuickJS heap limit: the link layer and both streams must fit in it. */
+const MEMORY_LIMIT = 8 * 1024 * 1024;
 
 /** Runs in the engine: returns what each end received, and the retransmissions it took. */
 const DRIVER = `
@@ -79,37 +82,24 @@ for (const secure of [false, true])
       logLevel: 'silent',
     });
     const quickjs = await getQuickJS();
-    const runtime = quickjs.newRuntime();
-    runtime.setMemoryLimit(8 * 1024 * 1024);
-    const vm = runtime.newContext();
-    try {
-      const evaluate = (code: string): unknown => {
-        const result = vm.evalCode(code);
-        if (result.error) {
-          const error = vm.dump(result.error);
-          result.error.dispose();
-          throw new Error(`QuickJS: ${JSON.stringify(error)}`);
-        }
-        const value = vm.dump(result.value);
-        result.value.dispose();
-        return value;
-      };
-      assert.deepEqual(
-        evaluate(
-          '["setTimeout", "TextEncoder", "Buffer", "process"].filter((n) => typeof globalThis[n] !== "undefined")',
-        ),
-        [],
-        'QuickJS lacks what the portable code must not need',
-      );
-      evaluate(bundle.outputFiles[0].text);
-      const outcome = JSON.parse(evaluate(`${GLOBAL}.exchange(600, 400, ${secure})`) as string);
-      if (secure) assert.ok(outcome.sealed > 50, `${outcome.sealed} frames sealed and opened in QuickJS`);
-      assert.equal(outcome.up, true, 'node -> gateway bytes differ');
-      assert.equal(outcome.down, true, 'gateway -> node bytes differ');
-      assert.equal(outcome.state, 'open');
-      assert.ok(outcome.retransmissions > 0, 'the loss was repaired by retransmissions');
-    } finally {
-      vm.dispose();
-      runtime.dispose();
-    }
+    withQuickJS(
+      quickjs,
+      ({ evaluate }) => {
+        assert.deepEqual(
+          evaluate(
+            '["setTimeout", "TextEncoder", "Buffer", "process"].filter((n) => typeof globalThis[n] !== "undefined")',
+          ),
+          [],
+          'QuickJS lacks what the portable code must not need',
+        );
+        evaluate(bundle.outputFiles[0].text);
+        const outcome = JSON.parse(evaluate(`${GLOBAL}.exchange(600, 400, ${secure})`) as string);
+        if (secure) assert.ok(outcome.sealed > 50, `${outcome.sealed} frames sealed and opened in QuickJS`);
+        assert.equal(outcome.up, true, 'node -> gateway bytes differ');
+        assert.equal(outcome.down, true, 'gateway -> node bytes differ');
+        assert.equal(outcome.state, 'open');
+        assert.ok(outcome.retransmissions > 0, 'the loss was repaired by retransmissions');
+      },
+      MEMORY_LIMIT,
+    );
   });

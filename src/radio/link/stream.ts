@@ -3,6 +3,9 @@
  * open handshake, selective-repeat ARQ with polls, heartbeats, link
  * supervision and the reset rule. Sans-IO: frames and bytes in, frames
  * (through `poll`), events and a deadline out; `now` is always passed in.
+ * Its parts: the send and receive windows (send-window.ts,
+ * receive-window.ts), the turn-taking (poll-turn.ts), sleeping nodes
+ * (stream-sleep.ts).
  *
  * The exchange is shaped for half-duplex radios: a sender sends up to a
  * window of frames and sets `poll` on the last, then keeps quiet until the
@@ -26,9 +29,10 @@ import {
   ResetReason,
   readAcceptBody,
 } from './frame.ts';
+import { PollTurn } from './poll-turn.ts';
 import { ReceiveWindow } from './receive-window.ts';
 import { type InflightFrame, RtoEstimator, SendWindow } from './send-window.ts';
-import { readSleep, SleepMark, sleepBody } from './stream-sleep.ts';
+import { StreamSleep } from './stream-sleep.ts';
 import {
   type StreamConfig,
   type StreamEnd,
@@ -59,17 +63,8 @@ export class Stream {
   private readonly rto: RtoEstimator;
   private readonly timing: LinkTiming;
   private lastHeardAt: number;
-  /** A frame of ours asked for an answer; cleared by any frame from the peer or its timeout. */
-  private pollPending = false;
-  private pollDeadline = Number.POSITIVE_INFINITY;
-  /** The frame being transmitted carries a poll (its deadline starts when it has left). */
-  private transmittingPoll = false;
-  /** The peer polled us (or its burst ended without the poll): an answer is due at `answerAt`. */
-  private answerAt = Number.POSITIVE_INFINITY;
-  /** The answer owed is to a poll (more frames do not push it back). */
-  private polled = false;
-  /** The peer is mid-burst (its last frame had no poll): keep quiet until then. */
-  private holdUntil = 0;
+  /** Half-duplex turn-taking: our poll awaiting its answer, the answer we owe (poll-turn.ts). */
+  private readonly turn: PollTurn;
   private openRetryAt = 0;
   private acceptDue = false;
   /** Initiator with `confirmOpen`: the ACK that confirms the stream is due. */
@@ -90,25 +85,8 @@ export class Stream {
   pollRetransmitted = false;
   /** The peer's link timeout, announced in its OPEN (responder only). */
   peerTimeoutMs: number | undefined;
-  /** Initiator: the sleep asked for by `sleep()` and not granted yet, in ms. */
-  private sleepWanted: number | undefined;
-  /**
-   * Initiator: asleep until then (no frame goes out, silence is not counted);
-   * responder: the node sleeps until then, so nothing is sent to it and its
-   * silence counts from then. -Infinity when awake.
-   */
-  private sleepUntil = Number.NEGATIVE_INFINITY;
-  /** When the current sleep began (its length goes into `stats.asleepMs`). */
-  private sleepSince = 0;
-  /** Initiator: a sleep request is out; an answer without the grant delays the next until `sleepRetryAt`. */
-  private sleepAsked = false;
-  private sleepRetryAt = 0;
-  /** The wait before the next request after a refusal: from one retransmission timeout, doubling up to a heartbeat. */
-  private sleepBackoffMs = 0;
-  /** Initiator: just woke: poll at once, so the gateway sends what it held. */
-  private wakeDue = false;
-  /** Responder: the sleep to grant in the answer owed to a node's sleep request. */
-  private grantDue: number | undefined;
+  /** Sleeping nodes: what was asked, granted and owed (stream-sleep.ts). */
+  private readonly dozing: StreamSleep;
 
   constructor(readonly config: StreamConfig) {
     this.timing = config.timing;
@@ -116,6 +94,8 @@ export class Stream {
     this.window = new SendWindow(config.timing.window, config.payloadSize);
     this.rto = new RtoEstimator(config.timing.initialRtoMs, config.timing.minRtoMs, config.timing.maxRtoMs);
     this.lastHeardAt = config.now;
+    this.turn = new PollTurn(config.timing);
+    this.dozing = new StreamSleep(config, this.stats, (event) => this.events.push(event));
   }
 
   /** The stream's epoch (0-15): frames of other epochs belong to other streams. */
@@ -156,7 +136,7 @@ export class Stream {
 
   /** True while the stream sleeps (initiator) or its node does (responder). */
   get asleep(): boolean {
-    return this.sleepUntil !== Number.NEGATIVE_INFINITY;
+    return this.dozing.asleep;
   }
 
   /**
@@ -166,24 +146,19 @@ export class Stream {
    */
   sleep(ms: number): void {
     if (this.config.role !== 'initiator' || this.state !== 'open') return;
-    this.sleepWanted = ms;
+    this.dozing.wanted = ms;
   }
 
   /** Initiator: ends a sleep early (or drops a wish to sleep not granted yet). */
   wake(now: number): void {
-    this.sleepWanted = undefined;
+    this.dozing.wanted = undefined;
     if (this.asleep && this.config.role === 'initiator') this.wakeUp(now);
   }
 
   private wakeUp(now: number): void {
-    this.stats.asleepMs += Math.max(0, now - this.sleepSince);
-    this.sleepUntil = Number.NEGATIVE_INFINITY;
-    if (this.config.role === 'initiator') {
-      // Silence counts from the wake; the first poll tells the gateway to send what it held.
-      this.lastHeardAt = now;
-      this.wakeDue = true;
-      this.events.push({ type: 'awake' });
-    }
+    // Initiator: silence counts from the wake; the first poll tells the gateway to send what it held.
+    if (this.config.role === 'initiator') this.lastHeardAt = now;
+    this.dozing.wakeUp(now);
   }
 
   /** Responder: the stream is accepted; ACCEPT goes out. */
@@ -259,20 +234,8 @@ export class Stream {
         if (this.state === 'opening') this.opened();
         this.receiveAck(frame, now);
         if (frame.kind === FrameKind.DATA) this.receiveData(frame);
-        this.receiveSleep(frame, now);
-        if (frame.poll) {
-          this.answerAt = Math.min(
-            this.answerAt,
-            now + (frame.kind === FrameKind.DATA ? this.timing.ackDelayMs : 0),
-          );
-          this.polled = true;
-          this.holdUntil = 0;
-        } else if (frame.kind === FrameKind.DATA) {
-          // More frames of the peer's burst follow; talking now would collide with them. Should
-          // the burst's last frame (the poll) be lost, answer anyway once the burst is over.
-          this.holdUntil = now + this.timing.burstGapMs;
-          if (!this.polled) this.answerAt = this.holdUntil + this.timing.ackDelayMs;
-        }
+        this.dozing.received(frame, now, { idle: this.window.idle, rtoMs: this.rto.rto });
+        this.turn.heard(frame, now);
         return;
       default: {
         const unknown: never = frame.kind;
@@ -281,49 +244,10 @@ export class Stream {
     }
   }
 
-  /** The sleep part of an ACK: a node's request (responder) or the grant (initiator). */
-  private receiveSleep(frame: Frame, now: number): void {
-    // DATA carries stream bytes, never a sleep part.
-    const sleep = frame.kind === FrameKind.ACK ? readSleep(frame.payload) : undefined;
-    if (this.config.role === 'initiator' && this.sleepAsked && sleep?.mark !== SleepMark.GRANTED) {
-      // Not granted (the gateway had data, or grants no sleep): ask again later, backing off.
-      this.sleepAsked = false;
-      this.sleepBackoffMs = Math.min(
-        this.timing.heartbeatMs,
-        Math.max(this.rto.rto, 2 * this.sleepBackoffMs),
-      );
-      this.sleepRetryAt = now + this.sleepBackoffMs;
-    }
-    if (sleep === undefined) return;
-    if (this.config.role === 'responder') {
-      const cap = this.config.maxSleepMs ?? 0;
-      // Granted only with nothing waiting for the node: what the broker sends later is held.
-      if (sleep.mark === SleepMark.REQUEST && frame.poll && cap > 0 && this.window.idle)
-        this.grantDue = Math.min(sleep.ms, cap);
-      return;
-    }
-    if (sleep.mark !== SleepMark.GRANTED || this.sleepWanted === undefined) return;
-    // Written since the request: stay up and ask again once it is through.
-    this.sleepAsked = false;
-    this.sleepBackoffMs = 0;
-    if (!this.window.idle) return;
-    const ms = Math.min(this.sleepWanted, sleep.ms);
-    this.sleepWanted = undefined;
-    this.fallAsleep(now, ms);
-  }
-
-  private fallAsleep(now: number, ms: number): void {
-    this.sleepSince = now;
-    this.sleepUntil = now + ms;
-    this.stats.sleeps++;
-    if (this.config.role === 'initiator') this.events.push({ type: 'asleep', untilMs: this.sleepUntil });
-  }
-
   private opened(): void {
     this.state = 'open';
     this.confirmDue = this.config.confirmOpen === true;
-    this.pollPending = false;
-    this.pollDeadline = Number.POSITIVE_INFINITY;
+    this.turn.done();
     this.rto.answered();
     this.events.push({ type: 'open' });
   }
@@ -343,9 +267,8 @@ export class Stream {
     // heartbeat), the poll has nothing more to learn, so the window opens now
     // rather than at its timeout. Otherwise a frame heard mid-transmission may
     // predate the poll and is not taken for its answer.
-    if (this.pollPending && (!this.transmittingPoll || this.window.inflightCount === 0)) {
-      this.pollPending = false;
-      this.pollDeadline = Number.POSITIVE_INFINITY;
+    if (this.turn.pending && (!this.turn.transmitting || this.window.inflightCount === 0)) {
+      this.turn.done();
       this.rto.answered();
       this.window.markLost();
     }
@@ -382,9 +305,8 @@ export class Stream {
       case 'accepting':
         return undefined;
       case 'opening':
-        if (now < this.openRetryAt || this.pollPending) return undefined;
-        this.pollPending = true;
-        this.transmittingPoll = true;
+        if (now < this.openRetryAt || this.turn.pending) return undefined;
+        this.turn.ask();
         return this.frame(
           FrameKind.OPEN,
           true,
@@ -412,48 +334,41 @@ export class Stream {
       return this.ack(false);
     }
     if (this.asleep) {
-      if (this.config.role === 'responder' || now < this.sleepUntil) return undefined;
+      if (this.config.role === 'responder' || now < this.dozing.until) return undefined;
       this.wakeUp(now);
     }
-    if (this.wakeDue && !this.pollPending) {
-      this.wakeDue = false;
+    if (this.dozing.wakeDue && !this.turn.pending) {
+      this.dozing.wakeDue = false;
       return this.ack(true);
     }
-    const answerDue = now >= this.answerAt;
+    const answerDue = now >= this.turn.answerAt;
     // An answer owed while we hold early frames says which: only an ACK carries that.
     if (answerDue && this.receiving.holdsEarly) return this.ack(false);
-    if (now < this.holdUntil && !answerDue) return undefined;
-    if (!this.pollPending || answerDue) {
+    if (now < this.turn.holdUntil && !answerDue) return undefined;
+    if (!this.turn.pending || answerDue) {
       const data = this.window.hasRetransmit
         ? this.window.takeRetransmit()
-        : !this.pollPending && this.window.canSendNew
+        : !this.turn.pending && this.window.canSendNew
           ? this.window.takeNew()
           : undefined;
       if (data !== undefined) return this.dataFrame(data);
     }
     if (answerDue) return this.ack(false);
-    if (this.pollPending) return undefined;
+    if (this.turn.pending) return undefined;
     if (this.probeDue) {
       this.probeDue = false;
       return this.ack(true);
     }
     if (
-      this.sleepWanted !== undefined &&
+      this.dozing.wanted !== undefined &&
       this.state === 'open' &&
-      now >= this.sleepRetryAt &&
+      now >= this.dozing.retryAt &&
       this.window.idle &&
       !this.receiving.holdsEarly
     ) {
-      this.sleepAsked = true;
       // The request is a poll: its answer (an ACK with the grant, or whatever the gateway still has) comes at once.
-      this.pollPending = true;
-      this.transmittingPoll = true;
-      return this.frame(
-        FrameKind.ACK,
-        true,
-        0,
-        sleepBody(this.receiving.sackBits(), SleepMark.REQUEST, this.sleepWanted),
-      );
+      this.turn.ask();
+      return this.frame(FrameKind.ACK, true, 0, this.dozing.request(this.receiving.sackBits()));
     }
     if (
       this.state === 'open' &&
@@ -469,47 +384,30 @@ export class Stream {
 
   private dataFrame(data: InflightFrame): Frame {
     // The node's request is answered with data: no sleep this time (it asks again once idle).
-    this.grantDue = undefined;
+    this.dozing.grantDue = undefined;
     this.pollRetransmitted = data.transmissions > 0;
     if (this.pollRetransmitted) this.stats.retransmissions++;
     data.transmissions++;
     // Poll on the last frame of a burst: nothing more may go until the answer.
-    const last = !this.window.hasRetransmit && (this.pollPending || !this.window.canSendNew);
+    const last = !this.window.hasRetransmit && (this.turn.pending || !this.window.canSendNew);
     const frame = this.frame(FrameKind.DATA, last, data.seq, data.payload);
     this.sending = data;
-    if (last) {
-      this.pollPending = true;
-      this.transmittingPoll = true;
-    }
+    if (last) this.turn.ask();
     return frame;
   }
 
   private ack(poll: boolean): Frame {
-    if (poll) {
-      this.pollPending = true;
-      this.transmittingPoll = true;
-    }
-    const grant = this.grantDue;
-    if (grant !== undefined && !poll) {
-      this.grantDue = undefined;
-      if (this.window.idle) {
-        // From now on nothing goes to the node until it speaks; its silence counts from its wake.
-        this.fallAsleep(this.lastHeardAt, grant);
-        return this.frame(
-          FrameKind.ACK,
-          false,
-          0,
-          sleepBody(this.receiving.sackBits(), SleepMark.GRANTED, grant),
-        );
-      }
-    }
+    if (poll) this.turn.ask();
+    const grant = poll
+      ? undefined
+      : this.dozing.takeGrant(this.receiving.sackBits(), this.lastHeardAt, this.window.idle);
+    if (grant !== undefined) return this.frame(FrameKind.ACK, false, 0, grant);
     return this.frame(FrameKind.ACK, poll, 0, new Uint8Array([this.receiving.sackBits()]));
   }
 
   private frame(kind: FrameKind, poll: boolean, seq: number, payload: Uint8Array): Frame {
     if (kind === FrameKind.DATA || kind === FrameKind.ACK) {
-      this.answerAt = Number.POSITIVE_INFINITY;
-      this.polled = false;
+      this.turn.answering();
     }
     this.stats.framesSent++;
     return {
@@ -530,13 +428,13 @@ export class Stream {
       this.sending.sentAt = now;
       this.sending = undefined;
     }
-    if (frame.poll && this.transmittingPoll) {
-      this.transmittingPoll = false;
+    if (frame.poll && this.turn.transmitting) {
+      this.turn.transmitting = false;
       // Answered while it was still on its way: nothing to wait for.
-      if (!this.pollPending) return;
+      if (!this.turn.pending) return;
       // Jitter, so two ends (or two nodes) that collided do not collide again.
       const wait = this.rto.rto * (1 + 0.25 * this.config.random());
-      this.pollDeadline = now + wait;
+      this.turn.deadline = now + wait;
       if (frame.kind === FrameKind.OPEN) this.openRetryAt = now + wait;
     }
   }
@@ -555,8 +453,8 @@ export class Stream {
   /** Timers: unanswered polls, silence, linger. */
   tick(now: number): void {
     if (this.state === 'closed') return;
-    if (this.asleep && this.config.role === 'initiator' && now >= this.sleepUntil) this.wakeUp(now);
-    const silent = now - Math.max(this.lastHeardAt, this.sleepUntil);
+    if (this.asleep && this.config.role === 'initiator' && now >= this.dozing.until) this.wakeUp(now);
+    const silent = now - Math.max(this.lastHeardAt, this.dozing.until);
     if (silent >= this.silenceLimit()) {
       this.emitClosed({ by: 'timeout', silentMs: silent });
       this.state = 'closed';
@@ -568,9 +466,8 @@ export class Stream {
       this.resetDue = this.resetReason;
       return;
     }
-    if (this.pollPending && !this.transmittingPoll && now >= this.pollDeadline) {
-      this.pollPending = false;
-      this.pollDeadline = Number.POSITIVE_INFINITY;
+    if (this.turn.expired(now)) {
+      this.turn.done();
       this.rto.backOff();
       this.window.markLost();
       // Only frames the peer holds are unacknowledged: nothing to resend, so ask for the ack.
@@ -582,22 +479,23 @@ export class Stream {
   nextDeadline(): number {
     if (this.resetDue !== undefined) return 0;
     if (this.state === 'closed' || this.state === 'accepting') return Number.POSITIVE_INFINITY;
-    let deadline = Math.max(this.lastHeardAt, this.sleepUntil) + this.silenceLimit();
+    const sleep = this.dozing;
+    let deadline = Math.max(this.lastHeardAt, sleep.until) + this.silenceLimit();
     if (this.acceptDue || this.confirmDue) return 0;
     // Asleep: nothing to send until the node wakes (or, at the gateway, speaks).
-    if (this.asleep) return this.config.role === 'initiator' ? Math.min(deadline, this.sleepUntil) : deadline;
-    if (this.wakeDue && !this.pollPending) return 0;
-    if (this.sleepWanted !== undefined && this.state === 'open' && !this.pollPending && this.window.idle)
-      if (!this.receiving.holdsEarly) return Math.max(this.holdUntil, this.sleepRetryAt);
+    if (this.asleep) return this.config.role === 'initiator' ? Math.min(deadline, sleep.until) : deadline;
+    if (sleep.wakeDue && !this.turn.pending) return 0;
+    if (sleep.wanted !== undefined && this.state === 'open' && !this.turn.pending && this.window.idle)
+      if (!this.receiving.holdsEarly) return Math.max(this.turn.holdUntil, sleep.retryAt);
     if (this.state === 'opening')
-      return Math.min(deadline, this.pollPending ? this.pollDeadline : this.openRetryAt);
-    if (this.pollPending) deadline = Math.min(deadline, this.pollDeadline);
+      return Math.min(deadline, this.turn.pending ? this.turn.deadline : this.openRetryAt);
+    if (this.turn.pending) deadline = Math.min(deadline, this.turn.deadline);
     else if (this.config.role === 'initiator' && this.state === 'open')
       deadline = Math.min(deadline, this.lastHeardAt + this.timing.heartbeatMs);
-    deadline = Math.min(deadline, this.answerAt, this.lingerUntil);
-    if (this.acceptDue || this.confirmDue || (this.probeDue && !this.pollPending)) return 0;
-    if (!this.pollPending && (this.window.canSendNew || this.window.hasRetransmit))
-      deadline = Math.min(deadline, this.holdUntil);
+    deadline = Math.min(deadline, this.turn.answerAt, this.lingerUntil);
+    if (this.acceptDue || this.confirmDue || (this.probeDue && !this.turn.pending)) return 0;
+    if (!this.turn.pending && (this.window.canSendNew || this.window.hasRetransmit))
+      deadline = Math.min(deadline, this.turn.holdUntil);
     return deadline;
   }
 }
