@@ -81,7 +81,8 @@ export class Client extends Emitter<ClientEvents> {
   #readyWaiters: Deferred<void>[] = [];
   /** Request/response helper, made on first use. */
   #requester: Requester | undefined;
-  readonly #store: SessionStore;
+  /** The user's store; undefined by default, where a MemoryStore would only mirror the Session's own state. */
+  readonly #store: SessionStore | undefined;
   readonly #addresses: BrokerAddress[];
   #counters = { outages: 0, reconnects: 0, failedAttempts: 0, downtimeMs: 0 };
   /** The topic the last `publish()` checked and found valid. */
@@ -100,7 +101,10 @@ export class Client extends Emitter<ClientEvents> {
     if (options.store !== undefined && !(options.store instanceof MemoryStore) && !options.clientId) {
       throw localError('INVALID_ARGUMENT', 'a store that outlives the process needs a fixed clientId');
     }
-    this.#store = options.store ?? new MemoryStore();
+    // Without a store of the user's, nothing outlives this client: the Session's own in-flight
+    // state is the session, and a default MemoryStore would be a second copy of it, updated
+    // three times per QoS 1/2 message, that nobody can read.
+    this.#store = options.store;
     const sessionOptions = sessionOptionsFrom(options, this.#store, this.#addresses[0]);
     const session = new Session<PublishToken, RequestToken>(sessionOptions);
     // A CONNECT the options make impossible is refused here, where the user passed them.
@@ -432,7 +436,7 @@ export class Client extends Emitter<ClientEvents> {
     await this.#supervisor.stop(error);
     this.#isUp = false; // a stopped supervisor reports no 'down'
     this.#driver.input((s) => s.close(error));
-    this.#store.close();
+    this.#store?.close();
     for (const s of this.#router.subscriptions)
       s.end(error.code === 'CLIENT_CLOSED' ? undefined : error, true);
     this.#router.clear();

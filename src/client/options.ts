@@ -158,9 +158,11 @@ export interface ClientOptions {
   stallProbeAfter?: number;
   /**
    * Where in-flight messages and inbound QoS 2 ids are kept from `publish()`
-   * to their final ack. Default a new MemoryStore (survives reconnects, not a
-   * restart of the process); `FileStore` from the Node entry point survives
-   * a crash. A store that outlives the process needs a fixed `clientId`.
+   * to their final ack. Default none: the client's own session state, which
+   * survives reconnects but not the client (as a MemoryStore of its own would,
+   * without the second copy). A `MemoryStore` passed here can be handed to a
+   * new Client in the same process; `FileStore` from the Node entry point
+   * survives a crash. A store that outlives the process needs a fixed `clientId`.
    */
   store?: SessionStore;
   /** Messages the client holds at once (queued while down + in flight). Default 100,000. */
@@ -300,7 +302,7 @@ export function defaultWriteTimeout(options: ClientOptions): number {
  */
 export function sessionOptionsFrom(
   options: ClientOptions,
-  store: SessionStore,
+  store: SessionStore | undefined,
   fromUrl: BrokerAddress | undefined,
 ): SessionOptions {
   const version = options.protocolVersion ?? 5;

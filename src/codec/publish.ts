@@ -22,6 +22,17 @@ const PUBLISH_TYPE = PACKET_TYPE_NUMBER.publish;
 // Measured by publishSize, used by writePublish right after.
 let propsSize = 0;
 
+/*
+ * The last topic written, validated and encoded once (length prefix
+ * included): a stream of publications on one topic (the common case) skips
+ * validating, measuring and UTF-8 encoding it per message. Only a topic that
+ * passed validateTopicName is ever cached.
+ */
+let cachedTopic: string | undefined;
+let cachedTopicBytes = new Uint8Array(0);
+/** publishSize validated a topic that is not the cached one: writePublish caches it. */
+let topicToCache: string | undefined;
+
 /** The fixed header's low nibble: DUP, QoS, RETAIN. */
 export function publishFlags(p: PublishPacket): number {
   return (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 0x01 : 0);
@@ -32,11 +43,20 @@ export function publishSize(p: PublishPacket, version: ProtocolVersion): number 
   if (qos !== 0 && qos !== 1 && qos !== 2)
     throw localError('INVALID_ARGUMENT', `qos must be 0, 1 or 2, got ${qos}`);
   if (p.dup && qos === 0) throw localError('INVALID_ARGUMENT', 'a QoS 0 PUBLISH cannot be a duplicate');
-  const aliased = version === 5 && p.topic === '' && p.properties?.topicAlias !== undefined;
-  if (!aliased) validateTopicName(p.topic);
+  const topic = p.topic;
+  let size: number;
+  topicToCache = undefined;
+  if (topic === cachedTopic) {
+    size = cachedTopicBytes.length;
+  } else {
+    const aliased = version === 5 && topic === '' && p.properties?.topicAlias !== undefined;
+    if (!aliased) validateTopicName(topic);
+    size = stringSize(topic, 'topic');
+    if (!aliased) topicToCache = topic;
+  }
   if (!(p.payload instanceof Uint8Array))
     throw localError('INVALID_ARGUMENT', 'payload must be a Uint8Array');
-  let size = stringSize(p.topic, 'topic') + p.payload.length;
+  size += p.payload.length;
   if (qos > 0) {
     checkPacketId(p.packetId, 'a QoS 1 or 2 PUBLISH');
     size += 2;
@@ -54,7 +74,20 @@ export function writePublish(
   p: PublishPacket,
   version: ProtocolVersion,
 ): number {
-  pos = writeString(buf, pos, p.topic);
+  if (p.topic === cachedTopic) {
+    const t = cachedTopicBytes;
+    // Short topics (most): a loop beats set()'s call overhead.
+    if (t.length <= 64) for (let i = 0; i < t.length; i++) buf[pos + i] = t[i];
+    else buf.set(t, pos);
+    pos += t.length;
+  } else {
+    const start = pos;
+    pos = writeString(buf, pos, p.topic);
+    if (topicToCache === p.topic) {
+      cachedTopicBytes = buf.slice(start, pos);
+      cachedTopic = topicToCache;
+    }
+  }
   if (p.qos > 0) pos = writeU16(buf, pos, p.packetId!);
   if (version === 5) pos = writeProperties(buf, pos, p.properties, propsSize);
   buf.set(p.payload, pos);

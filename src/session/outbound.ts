@@ -29,6 +29,8 @@ export interface BrokerLimits {
   retainAvailable: boolean;
 }
 
+const NO_PAYLOAD = new Uint8Array(0);
+
 export class Outbound<P> {
   /** Made on first use (~200 bytes): an idle client never needs it. */
   #inflightMap: Map<number, OutboundRecord<P>> | undefined;
@@ -47,6 +49,20 @@ export class Outbound<P> {
   #nextKey = 1;
   /** PUBLISH and PUBREL packets sent again after a reconnect, since the session began. */
   resent = 0;
+  /** The PUBLISH being encoded (see #encodePublish); optional fields always present, so its shape stays one. */
+  readonly #packet: Omit<PublishPacket, 'packetId' | 'properties'> & {
+    packetId: number | undefined;
+    properties: Properties | undefined;
+  } = {
+    type: 'publish',
+    topic: '',
+    payload: NO_PAYLOAD,
+    qos: 0,
+    retain: false,
+    dup: false,
+    packetId: undefined,
+    properties: undefined,
+  };
   /** `{ topicAlias: n }` by n, shared by every PUBLISH that has no other property; never modified. */
   readonly #aliasOnly: Properties[] = [];
 
@@ -257,22 +273,25 @@ export class Outbound<P> {
       }
       if (alias.known) topic = '';
     }
-    const packet: PublishPacket = {
-      type: 'publish',
-      topic,
-      payload: m.payload,
-      qos: m.qos,
-      retain: m.retain,
-      dup,
-    };
-    if (m.qos > 0) packet.packetId = record.packetId;
-    if (properties !== undefined) packet.properties = properties;
+    // One packet object for every PUBLISH, its fields set from the record: the encoder reads it
+    // and keeps nothing, so a publication allocates no packet of its own.
+    const packet = this.#packet;
+    packet.topic = topic;
+    packet.payload = m.payload;
+    packet.qos = m.qos;
+    packet.retain = m.retain;
+    packet.dup = dup;
+    packet.packetId = m.qos > 0 ? record.packetId : undefined;
+    packet.properties = properties;
     let bytes: Uint8Array;
     try {
-      bytes = encodeFromClient(packet, limits.version);
+      bytes = encodeFromClient(packet as PublishPacket, limits.version);
     } catch (error) {
       this.#fail(record, error as MqttError);
       return undefined;
+    } finally {
+      packet.payload = NO_PAYLOAD; // the payload is not held past its encoding
+      packet.properties = undefined;
     }
     if (bytes.length > limits.maximumPacketSize) {
       this.#fail(
