@@ -199,7 +199,12 @@ export interface ClientOptions {
    * re-send of one (DUP set) is acknowledged without being delivered again,
    * counted in `stats.qos2RollbackCopies`. The one message this could wrongly
    * drop is an identical one (same id, topic and payload) whose first
-   * transmission was lost with a connection. 0 turns it off. Default 256.
+   * transmission was lost with a connection. The same digests recognise the
+   * other face of a rollback: a new message under an id whose flow is still
+   * open here (we sent PUBREC, the restarted broker forgot the flow and gave
+   * the id to the next message). It is delivered, counted in
+   * `stats.qos2IdsReused`, where the spec's rule would answer it and lose it.
+   * 0 turns both off. Default 256.
    */
   qos2RollbackGuard?: number;
   /**

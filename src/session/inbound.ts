@@ -50,6 +50,12 @@ export class Inbound {
    * restarted send quota does not count.
    */
   #thisConnection: Set<number> | undefined;
+  /**
+   * Manual ack: QoS 2 ids that name more than one message the application
+   * holds (the broker reused an id whose flow it forgot), by id: how many acks
+   * beyond one are owed before the PUBREC goes out.
+   */
+  #qos2ExtraHolders: Map<number, number> | undefined;
   readonly aliases = new InboundAliases();
   /** QoS 1/2 PUBLISH packets that came beyond our Receive Maximum (the broker's fault). */
   receiveMaximumExceeded = 0;
@@ -97,6 +103,7 @@ export class Inbound {
     this.generation++;
     this.#qos1Delivered?.clear();
     this.#qos1Owed?.clear();
+    this.#qos2ExtraHolders?.clear();
     this.rollback.clear();
     if (this.#qos2Map !== undefined && this.#qos2Map.size > 0) {
       this.#qos2Map.clear();
@@ -129,11 +136,23 @@ export class Inbound {
     if (p.qos === 1) return this.#onQos1(p, id);
     const state = this.qos2.get(id);
     if (state !== undefined) {
-      // Already delivered: never again. Repeat PUBREC if it went out; otherwise the app still owes its ack.
-      if (state === 'acked') this.io.send(encodeFromClient({ type: 'pubrec', packetId: id }, this.#version));
-      return;
-    }
-    if (this.rollback.isRollbackCopy(id, p.dup, p.topic, p.payload)) {
+      if (!this.rollback.reusesOpenId(id, p.topic, p.payload)) {
+        // Already delivered: never again. Repeat PUBREC if it went out; otherwise the app still owes its ack.
+        if (state === 'acked')
+          this.io.send(encodeFromClient({ type: 'pubrec', packetId: id }, this.#version));
+        return;
+      }
+      // Another message under a held id: the broker forgot the old flow (rollback-guard.ts). Deliver it.
+      if (state === 'delivered') {
+        // The application still holds the old one: the PUBREC waits for both acks.
+        this.#qos2ExtraHolders ??= new Map();
+        this.#qos2ExtraHolders.set(id, (this.#qos2ExtraHolders.get(id) ?? 0) + 1);
+        this.io.emit({ type: 'message', message: p });
+        return;
+      }
+      // The old one's PUBREC went out; the new one is not acknowledged yet: no final state to keep.
+      this.store?.removeInbound(id);
+    } else if (this.rollback.isRollbackCopy(id, p.dup, p.topic, p.payload)) {
       // The broker re-sent a message whose flow we completed: answer it as the one it is, deliver nothing.
       this.qos2.set(id, 'acked');
       this.store?.setInbound(id, 'acked');
@@ -253,6 +272,13 @@ export class Inbound {
       return true;
     }
     if (this.qos2.get(packetId) !== 'delivered') return false;
+    const extra = this.#qos2ExtraHolders?.get(packetId);
+    if (extra !== undefined) {
+      // Another message of this id is still with the application: its ack sends the PUBREC.
+      if (extra > 1) this.#qos2ExtraHolders!.set(packetId, extra - 1);
+      else this.#qos2ExtraHolders!.delete(packetId);
+      return true;
+    }
     if (!isFailure(reasonCode)) this.store?.setInbound(packetId, 'acked');
     if (this.#connected) {
       this.#ackQos2(packetId, reasonCode);

@@ -18,7 +18,13 @@
  * so the only message this could wrongly drop is one identical in packet id,
  * topic and payload to one of the last `capacity` completed messages, whose
  * first transmission was lost with a connection: the bound docs/delivery.md
- * states. Plain code, no Node: the digest is 32-bit FNV-1a.
+ * states.
+ *
+ * The same restart can also forget a flow that is still open here (we sent
+ * PUBREC, no PUBREL came) and give its id to the next queued message. The
+ * spec says to answer a PUBLISH with a held id and deliver nothing, which
+ * would lose that message; the digest tells the two apart (`reusesOpenId`).
+ * Plain code, no Node: the digest is 32-bit FNV-1a.
  */
 
 /** How many completed inbound QoS 2 messages are remembered by default. */
@@ -50,6 +56,8 @@ export class RollbackGuard {
   readonly #completed = new Map<number, number>();
   /** Rollback copies recognised and not delivered. */
   dropped = 0;
+  /** Open ids the broker reused for another message (it forgot their flow); delivered as new. */
+  reused = 0;
 
   /** @param capacity how many completed messages to remember; 0 turns the guard off. */
   constructor(readonly capacity: number) {}
@@ -75,6 +83,26 @@ export class RollbackGuard {
     this.#completed.delete(packetId);
     this.#open.set(packetId, digest);
     return false;
+  }
+
+  /**
+   * A QoS 2 PUBLISH arrived for an id whose flow is still open here. Returns
+   * true when it carries another message than the one that opened the flow:
+   * the broker forgot that flow (it restarted from an older save) and reused
+   * the id, so this one is new and must be delivered, whatever its DUP flag.
+   * It then becomes the open message of the id. False when it is the same
+   * message (a re-send: answer it, deliver nothing) or when the open message
+   * is not known (the guard is off, or the id came back from a store): the
+   * spec's rule then stands, and nothing is delivered [MQTT-4.3.3].
+   */
+  reusesOpenId(packetId: number, topic: string, payload: Uint8Array): boolean {
+    const open = this.#open.get(packetId);
+    if (open === undefined) return false;
+    const digest = messageDigest(topic, payload);
+    if (digest === open) return false;
+    this.reused++;
+    this.#open.set(packetId, digest);
+    return true;
   }
 
   /** The flow of `packetId` completed (PUBREL came, PUBCOMP goes out). */

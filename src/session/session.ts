@@ -107,6 +107,8 @@ export interface SessionStats {
   peakOverReceiveMaximum: number;
   /** Inbound QoS 2 re-sends of messages already completed (a broker's rollback), acknowledged and not delivered. */
   qos2RollbackCopies: number;
+  /** Inbound QoS 2 messages that came under an id whose flow was still open here (the broker forgot it), delivered as new. */
+  qos2IdsReused: number;
 }
 
 export class Session<P = unknown, S = unknown> {
@@ -259,6 +261,7 @@ export class Session<P = unknown, S = unknown> {
       receiveMaximumExceeded: inbound.receiveMaximumExceeded,
       peakOverReceiveMaximum: inbound.peakOverReceiveMaximum,
       qos2RollbackCopies: inbound.rollback.dropped,
+      qos2IdsReused: inbound.rollback.reused,
     };
   }
 

@@ -142,6 +142,31 @@ const qos2: FlowCase[] = [
     },
   },
   {
+    name: 'QoS 2 rollback: the broker forgot an open flow and reused its id for another message: delivered',
+    present: [true],
+    steps: [message('t', 2, 7), outage, message('u', 2, 7), ack('pubrel', 7)],
+    expect: {
+      sent: ['PUBREC #7', 'CONNECT', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7', 'message u #7'],
+    },
+  },
+  {
+    name: 'QoS 2 rollback: another message under an open id with DUP set is delivered too (the digest decides)',
+    present: [true],
+    steps: [message('t', 2, 7), outage, message('u', 2, 7, true), message('u', 2, 7, true), ack('pubrel', 7)],
+    expect: {
+      sent: ['PUBREC #7', 'CONNECT', 'PUBREC #7', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7', 'message u #7 dup'],
+    },
+  },
+  {
+    name: 'QoS 2 rollback guard off: a held id is answered and nothing delivered, as [MQTT-4.3.3] says',
+    present: [true],
+    options: { qos2RollbackGuard: 0 },
+    steps: [message('t', 2, 7), outage, message('u', 2, 7), ack('pubrel', 7)],
+    expect: { sent: ['PUBREC #7', 'CONNECT', 'PUBREC #7', 'PUBCOMP #7'], events: ['message t #7'] },
+  },
+  {
     name: 'QoS 2: session present false clears the held ids: the same id is a new message',
     present: [false],
     steps: [message('t', 2, 7), outage, message('u', 2, 7), ack('pubrel', 7)],
@@ -230,6 +255,41 @@ const manualCases: FlowCase[] = [
     expect: {
       sent: ['PUBREC #7', 'PUBCOMP #7', 'CONNECT', 'PUBREC #7', 'PUBCOMP #7'],
       events: ['message t #7'],
+    },
+  },
+  {
+    name: 'manual QoS 2 rollback: an open id reused while the app holds the old message: both delivered, one PUBREC after both acks',
+    present: [true],
+    options: manual,
+    steps: [
+      message('t', 2, 7),
+      outage,
+      message('u', 2, 7),
+      acknowledge(7, 2),
+      acknowledge(7, 2),
+      acknowledge(7, 2, { accepted: false }),
+      ack('pubrel', 7),
+    ],
+    expect: {
+      sent: ['CONNECT', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7', 'message u #7'],
+    },
+  },
+  {
+    name: 'manual QoS 2 rollback: an open id reused after its PUBREC went out: delivered, acked by hand',
+    present: [true],
+    options: manual,
+    steps: [
+      message('t', 2, 7),
+      acknowledge(7, 2),
+      outage,
+      message('u', 2, 7),
+      acknowledge(7, 2),
+      ack('pubrel', 7),
+    ],
+    expect: {
+      sent: ['PUBREC #7', 'CONNECT', 'PUBREC #7', 'PUBCOMP #7'],
+      events: ['message t #7', 'message u #7'],
     },
   },
   {

@@ -51,6 +51,23 @@ describe('RollbackGuard', () => {
     assert.equal(off.dropped, 0);
   });
 
+  it('tells a new message under an open id from a re-send, and counts it', () => {
+    const g = new RollbackGuard(4);
+    g.isRollbackCopy(7, false, 't', bytes('a'));
+    assert.equal(g.reusesOpenId(7, 't', bytes('a')), false, 'the same message: a re-send');
+    assert.equal(g.reusesOpenId(7, 't', bytes('b')), true);
+    assert.equal(g.reusesOpenId(7, 't', bytes('b')), false, 'the new one is now the open message');
+    assert.equal(g.reused, 1);
+    assert.equal(
+      g.reusesOpenId(9, 't', bytes('a')),
+      false,
+      'an id with no known message (a store restored it)',
+    );
+    const off = new RollbackGuard(0);
+    off.isRollbackCopy(7, false, 't', bytes('a'));
+    assert.equal(off.reusesOpenId(7, 't', bytes('b')), false);
+  });
+
   it('digests topic and payload apart', () => {
     assert.notEqual(messageDigest('ab', bytes('c')), messageDigest('a', bytes('bc')));
     assert.notEqual(messageDigest('t', new Uint8Array([0])), messageDigest('t', new Uint8Array([0, 0])));
