@@ -25,6 +25,7 @@ import {
 } from './api.ts';
 import { Delivery } from './delivery.ts';
 import { Emitter } from './emitter.ts';
+import { extensions, notInstalled, type RequestHandler, type RequestOptions } from './extensions.ts';
 import { Message } from './message.ts';
 import {
   brokerAddresses,
@@ -39,7 +40,6 @@ import {
   toBytes,
 } from './options.ts';
 import { type PublishToken, pendingPublication, restoredToken } from './pending.ts';
-import { Requester } from './request.ts';
 import { SubscriptionRouter } from './routing.ts';
 import { SessionDriver, type SessionView } from './session-driver.ts';
 import type { ClientStatus } from './status.ts';
@@ -79,8 +79,6 @@ export class Client extends Emitter<ClientEvents> {
   /** cleanInit: the next connection starts clean; cleared when one is up. */
   #cleanInitPending: boolean;
   #readyWaiters: Deferred<void>[] = [];
-  /** Request/response helper, made on first use. */
-  #requester: Requester | undefined;
   /** The user's store; undefined by default, where a MemoryStore would only mirror the Session's own state. */
   readonly #store: SessionStore | undefined;
   readonly #addresses: BrokerAddress[];
@@ -396,27 +394,27 @@ export class Client extends Emitter<ClientEvents> {
   /**
    * MQTT 5 request/response: publishes `payload` with a response topic and
    * correlation data, and resolves with the response (or rejects with TIMEOUT).
+   * Needs the request module: the Node entry installs it; in a browser bundle
+   * call `useRequest()` from 'steadfast-mqtt/request' once, or use its
+   * `request(client, ...)`.
    */
-  request(
-    topic: string,
-    payload: string | Uint8Array,
-    options: PublishOptions & { timeout?: number } = {},
-  ): Promise<Message> {
-    this.#requester ??= new Requester(this);
-    return this.#requester.request(topic, payload, options);
+  request(topic: string, payload: string | Uint8Array, options: RequestOptions = {}): Promise<Message> {
+    const run = extensions.request;
+    if (run === undefined)
+      return Promise.reject(notInstalled('request', 'steadfast-mqtt/request', 'useRequest()'));
+    return run(this, topic, payload, options);
   }
 
   /**
    * Serves requests on `filter`: `handler`'s result is published to each
-   * request's response topic with its correlation data. Returns the subscription.
+   * request's response topic with its correlation data. Returns the
+   * subscription. Needs the request module, as `request()` does.
    */
-  respond(
-    filter: string,
-    handler: (request: Message) => string | Uint8Array | Promise<string | Uint8Array>,
-    options: SubscribeOptions = {},
-  ): Promise<Subscription> {
-    this.#requester ??= new Requester(this);
-    return this.#requester.respond(filter, handler, options);
+  respond(filter: string, handler: RequestHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    const run = extensions.respond;
+    if (run === undefined)
+      return Promise.reject(notInstalled('respond', 'steadfast-mqtt/request', 'useRequest()'));
+    return run(this, filter, handler, options);
   }
 
   /**
@@ -442,7 +440,6 @@ export class Client extends Emitter<ClientEvents> {
     this.#router.clear();
     this.#delivery.close();
     for (const w of this.#readyWaiters.splice(0)) w.reject(error);
-    this.#requester?.close(error);
   }
 
   /** Every output event of the Session comes here, from the driver's drain. */

@@ -72,6 +72,29 @@ describe('bundle size', () => {
     }
   });
 
+  it(
+    'the pub/sub bundle leaves the optional modules out, and they still bundle on their own',
+    TIMEOUT,
+    async () => {
+      const full = (await bundleSize(OURS_FULL)).inputs.map(([path]) => path);
+      for (const optional of ['src/client/request.ts']) {
+        assert.ok(!full.includes(optional), `${optional} is in the pub/sub bundle`);
+      }
+      const withRequest = await bundleSize({
+        name: 'request-probe',
+        label: 'steadfast-mqtt + steadfast-mqtt/request',
+        source: `
+        import { connect } from './src/index.ts';
+        import { request } from './src/request.ts';
+        const client = await connect('ws://127.0.0.1:8080/mqtt');
+        console.log((await request(client, 'svc/time', 'now?')).text);
+      `,
+      });
+      assert.ok(withRequest.inputs.some(([path]) => path === 'src/client/request.ts'));
+      assert.deepEqual(withRequest.nodeBuiltins, []);
+    },
+  );
+
   it('the Node built-in check can fail', TIMEOUT, async () => {
     const size = await bundleSize({
       name: 'node-builtin-probe',

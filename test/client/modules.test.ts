@@ -1,0 +1,42 @@
+/**
+ * Optional features as modules over a client (issue 15 item 4): without its
+ * module installed, a feature's method says which import installs it; once
+ * installed, the method and the module's function are the same thing. This
+ * file imports the client directly, not through the Node entry (which
+ * installs everything), so it sees what a browser bundle sees.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Client } from '../../src/client/client.ts';
+import { extensions } from '../../src/client/extensions.ts';
+import type { Link } from '../../src/links/types.ts';
+import { request, useRequest } from '../../src/request.ts';
+
+/** A link that never opens: these checks need no broker. */
+const nowhere: Link = { name: 'nowhere', open: () => new Promise(() => {}) };
+
+test('client.request() and respond() name the module they need until it is installed', async () => {
+  assert.equal(extensions.request, undefined, 'nothing installed it in this process');
+  const client = new Client({ link: nowhere });
+  for (const call of [() => client.request('svc/a', 'x'), () => client.respond('svc/a', () => 'y')]) {
+    await assert.rejects(call(), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'INVALID_ARGUMENT');
+      assert.match(error.message, /useRequest\(\) from 'steadfast-mqtt\/request'/);
+      return true;
+    });
+  }
+  await client.end();
+});
+
+test('useRequest() installs them: the method and request(client) both reach the client', async () => {
+  useRequest();
+  const client = new Client({ link: nowhere });
+  await client.end();
+  // A closed client refuses the response subscription, so both forms reject with CLIENT_CLOSED.
+  await assert.rejects(client.request('svc/a', 'x'), { code: 'CLIENT_CLOSED' });
+  await assert.rejects(request(client, 'svc/a', 'x'), { code: 'CLIENT_CLOSED' });
+  await assert.rejects(
+    new Client({ link: nowhere, protocolVersion: 4 }).request('svc/a', 'x'),
+    /needs MQTT 5/,
+  );
+});
