@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client } from '../../src/client/client.ts';
 import { extensions } from '../../src/client/extensions.ts';
+import { reasonCodeName as numberOnly } from '../../src/codec/reason-codes.ts';
+import { reasonCodeName, useReasonCodeNames } from '../../src/codec/reason-names.ts';
 import type { Link } from '../../src/links/types.ts';
 import { request, useRequest } from '../../src/request.ts';
 
@@ -39,4 +41,21 @@ test('useRequest() installs them: the method and request(client) both reach the 
     new Client({ link: nowhere, protocolVersion: 4 }).request('svc/a', 'x'),
     /needs MQTT 5/,
   );
+});
+
+test('reason-code names are a module: numbers until installed, names after', () => {
+  // The engine's own messages (session, outbound) use the reason-codes module's function.
+  assert.equal(numberOnly(0x87), 'reason code 0x87');
+  assert.equal(numberOnly(0x00, 'disconnect'), 'Normal disconnection', 'the low codes need no table');
+  assert.equal(numberOnly(0x01, 'suback'), 'Granted QoS 1');
+  assert.equal(
+    numberOnly(0x05, 'connack', 4),
+    'Connection Refused, not authorized',
+    'the 3.1.1 table is always there',
+  );
+  useReasonCodeNames();
+  assert.equal(numberOnly(0x87), 'Not authorized');
+  assert.equal(numberOnly(0xfe), 'Unknown reason code 0xfe');
+  // The public function installs the table itself, so it always names.
+  assert.equal(reasonCodeName(0x9c, 'disconnect'), 'Use another server');
 });
