@@ -6,6 +6,8 @@
  */
 import { Client, connect as connectWith } from './client/client.ts';
 import type { ClientOptions } from './client/options.ts';
+import { useRequest } from './client/request.ts';
+import { useReasonCodeNames } from './codec/reason-names.ts';
 import { linkForUrl, type UrlLinkOptions } from './links/node.ts';
 
 export * from './client/index.ts';
@@ -17,6 +19,10 @@ export * from './public-codec.ts';
 export type { ServerCapabilities, SessionStats } from './session/session.ts';
 export type { OutboundMessage, OutboundState } from './session/types.ts';
 export { FileStore, type FileStoreOptions } from './store/file.ts';
+
+// Node bundles are not size-bound: every client of this entry has the optional features.
+useRequest();
+useReasonCodeNames();
 
 /** Client options for Node: the link options (TLS ca/cert/key, servername, ALPN...) sit beside the MQTT ones, as in MQTT.js. */
 export type NodeClientOptions = ClientOptions &

@@ -15,7 +15,8 @@ export type {
 } from './codec/index.ts';
 // From the modules themselves, not the codec's index: that one installs the plain-JS UTF-8 decoder on
 // engines without TextDecoder, which a browser bundle must not carry.
-export { isFailure, ReasonCode, reasonCodeName } from './codec/reason-codes.ts';
+export { isFailure, ReasonCode } from './codec/reason-codes.ts';
+export { reasonCodeName, useReasonCodeNames } from './codec/reason-names.ts';
 export {
   isValidTopicFilter,
   parseSharedSubscription,

@@ -2,7 +2,7 @@
  * Exit codes and one-line error messages. Every failure the CLI reports is
  * one line on stderr, never a stack trace.
  */
-import { reasonCodeName } from '../codec/reason-codes.ts';
+import { reasonCodeName } from '../codec/reason-names.ts';
 import { MqttError } from '../errors.ts';
 import { UsageError } from './args.ts';
 

@@ -5,9 +5,9 @@
  * Session, links and time in the Supervisor.
  */
 
-import { isFailure, ReasonCode } from '../codec/reason-codes.ts';
-import { validateTopicFilter, validateTopicName } from '../codec/topic.ts';
-import type { Properties, PublishPacket, Subscription as SubscriptionSpec } from '../codec/types.ts';
+import { ReasonCode } from '../codec/reason-codes.ts';
+import { validateTopicName } from '../codec/topic.ts';
+import type { Properties, PublishPacket } from '../codec/types.ts';
 import { localError, MqttError } from '../errors.ts';
 import { type BrokerAddress, serverReferenceAddress } from '../links/url.ts';
 import { DEFAULT_CONNECT_TIMEOUT, type ServerCapabilities, Session } from '../session/session.ts';
@@ -25,6 +25,7 @@ import {
 } from './api.ts';
 import { Delivery } from './delivery.ts';
 import { Emitter } from './emitter.ts';
+import { extensions, notInstalled, type RequestHandler, type RequestOptions } from './extensions.ts';
 import { Message } from './message.ts';
 import {
   brokerAddresses,
@@ -38,12 +39,14 @@ import {
   sessionOptionsFrom,
   toBytes,
 } from './options.ts';
+import { OutageCounters } from './outages.ts';
 import { type PublishToken, pendingPublication, restoredToken } from './pending.ts';
-import { Requester } from './request.ts';
+import { ReadyWaiters } from './ready.ts';
 import { SubscriptionRouter } from './routing.ts';
 import { SessionDriver, type SessionView } from './session-driver.ts';
 import type { ClientStatus } from './status.ts';
-import { Subscription } from './subscription.ts';
+import { Subscriber } from './subscriber.ts';
+import type { Subscription } from './subscription.ts';
 import { Supervisor } from './supervisor.ts';
 import { validateOptions } from './validate-options.ts';
 import { clockFor } from './worker-timers.ts';
@@ -74,21 +77,19 @@ export class Client extends Emitter<ClientEvents> {
   readonly #router = new SubscriptionRouter();
   /** Messages on their way to the application: buffered, routed, acknowledged when taken. */
   readonly #delivery: Delivery;
+  /** SUBSCRIBE and UNSUBSCRIBE, and the Subscriptions they make. */
+  readonly #subscriber: Subscriber;
   #isUp = false;
   #closedError: MqttError | undefined;
   /** cleanInit: the next connection starts clean; cleared when one is up. */
   #cleanInitPending: boolean;
-  #readyWaiters: Deferred<void>[] = [];
-  /** Request/response helper, made on first use. */
-  #requester: Requester | undefined;
+  readonly #ready = new ReadyWaiters();
   /** The user's store; undefined by default, where a MemoryStore would only mirror the Session's own state. */
   readonly #store: SessionStore | undefined;
   readonly #addresses: BrokerAddress[];
-  #counters = { outages: 0, reconnects: 0, failedAttempts: 0, downtimeMs: 0 };
+  readonly #outages = new OutageCounters();
   /** The topic the last `publish()` checked and found valid. */
   #lastValidTopic: string | undefined;
-  /** When the current outage began (supervisor clock); undefined while up or before the first up. */
-  #downSince: number | undefined;
 
   constructor(options: ClientOptions) {
     super();
@@ -139,12 +140,7 @@ export class Client extends Emitter<ClientEvents> {
       {
         down: (cause, wasUp) => {
           this.#isUp = false;
-          if (wasUp) {
-            this.#counters.outages++;
-            this.#downSince = this.#supervisor.now();
-          } else {
-            this.#counters.failedAttempts++;
-          }
+          this.#outages.down(wasUp, this.#supervisor.now());
           this.emit('down', { cause, wasUp });
         },
         fatal: (cause) => void this.#shutdown(cause),
@@ -152,6 +148,21 @@ export class Client extends Emitter<ClientEvents> {
       },
     );
     this.#delivery = new Delivery(deliveryLimitsFrom(options), this.#supervisor.clock, !options.manualAck);
+    this.#subscriber = new Subscriber(this.#router, this.#delivery, {
+      closedError: () => this.#closedError,
+      session: () => this.#session,
+      identifiers: options.subscriptionIdentifiers !== false,
+      subscribe: (specs, properties, done) => this.#driver.input((s) => s.subscribe(specs, properties, done)),
+      unsubscribe: (list, properties, done) =>
+        this.#driver.input((s) => s.unsubscribe(list, properties, done)),
+      handlerFailed: (error, message) => {
+        if (this.listenerCount('handlerError') > 0) this.emit('handlerError', { error, message });
+        else
+          queueMicrotask(() => {
+            throw error;
+          }); // not swallowed: reported as an uncaught error of the application's
+      },
+    });
   }
 
   /**
@@ -203,10 +214,8 @@ export class Client extends Emitter<ClientEvents> {
 
   /** Counters: outages, reconnects, re-sent packets, time down, queue depth. */
   get stats(): ClientStats {
-    const down = this.#downSince === undefined ? 0 : this.#supervisor.now() - this.#downSince;
     return {
-      ...this.#counters,
-      downtimeMs: Math.round(this.#counters.downtimeMs + down),
+      ...this.#outages.stats(this.#supervisor.now()),
       stallProbes: this.#supervisor.stallProbes,
       ...this.#session.stats,
       ...this.#delivery.stats,
@@ -239,24 +248,7 @@ export class Client extends Emitter<ClientEvents> {
   ready(timeout?: number): Promise<void> {
     if (this.#closedError) return Promise.reject(this.#closedError);
     if (this.#isUp) return Promise.resolve();
-    const waiter = deferred<void>();
-    this.#readyWaiters.push(waiter);
-    if (timeout === undefined) return waiter.promise;
-    let lastCause: MqttError | undefined;
-    const offDown = this.on('down', ({ cause }) => {
-      lastCause = cause;
-    });
-    const timer = setTimeout(() => {
-      const detail = lastCause ? `: ${lastCause.message}` : '';
-      waiter.reject(
-        new MqttError('TIMEOUT', `not connected within ${timeout} ms${detail}`, { cause: lastCause }),
-      );
-    }, timeout);
-    return waiter.promise.finally(() => {
-      clearTimeout(timer);
-      offDown();
-      this.#readyWaiters = this.#readyWaiters.filter((w) => w !== waiter);
-    });
+    return this.#ready.wait(timeout, (listener) => this.on('down', listener));
   }
 
   /**
@@ -307,116 +299,38 @@ export class Client extends Emitter<ClientEvents> {
    * filter; rejects when it refuses every filter.
    */
   async subscribe(filters: string | string[], options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.#closedError) throw this.#closedError;
-    const list = Array.isArray(filters) ? filters : [filters];
-    for (const filter of list) validateTopicFilter(filter);
-    const specs: SubscriptionSpec[] = list.map((topic) => {
-      const spec: SubscriptionSpec = { topic, qos: options.qos ?? 0 };
-      if (options.noLocal !== undefined) spec.noLocal = options.noLocal;
-      if (options.retainAsPublished !== undefined) spec.retainAsPublished = options.retainAsPublished;
-      if (options.retainHandling !== undefined) spec.retainHandling = options.retainHandling;
-      return spec;
-    });
-    let properties = options.properties;
-    const identifier = this.#identifierFor(properties);
-    if (identifier !== undefined) properties = { ...properties, subscriptionIdentifier: identifier };
-    const subscription = new Subscription(list, identifier, options.onMessage, this.#subscriptionHost);
-    this.#router.add(subscription);
-    this.#delivery.offerUnclaimed(this.#router.claimant(subscription));
-    const done = deferred<number[]>();
-    this.#driver.input((s) => s.subscribe(specs, properties, done));
-    let granted: number[];
-    try {
-      granted = await done.promise;
-    } catch (error) {
-      this.#dropSubscription(subscription);
-      throw error;
-    }
-    subscription.granted = granted;
-    this.#router.granted(subscription);
-    if (granted.every(isFailure)) {
-      this.#dropSubscription(subscription);
-      throw new MqttError('REFUSED', `the broker refused the subscription to ${list.join(', ')}`, {
-        reasonCode: granted[0],
-        side: 'remote',
-      });
-    }
-    return subscription;
+    return this.#subscriber.subscribe(filters, options);
   }
-
-  /** The subscription identifier to send: the user's, ours, or none (3.1.1, or switched off). */
-  #identifierFor(properties: Properties | undefined): number | undefined {
-    if (this.#session.version !== 5) return undefined;
-    const chosen = properties?.subscriptionIdentifier;
-    if (typeof chosen === 'number') return chosen;
-    if (this.options.subscriptionIdentifiers === false) return undefined;
-    if (this.#session.server?.subscriptionIdentifiersAvailable === false) return undefined;
-    return this.#router.nextIdentifier();
-  }
-
-  #dropSubscription(subscription: Subscription): void {
-    subscription.end();
-    this.#router.remove(subscription);
-  }
-
-  readonly #subscriptionHost = {
-    unsubscribe: (s: Subscription) => this.#unsubscribeOne(s),
-    handlerFailed: (error: unknown, message: Message) => {
-      if (this.listenerCount('handlerError') > 0) this.emit('handlerError', { error, message });
-      else
-        queueMicrotask(() => {
-          throw error;
-        }); // not swallowed: reported as an uncaught error of the application's
-    },
-  };
 
   /** Unsubscribes from topic filters (all subscriptions on them end). */
   async unsubscribe(filters: string | string[], properties?: Properties): Promise<number[]> {
-    if (this.#closedError) throw this.#closedError;
-    const list = Array.isArray(filters) ? filters : [filters];
-    for (const s of [...this.#router.subscriptions]) {
-      if (s.filters.every((f) => list.includes(f))) this.#dropSubscription(s);
-    }
-    this.#router.forget(list);
-    const done = deferred<number[]>();
-    this.#driver.input((s) => s.unsubscribe(list, properties, done));
-    return done.promise;
-  }
-
-  async #unsubscribeOne(subscription: Subscription): Promise<void> {
-    this.#router.remove(subscription);
-    if (this.#closedError) return;
-    // Filters still used by another subscription stay subscribed at the broker.
-    const stillUsed = new Set<string>();
-    for (const s of this.#router.subscriptions) for (const f of s.filters) stillUsed.add(f);
-    const filters = subscription.filters.filter((f) => !stillUsed.has(f));
-    if (filters.length > 0) await this.unsubscribe(filters);
+    return this.#subscriber.unsubscribe(filters, properties);
   }
 
   /**
    * MQTT 5 request/response: publishes `payload` with a response topic and
    * correlation data, and resolves with the response (or rejects with TIMEOUT).
+   * Needs the request module: the Node entry installs it; in a browser bundle
+   * call `useRequest()` from 'steadfast-mqtt/request' once, or use its
+   * `request(client, ...)`.
    */
-  request(
-    topic: string,
-    payload: string | Uint8Array,
-    options: PublishOptions & { timeout?: number } = {},
-  ): Promise<Message> {
-    this.#requester ??= new Requester(this);
-    return this.#requester.request(topic, payload, options);
+  request(topic: string, payload: string | Uint8Array, options: RequestOptions = {}): Promise<Message> {
+    const run = extensions.request;
+    if (run === undefined)
+      return Promise.reject(notInstalled('request', 'steadfast-mqtt/request', 'useRequest()'));
+    return run(this, topic, payload, options);
   }
 
   /**
    * Serves requests on `filter`: `handler`'s result is published to each
-   * request's response topic with its correlation data. Returns the subscription.
+   * request's response topic with its correlation data. Returns the
+   * subscription. Needs the request module, as `request()` does.
    */
-  respond(
-    filter: string,
-    handler: (request: Message) => string | Uint8Array | Promise<string | Uint8Array>,
-    options: SubscribeOptions = {},
-  ): Promise<Subscription> {
-    this.#requester ??= new Requester(this);
-    return this.#requester.respond(filter, handler, options);
+  respond(filter: string, handler: RequestHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    const run = extensions.respond;
+    if (run === undefined)
+      return Promise.reject(notInstalled('respond', 'steadfast-mqtt/request', 'useRequest()'));
+    return run(this, filter, handler, options);
   }
 
   /**
@@ -437,12 +351,9 @@ export class Client extends Emitter<ClientEvents> {
     this.#isUp = false; // a stopped supervisor reports no 'down'
     this.#driver.input((s) => s.close(error));
     this.#store?.close();
-    for (const s of this.#router.subscriptions)
-      s.end(error.code === 'CLIENT_CLOSED' ? undefined : error, true);
-    this.#router.clear();
+    this.#subscriber.close(error);
     this.#delivery.close();
-    for (const w of this.#readyWaiters.splice(0)) w.reject(error);
-    this.#requester?.close(error);
+    this.#ready.reject(error);
   }
 
   /** Every output event of the Session comes here, from the driver's drain. */
@@ -456,18 +367,14 @@ export class Client extends Emitter<ClientEvents> {
         this.#cleanInitPending = false;
         this.#isUp = true;
         this.#delivery.connected();
-        if (this.#supervisor.markUp() > 1) this.#counters.reconnects++;
+        const outageMs = this.#outages.up(this.#supervisor.markUp(), this.#supervisor.now());
         const up: ClientEvents['up'] = {
           sessionPresent: event.sessionPresent,
           server: this.#session.server!,
         };
-        if (this.#downSince !== undefined) {
-          up.outageMs = Math.round(this.#supervisor.now() - this.#downSince);
-          this.#counters.downtimeMs += up.outageMs;
-          this.#downSince = undefined;
-        }
+        if (outageMs !== undefined) up.outageMs = outageMs;
         this.emit('up', up);
-        for (const w of this.#readyWaiters.splice(0)) w.resolve();
+        this.#ready.resolve();
         return;
       }
       case 'message':

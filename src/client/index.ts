@@ -16,6 +16,7 @@ export {
   type SubscribeOptions,
 } from './client.ts';
 export type { DeliveryStats } from './delivery.ts';
+export type { RequestHandler, RequestOptions } from './extensions.ts';
 export { Message } from './message.ts';
 export type { Authenticator, ClientOptions, LinkFactory, WillOptions } from './options.ts';
 export type { ClientState, ClientStatus } from './status.ts';

@@ -30,3 +30,16 @@ export const realClock: SupervisorClock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   random: Math.random,
 };
+
+/** Resolves after `ms` on `clock`, or as soon as `signal` aborts. */
+export function sleep(clock: SupervisorClock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(done, ms);
+    function done() {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}

@@ -6,11 +6,13 @@
  * quiet period (resetting the link if it can), and tries again with backoff,
  * rotating servers. Its phase is one `ClientStatus` (status.ts).
  */
+import { backoff } from '../backoff.ts';
 import { MqttError } from '../errors.ts';
 import type { Connection, Link, LinkHandlers } from '../links/types.ts';
-import type { SessionStore } from '../session/store.ts';
+import { BatchedWriter } from './batched-writer.ts';
 import { DEFAULT_MAX_PENDING_OPENS, openAttempts } from './open-attempts.ts';
 import { endedByPeer, isPermanentRefusal, provedHealthy } from './reconnect-rules.ts';
+import { ServerRotation } from './rotation.ts';
 import type { SessionDriver } from './session-driver.ts';
 import type { ClientStatus } from './status.ts';
 
@@ -21,53 +23,11 @@ export type SupervisedSession = Pick<
 >;
 
 import { type ProbedConnection, StallProbe } from './stall-probe.ts';
-import { deferFlush, realClock, type SupervisorClock } from './supervisor-clock.ts';
+import { realClock, type SupervisorClock, sleep } from './supervisor-clock.ts';
+import type { SupervisorHooks, SupervisorOptions } from './supervisor-options.ts';
 
 export type { SupervisorClock } from './supervisor-clock.ts';
-
-export interface SupervisorOptions {
-  links: Link[];
-  /** Clean start on this attempt? Asked anew for every connection. */
-  clean: (attempt: ConnectionAttempt) => boolean;
-  /**
-   * Is this attempt (a clean one) only to discard the broker's stale session
-   * (MQTT 3.1.1 cleanInit)? Asked with `clean`. Default never.
-   */
-  discard?: (attempt: ConnectionAttempt) => boolean;
-  reconnectPeriod: number;
-  reconnectPeriodMax: number;
-  connectTimeout: number;
-  /** Ms to stay down after a connection ends, before the next attempt (and its backoff). */
-  quietPeriod: number;
-  /** Ms a write may go without any progress in draining before the link is declared dead. */
-  writeTimeout: number;
-  /**
-   * Ms a connection must stay up before the backoff starts over; one that ends
-   * sooner counts as a failed attempt. Default 0: any CONNACK resets it.
-   */
-  resetBackoffAfter?: number;
-  /** Ms between fresh open attempts while one is pending (links with concurrent opens); 0 for one at a time. */
-  openRetryInterval?: number;
-  /** Ms a request may go unanswered before a fresh connection is tried beside it; 0 for never. */
-  stallProbeAfter?: number;
-  /** Its `sync()` is the write barrier before every link write. */
-  store?: SessionStore;
-  clock?: SupervisorClock;
-}
-
-export interface ConnectionAttempt {
-  /** Connections that reached CONNACK so far. */
-  established: number;
-}
-
-export interface SupervisorHooks {
-  /** A connection ended (or failed to start); `wasUp` when it had reached CONNACK. */
-  down(cause: MqttError, wasUp: boolean): void;
-  /** The attempt failed in a way retrying cannot fix (e.g. bad credentials before ever connecting). */
-  fatal(cause: MqttError): void;
-  /** The status changed (`connected` before the `up` it leads to; after a `down`, the state it leads to). */
-  status(status: ClientStatus): void;
-}
+export type { ConnectionAttempt, SupervisorHooks, SupervisorOptions } from './supervisor-options.ts';
 
 /**
  * How a connection is ended on purpose: gracefully (DISCONNECT first, by
@@ -87,10 +47,7 @@ interface Ended {
 export const GRACEFUL_CLOSE_TIMEOUT = 2000;
 
 export class Supervisor {
-  #connection: Connection | undefined;
   #endConnection: ((cause: MqttError, how?: Ending) => void) | undefined;
-  #batch: Uint8Array[] = [];
-  #flushScheduled = false;
   #timer: unknown;
   #timerAt = Number.POSITIVE_INFINITY;
   readonly #stopper = new AbortController();
@@ -100,18 +57,11 @@ export class Supervisor {
   #established = 0;
   #loopDone: Promise<void> | undefined;
   readonly #clock: SupervisorClock;
-  readonly #links: Link[];
-  /**
-   * A server reference to follow, once, without backoff: a temporary one goes
-   * to `link` instead of the rotation; a permanent one has replaced the
-   * rotation's entry already.
-   */
-  #reference: { link: Link; permanent: boolean } | undefined;
-  #index = 0;
-  /** Write-progress watch: armed while the link has not drained. */
-  #drainTimer: unknown;
-  #drainBuffered = 0;
+  /** The servers, and a server reference to follow. */
+  readonly #rotation: ServerRotation;
   readonly #probe: StallProbe;
+  /** Batches the session's bytes per turn and watches that writes make progress. */
+  readonly #writer: BatchedWriter;
 
   constructor(
     private readonly driver: SupervisedSession,
@@ -119,7 +69,7 @@ export class Supervisor {
     private readonly hooks: SupervisorHooks,
   ) {
     this.#clock = options.clock ?? realClock;
-    this.#links = [...options.links];
+    this.#rotation = new ServerRotation(options.links);
     const clock = this.#clock;
     this.#probe = new StallProbe(
       clock,
@@ -135,6 +85,16 @@ export class Supervisor {
         switchTo: (probed) => this.#onProbeThrough(probed),
       },
     );
+    this.#writer = new BatchedWriter(clock, options.writeTimeout, options.store, {
+      wrote: () => this.#probe.check(),
+      stalled: () =>
+        this.closeLink(
+          new MqttError(
+            'TIMEOUT',
+            `a write to ${this.currentLink.name} made no progress in time: the link is dead`,
+          ),
+        ),
+    });
   }
 
   /** Fresh connections tried beside one that had stopped answering. */
@@ -187,15 +147,12 @@ export class Supervisor {
 
   /** Position in the rotation of servers of the link in use or the next one to be tried. */
   get rotationIndex(): number {
-    return this.#index % this.#links.length;
+    return this.#rotation.index;
   }
 
   /** The link in use or the next one to be tried. */
   get currentLink(): Link {
-    const reference = this.#reference;
-    return reference !== undefined && !reference.permanent
-      ? reference.link
-      : this.#links[this.#index % this.#links.length];
+    return this.#rotation.current;
   }
 
   /**
@@ -203,8 +160,7 @@ export class Supervisor {
    * move (0x9D) also replaces the current server in the rotation.
    */
   redirect(link: Link, permanent: boolean): void {
-    if (permanent) this.#links[this.#index % this.#links.length] = link;
-    this.#reference = { link, permanent };
+    this.#rotation.redirect(link, permanent);
   }
 
   start(): void {
@@ -234,68 +190,13 @@ export class Supervisor {
 
   /** Bytes from the session: written in one batch at the end of this turn. */
   write(bytes: Uint8Array): void {
-    if (this.#connection === undefined) return;
-    this.#batch.push(bytes);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      deferFlush(this.flush);
-    }
+    this.#writer.write(bytes);
   }
 
   /** Writes now what is batched (before a close, so DISCONNECT goes out). */
-  readonly flush = (): void => {
-    this.#flushScheduled = false;
-    const batch = this.#batch;
-    if (batch.length === 0) return;
-    this.#batch = [];
-    const connection = this.#connection;
-    if (connection === undefined) return;
-    // The write barrier: nothing reaches the wire that the store could forget.
-    this.options.store?.sync();
-    let bytes = batch[0];
-    if (batch.length > 1) {
-      let size = 0;
-      for (const b of batch) size += b.length;
-      bytes = new Uint8Array(size);
-      let pos = 0;
-      for (const b of batch) {
-        bytes.set(b, pos);
-        pos += b.length;
-      }
-    }
-    if (!connection.write(bytes)) this.#watchDrain();
-    this.#probe.check();
-  };
-
-  /**
-   * The link is not keeping up. A slow link is fine as long as it makes
-   * progress; one whose buffer has not shrunk for `writeTimeout` is dead
-   * (a stalled radio, a send window that never opens).
-   */
-  #watchDrain(): void {
-    if (this.#drainTimer !== undefined || this.#connection === undefined) return;
-    this.#drainBuffered = this.#connection.bufferedAmount;
-    this.#drainTimer = this.#clock.setTimeout(this.#onDrainTimer, this.options.writeTimeout);
+  flush(): void {
+    this.#writer.flush();
   }
-
-  readonly #onDrainTimer = (): void => {
-    this.#drainTimer = undefined;
-    const connection = this.#connection;
-    if (connection === undefined || connection.bufferedAmount === 0) return;
-    if (connection.bufferedAmount < this.#drainBuffered) return this.#watchDrain();
-    this.closeLink(
-      new MqttError(
-        'TIMEOUT',
-        `a write to ${this.currentLink.name} made no progress in time: the link is dead`,
-      ),
-    );
-  };
-
-  readonly #onDrain = (): void => {
-    if (this.#drainTimer === undefined) return;
-    this.#clock.clearTimeout(this.#drainTimer);
-    this.#drainTimer = undefined;
-  };
 
   /** Arms the timer for the session's next deadline; the driver calls it after every input to the session. */
   armTimer(deadline: number): void {
@@ -337,10 +238,7 @@ export class Supervisor {
     /** A fresh connection the stall probe got through: the next connection, opened already. */
     let switchTo: ProbedConnection | undefined;
     while (!this.stopped) {
-      const link = this.currentLink;
-      const reference = this.#reference;
-      const redirected = reference !== undefined && !reference.permanent;
-      if (redirected) this.#reference = undefined;
+      const { link, redirected } = this.#rotation.take();
       this.#setStatus({ state: 'opening', server: link.name });
       const { cause, opened, then } = await this.#runConnection(link, switchTo);
       switchTo = undefined;
@@ -376,8 +274,7 @@ export class Supervisor {
         failures = 0;
       } else {
         failures++;
-        // Try the next server; a failed redirect falls back to the rotation where it was.
-        if (!redirected) this.#index++;
+        this.#rotation.failed(redirected);
       }
       // Stay down for the quiet period (resetting the link meanwhile), so every hop sees the
       // link die and the next attempt starts from a known state. Only once the link had opened:
@@ -387,12 +284,12 @@ export class Supervisor {
         this.#setStatus({ state: 'quiet', cause, ms: this.options.quietPeriod });
         await this.#quiet(link);
       }
-      if (this.#reference === undefined) {
+      if (!this.#rotation.referenced) {
         const ms = this.backoff(failures);
         this.#setStatus({ state: 'backoff', cause, ms, failures });
         await this.#sleep(ms);
       }
-      if (this.#reference?.permanent) this.#reference = undefined;
+      this.#rotation.settle();
     }
     switchTo?.connection.close();
     this.#clearTimer();
@@ -412,24 +309,14 @@ export class Supervisor {
 
   /** Full jitter: a random wait up to min(max, period × 2^failures), never zero so loops cannot spin. */
   backoff(failures: number): number {
-    const { reconnectPeriod, reconnectPeriodMax } = this.options;
-    const cap = Math.min(reconnectPeriodMax, reconnectPeriod * 2 ** Math.min(failures, 20));
-    return Math.max(10, this.#clock.random() * cap);
+    return backoff(failures, this.options.reconnectPeriod, this.options.reconnectPeriodMax, () =>
+      this.#clock.random(),
+    );
   }
 
+  /** Resolves after `ms`, or at once when the supervisor stops. */
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stopped) return resolve();
-      const clock = this.#clock;
-      const timer = clock.setTimeout(done, ms);
-      const signal = this.#stopper.signal;
-      function done() {
-        clock.clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done);
-    });
+    return this.stopped ? Promise.resolve() : sleep(this.#clock, ms, this.#stopper.signal);
   }
 
   /** One connection, from opening the link to its end; resolves with why it ended and whether the link had opened. */
@@ -454,13 +341,9 @@ export class Supervisor {
         if (openTimer !== undefined) clock.clearTimeout(openTimer);
         openTimer = undefined;
         this.#stopper.signal.removeEventListener('abort', onStop);
-        this.flush();
-        if (this.#drainTimer !== undefined) clock.clearTimeout(this.#drainTimer);
-        this.#drainTimer = undefined;
-        this.#connection = undefined;
+        this.#writer.detach();
         this.#endConnection = undefined;
         this.#probe.stop();
-        this.#batch = [];
         opening?.abort();
         opening = undefined;
         const open = connection;
@@ -490,7 +373,7 @@ export class Supervisor {
           if (ended) return;
           this.driver.received(chunk, clock.now());
         },
-        drain: this.#onDrain,
+        drain: this.#writer.onDrain,
         close: (error) => {
           linkClosed?.();
           finish(
@@ -521,7 +404,7 @@ export class Supervisor {
           this.#stopper.signal.removeEventListener('abort', onStop);
           opening = undefined;
           connection = opened;
-          this.#connection = opened;
+          this.#writer.attach(opened);
           this.#probe.watch(link);
           const attempt = { established: this.#established };
           try {

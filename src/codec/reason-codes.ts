@@ -1,6 +1,7 @@
 /**
  * MQTT 5 reason codes and MQTT 3.1.1 CONNACK return codes, with their names
- * as the specifications give them.
+ * as the specifications give them (the MQTT 5 table is its own module,
+ * ./reason-names.ts, installed by the entries that want it).
  */
 import { remoteError } from '../errors.ts';
 import { connackV4Name } from './connack-v4.ts';
@@ -8,48 +9,17 @@ import type { PacketType, ProtocolVersion } from './types.ts';
 
 export { ReasonCode } from './reason-code.ts';
 
-const NAMES: Record<number, string> = {
-  4: 'Disconnect with Will Message',
-  16: 'No matching subscribers',
-  17: 'No subscription existed',
-  24: 'Continue authentication',
-  25: 'Re-authenticate',
-  128: 'Unspecified error',
-  129: 'Malformed Packet',
-  130: 'Protocol Error',
-  131: 'Implementation specific error',
-  132: 'Unsupported Protocol Version',
-  133: 'Client Identifier not valid',
-  134: 'Bad User Name or Password',
-  135: 'Not authorized',
-  136: 'Server unavailable',
-  137: 'Server busy',
-  138: 'Banned',
-  139: 'Server shutting down',
-  140: 'Bad authentication method',
-  141: 'Keep Alive timeout',
-  142: 'Session taken over',
-  143: 'Topic Filter invalid',
-  144: 'Topic Name invalid',
-  145: 'Packet Identifier in use',
-  146: 'Packet Identifier not found',
-  147: 'Receive Maximum exceeded',
-  148: 'Topic Alias invalid',
-  149: 'Packet too large',
-  150: 'Message rate too high',
-  151: 'Quota exceeded',
-  152: 'Administrative action',
-  153: 'Payload format invalid',
-  154: 'Retain not supported',
-  155: 'QoS not supported',
-  156: 'Use another server',
-  157: 'Server moved',
-  158: 'Shared Subscriptions not supported',
-  159: 'Connection rate exceeded',
-  160: 'Maximum connect time',
-  161: 'Subscription Identifiers not supported',
-  162: 'Wildcard Subscriptions not supported',
-};
+/**
+ * The MQTT 5 names, once `useReasonCodeNames()` (./reason-names.ts) installed them: the Node
+ * entry and `steadfast-mqtt/codec` do; a browser pub/sub bundle leaves the table out and its
+ * messages give the number (`0x87`) instead.
+ */
+let names: Record<number, string> | undefined;
+
+/** Installs the MQTT 5 name table (./reason-names.ts calls this). */
+export function installReasonCodeNames(table: Record<number, string>): void {
+  names = table;
+}
 
 /**
  * The name of a reason code. The packet type matters for the low codes
@@ -61,7 +31,9 @@ export function reasonCodeName(code: number, packet?: PacketType, version: Proto
   if (packet === 'suback' && version === 4 && code === 0x80) return 'Failure';
   if (code <= 0x02 && packet === 'suback') return `Granted QoS ${code}`;
   if (code === 0x00) return packet === 'disconnect' ? 'Normal disconnection' : 'Success';
-  return NAMES[code] ?? `Unknown reason code 0x${code.toString(16).padStart(2, '0')}`;
+  const hex = `0x${code.toString(16).padStart(2, '0')}`;
+  if (names === undefined) return `reason code ${hex}`;
+  return names[code] ?? `Unknown reason code ${hex}`;
 }
 
 /** Reason codes at or above 0x80 report a failure. */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PublishPacket } from '../../src/codec/types.ts';
 import type { Message } from '../../src/node.ts';
+import { request, respond } from '../../src/request.ts';
 import { client, mosquitto, mqttError, started, TEST, take, testLink, uniqueTopic, until } from './e2e.ts';
 
 const v5 = { protocolVersion: 5 } as const;
@@ -118,13 +119,14 @@ describe('request / response', () => {
       const service = uniqueTopic('svc');
       const server = await client(t, broker.url, v5);
       const seen: Message[] = [];
-      await server.respond(service, (request) => {
-        seen.push(request);
-        return `echo ${request.text}`;
+      await respond(server, service, (asked) => {
+        seen.push(asked);
+        return `echo ${asked.text}`;
       });
       const caller = await client(t, broker.url, v5);
       const answers = await Promise.all([
-        caller.request(service, 'one', { timeout: 10_000 }),
+        request(caller, service, 'one', { timeout: 10_000 }),
+        // The method form, which the Node entry installs, is the same function.
         caller.request(service, 'two', { timeout: 10_000 }),
       ]);
       assert.deepEqual(
@@ -133,11 +135,11 @@ describe('request / response', () => {
       );
       assert.equal(seen.length, 2);
       for (const [i, answer] of answers.entries()) {
-        const request = seen.find((r) => `echo ${r.text}` === answer.text)!;
-        assert.ok(request.properties.responseTopic, 'the request carries a response topic');
-        assert.equal(answer.topic, request.properties.responseTopic);
-        assert.equal(request.properties.correlationData?.length, 16, `request ${i} correlation data`);
-        assert.deepEqual(answer.properties.correlationData, request.properties.correlationData);
+        const asked = seen.find((r) => `echo ${r.text}` === answer.text)!;
+        assert.ok(asked.properties.responseTopic, 'the request carries a response topic');
+        assert.equal(answer.topic, asked.properties.responseTopic);
+        assert.equal(asked.properties.correlationData?.length, 16, `request ${i} correlation data`);
+        assert.deepEqual(answer.properties.correlationData, asked.properties.correlationData);
       }
       assert.notDeepEqual(seen[0].properties.correlationData, seen[1].properties.correlationData);
     },
@@ -147,7 +149,7 @@ describe('request / response', () => {
     const broker = await mosquitto(t);
     const caller = await client(t, broker.url, v5);
     await assert.rejects(
-      caller.request(uniqueTopic('nobody'), 'hello?', { timeout: 500 }),
+      request(caller, uniqueTopic('nobody'), 'hello?', { timeout: 500 }),
       mqttError('TIMEOUT'),
     );
     assert.ok(caller.connected);
