@@ -442,10 +442,8 @@ export class LiteCore<T> {
       this.#epoch++;
       this.#inbound.clear();
       for (const [id, flow] of flows) if (flow.expect === 'pubcomp') this.#finish(id, flow);
-    }
-    // The order of the full engine: subscriptions made again, unanswered requests, in-flight messages
-    // [MQTT-4.4.0-1], then the queue.
-    if (!sessionPresent) {
+      // The order of the full engine: subscriptions made again, unanswered requests, in-flight messages
+      // [MQTT-4.4.0-1], then the queue.
       const byQos = new Map<QoS, string[]>();
       for (const [f, qos] of this.granted) byQos.set(qos, [...(byQos.get(qos) ?? []), f]);
       for (const [qos, filters] of byQos) this.subscribe(filters, qos, undefined, now);
