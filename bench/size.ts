@@ -17,7 +17,7 @@
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { build, type Plugin } from 'esbuild';
+import { build, type Plugin, transform } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -156,6 +156,43 @@ export async function bundleSize(entry: SizeEntry): Promise<BundleSize> {
   };
 }
 
+/**
+ * What each input module adds to the gzipped bundle: the bundle built the
+ * same way but with whitespace kept, so that esbuild marks where each
+ * module's code starts (`// path` lines); then, per module, the gzip size
+ * of the whole minus the gzip size without that module's code. A module's
+ * share is less than its minified bytes suggest when its words repeat
+ * others' (gzip finds them once); the shares add up to less than the
+ * bundle, the rest being what the modules share.
+ */
+export async function gzipPerModule(entry: SizeEntry): Promise<[path: string, bytes: number][]> {
+  const result = await build({
+    stdin: { contents: entry.source, resolveDir: ROOT, sourcefile: `${entry.name}.ts`, loader: 'ts' },
+    bundle: true,
+    minifyIdentifiers: true,
+    minifySyntax: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    plugins: [builtinRecorder(new Set())],
+  });
+  const parts = result.outputFiles[0].text.split(/^(?=\/\/ )/m);
+  const gz = async (code: string) =>
+    gzipSync((await transform(code, { minifyWhitespace: true, format: 'esm', target: 'es2022' })).code, {
+      level: 9,
+    }).length;
+  const whole = await gz(parts.join(''));
+  const shares: [string, number][] = [];
+  for (const [i, part] of parts.entries()) {
+    if (!part.startsWith('// ')) continue;
+    const without = await gz(parts.filter((_, j) => j !== i).join(''));
+    shares.push([part.slice(3, part.indexOf('\n')), whole - without]);
+  }
+  return shares.sort((a, b) => b[1] - a[1]);
+}
+
 const fmt = new Intl.NumberFormat('en-US');
 const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
 
@@ -186,6 +223,11 @@ export async function run(args: string[]): Promise<void> {
       console.log(`\n${s.entry.label}: minified bytes per source file`);
       for (const [path, bytes] of s.inputs) console.log(`${fmt.format(bytes).padStart(7)}  ${path}`);
     }
+    console.log(
+      `\n${lite.entry.label}: gzip bytes each source file adds (the bundle without it is that much smaller)`,
+    );
+    for (const [path, bytes] of await gzipPerModule(lite.entry))
+      console.log(`${fmt.format(bytes).padStart(7)}  ${path}`);
   }
   for (const s of [lite, full]) {
     if (s.nodeBuiltins.length > 0) {

@@ -34,8 +34,6 @@ import {
   readPacketId,
   truncated,
   varintSize,
-  writeBinary,
-  writeU16,
   writeVarint,
 } from './wire.ts';
 
@@ -64,11 +62,23 @@ export interface Connect4 {
 export const PINGREQ_4 = Uint8Array.of(0xc0, 0);
 export const DISCONNECT_4 = Uint8Array.of(0xe0, 0);
 
-/** A packet of `body` bytes with its fixed header written; returns it and where the body starts. */
-function frame(first: number, body: number): [Uint8Array, number] {
+/** A packet made of its first byte and its fields, in order (the fixed header's remaining length written in). */
+function frame(first: number, fields: Uint8Array[]): Uint8Array {
+  let body = 0;
+  for (const f of fields) body += f.length;
   const buf = new Uint8Array(1 + varintSize(body) + body);
   buf[0] = first;
-  return [buf, writeVarint(buf, 1, body)];
+  let pos = writeVarint(buf, 1, body);
+  for (const f of fields) {
+    buf.set(f, pos);
+    pos += f.length;
+  }
+  return buf;
+}
+
+/** A 16-bit field: a packet identifier, the keepalive, or the length before a string or binary field. */
+function u16(n: number): Uint8Array {
+  return Uint8Array.of(n >> 8, n);
 }
 
 let textEncoder: TextEncoder | undefined;
@@ -79,19 +89,23 @@ export function utf8Bytes(s: string): Uint8Array {
   return textEncoder.encode(s);
 }
 
-/** An MQTT string as UTF-8 bytes, with the checks of the codec's `stringSize`; written with `writeBinary`. */
-function utf8String(s: string, what: string): Uint8Array {
-  if (typeof s !== 'string') throw localError('INVALID_ARGUMENT', `${what} must be a string`);
-  if (s.includes('\0')) throw localError('INVALID_ARGUMENT', 'an MQTT string must not contain U+0000');
-  // With the u flag a surrogate pair is one code point, so only a lone surrogate matches.
-  if (/\p{Cs}/u.test(s))
-    throw localError('INVALID_ARGUMENT', 'an MQTT string must not contain a lone surrogate');
-  const bytes = utf8Bytes(s);
-  if (bytes.length > 0xffff) throw localError('INVALID_ARGUMENT', `${what} is longer than 65,535 bytes`);
-  return bytes;
+/** Length-prefixed binary data as two fields, with the checks of the codec's `binarySize`. */
+function binary(data: Uint8Array, what: string): Uint8Array[] {
+  binarySize(data, what);
+  return [u16(data.length), data];
 }
 
-const PROTOCOL_NAME = Uint8Array.of(0x4d, 0x51, 0x54, 0x54); // 'MQTT'
+/** An MQTT string as its two fields (length, UTF-8), with the checks of the codec's `stringSize`. */
+function string(s: string, what: string): Uint8Array[] {
+  if (typeof s !== 'string') throw localError('INVALID_ARGUMENT', `${what} must be a string`);
+  // With the u flag a surrogate pair is one code point, so only a lone surrogate matches \p{Cs}.
+  if (/\0|\p{Cs}/u.test(s))
+    throw localError('INVALID_ARGUMENT', `${what} must not contain U+0000 or a lone surrogate`);
+  return binary(utf8Bytes(s), what);
+}
+
+/** The variable header's start: the protocol name 'MQTT' as a string, and level 4 (3.1.1). */
+const PROTOCOL_4 = Uint8Array.of(0, 4, 0x4d, 0x51, 0x54, 0x54, 4);
 
 function checkQos(qos: number, what: string): void {
   if (qos !== 0 && qos !== 1 && qos !== 2) {
@@ -99,48 +113,34 @@ function checkQos(qos: number, what: string): void {
   }
 }
 
-/** CONNECT, with the same checks as `encode`. */
+/** CONNECT, with the same checks, in the same order, as `encode`. */
 export function encodeConnect4(p: Connect4): Uint8Array {
-  const { will: w, password } = p;
-  if (!(p.keepalive >= 0 && p.keepalive <= 0xffff) || p.keepalive % 1 !== 0) {
-    throw localError('INVALID_ARGUMENT', `keepalive must be 0 to 65535 seconds, got ${p.keepalive}`);
+  const { will: w, password, username, keepalive } = p;
+  if (!(keepalive >= 0 && keepalive <= 0xffff) || keepalive % 1 !== 0) {
+    throw localError('INVALID_ARGUMENT', `keepalive must be 0 to 65535 seconds, got ${keepalive}`);
   }
   if (p.clientId === '' && !p.clean) {
-    throw localError(
-      'INVALID_ARGUMENT',
-      'MQTT 3.1.1 needs clean session for an empty client id [MQTT-3.1.3-7]',
-    );
+    throw localError('INVALID_ARGUMENT', 'an empty clientId needs clean: true [MQTT-3.1.3-7]');
   }
-  const clientId = utf8String(p.clientId, 'clientId');
-  let size = 12 + clientId.length;
-  let willTopic: Uint8Array = EMPTY;
-  if (w) {
-    validateTopicName(w.topic);
-    checkQos(w.qos, 'will qos');
-    willTopic = utf8String(w.topic, 'will topic');
-    size += 2 + willTopic.length + binarySize(w.payload, 'will payload');
-  }
-  const username = p.username === undefined ? undefined : utf8String(p.username, 'username');
-  if (username !== undefined) size += 2 + username.length;
-  if (password !== undefined) {
-    if (username === undefined) {
-      throw localError('INVALID_ARGUMENT', 'MQTT 3.1.1 does not allow a password without a username');
-    }
-    size += binarySize(password, 'password');
-  }
-  let [buf, pos] = frame(0x10, size);
-  pos = writeBinary(buf, pos, PROTOCOL_NAME);
-  buf[pos++] = 4;
-  buf[pos++] =
+  const flags =
     (username !== undefined ? 0x80 : 0) |
     (password !== undefined ? 0x40 : 0) |
     (w ? 0x04 | (w.qos << 3) | (w.retain ? 0x20 : 0) : 0) |
     (p.clean ? 0x02 : 0);
-  pos = writeBinary(buf, writeU16(buf, pos, p.keepalive), clientId);
-  if (w) pos = writeBinary(buf, writeBinary(buf, pos, willTopic), w.payload);
-  if (username !== undefined) pos = writeBinary(buf, pos, username);
-  if (password !== undefined) writeBinary(buf, pos, password);
-  return buf;
+  const fields = [PROTOCOL_4, Uint8Array.of(flags), u16(keepalive), ...string(p.clientId, 'clientId')];
+  if (w) {
+    validateTopicName(w.topic);
+    checkQos(w.qos, 'will qos');
+    fields.push(...string(w.topic, 'will topic'), ...binary(w.payload, 'will payload'));
+  }
+  if (username !== undefined) fields.push(...string(username, 'username'));
+  if (password !== undefined) {
+    if (username === undefined) {
+      throw localError('INVALID_ARGUMENT', 'a password needs a username in MQTT 3.1.1');
+    }
+    fields.push(...binary(password, 'password'));
+  }
+  return frame(0x10, fields);
 }
 
 /** PUBLISH; `packetId` is used (and required) for QoS 1 and 2 only. */
@@ -156,26 +156,17 @@ export function encodePublish4(
   if (dup && qos === 0) throw localError('INVALID_ARGUMENT', 'a QoS 0 PUBLISH cannot be a duplicate');
   validateTopicName(topic);
   if (!(payload instanceof Uint8Array)) throw localError('INVALID_ARGUMENT', 'payload must be a Uint8Array');
-  if (qos > 0) checkPacketId(packetId, 'a QoS 1 or 2 PUBLISH');
-  const name = utf8String(topic, 'topic');
-  let [buf, pos] = frame(
-    0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0),
-    2 + name.length + payload.length + (qos > 0 ? 2 : 0),
-  );
-  pos = writeBinary(buf, pos, name);
-  if (qos > 0) pos = writeU16(buf, pos, packetId!);
-  buf.set(payload, pos);
-  return buf;
+  const fields = string(topic, 'topic');
+  if (qos > 0) fields.push(u16(checkPacketId(packetId, 'a QoS 1 or 2 PUBLISH')));
+  fields.push(payload);
+  return frame(0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), fields);
 }
 
 const ACK_FIRST_BYTE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
 
 /** PUBACK, PUBREC, PUBREL or PUBCOMP. */
 export function encodeAck4(type: keyof typeof ACK_FIRST_BYTE, packetId: number): Uint8Array {
-  checkPacketId(packetId, type.toUpperCase());
-  const [buf, pos] = frame(ACK_FIRST_BYTE[type], 2);
-  writeU16(buf, pos, packetId);
-  return buf;
+  return frame(ACK_FIRST_BYTE[type], [u16(checkPacketId(packetId, type.toUpperCase()))]);
 }
 
 /**
@@ -184,23 +175,15 @@ export function encodeAck4(type: keyof typeof ACK_FIRST_BYTE, packetId: number):
  */
 export function encodeSubscribe4(packetId: number, filters: string[], qos?: QoS): Uint8Array {
   const what = qos === undefined ? 'UNSUBSCRIBE' : 'SUBSCRIBE';
-  checkPacketId(packetId, what);
+  const fields = [u16(checkPacketId(packetId, what))];
   if (filters.length === 0) throw localError('INVALID_ARGUMENT', `${what} needs at least one topic filter`);
   if (qos !== undefined) checkQos(qos, 'qos');
-  let size = 2;
-  const encoded = filters.map((f) => {
+  for (const f of filters) {
     validateTopicFilter(f);
-    const bytes = utf8String(f, 'topic filter');
-    size += 2 + bytes.length + (qos === undefined ? 0 : 1);
-    return bytes;
-  });
-  let [buf, pos] = frame(qos === undefined ? 0xa2 : 0x82, size);
-  pos = writeU16(buf, pos, packetId);
-  for (const f of encoded) {
-    pos = writeBinary(buf, pos, f);
-    if (qos !== undefined) buf[pos++] = qos;
+    fields.push(...string(f, 'topic filter'));
+    if (qos !== undefined) fields.push(Uint8Array.of(qos));
   }
-  return buf;
+  return frame(qos === undefined ? 0xa2 : 0x82, fields);
 }
 
 const EMPTY = new Uint8Array(0);
@@ -283,7 +266,7 @@ function parse(first: number, r: Reader): ServerPacket4 {
         if (r.remaining() === 0) throw remoteError('PROTOCOL_ERROR', 'SUBACK has no reason codes');
         while (r.remaining() > 0) {
           const code = r.u8();
-          if (code > 2 && code !== 0x80) malformed(`SUBACK return code ${code} is not allowed in MQTT 3.1.1`);
+          if (code > 2 && code !== 0x80) malformed(`SUBACK return code ${code} is not 0, 1, 2 or 128`);
           ack.reasonCodes.push(code);
         }
       }
@@ -344,7 +327,7 @@ export class ClientDecoder4 {
     if (end > this.maximumPacketSize) {
       throw remoteError(
         'PACKET_TOO_LARGE',
-        `a ${end}-byte packet exceeds the maximum packet size of ${this.maximumPacketSize}`,
+        `a ${end}-byte packet is over maximumPacketSize ${this.maximumPacketSize}`,
       );
     }
     if (buf.length < end) return undefined;

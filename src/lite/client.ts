@@ -32,9 +32,9 @@ import { type LiteEvents, LiteMessage, type LiteOptions } from './message.ts';
 /** How a command's promise is settled. */
 type Settle = [done: (codes: number[]) => void, fail: (error: Error) => void];
 
-/** A payload or password as bytes: a string is sent as UTF-8, like the full client does. */
-function utf8(s: string | Uint8Array): Uint8Array {
-  return typeof s === 'string' ? utf8Bytes(s) : s;
+/** A payload or password as bytes: a string is sent as UTF-8, like the full client does (undefined stays so). */
+function utf8<T extends string | Uint8Array | undefined>(s: T): Uint8Array | Exclude<T, string> {
+  return typeof s === 'string' ? utf8Bytes(s) : (s as Exclude<T, string>);
 }
 
 /**
@@ -94,7 +94,7 @@ export class LiteClient extends Emitter<LiteEvents> {
         clean: options.clean ?? false,
         keepalive: options.keepalive ?? 60,
         username: options.username,
-        password: options.password === undefined ? undefined : utf8(options.password),
+        password: utf8(options.password),
         will: w && { topic: w.topic, payload: utf8(w.payload), qos: w.qos ?? 0, retain: w.retain ?? false },
       },
       random: Math.random,

@@ -193,7 +193,7 @@ export class LiteCore<T> {
     if (now >= this.#deadAt()) {
       const silent = now - this.#heardAt;
       return this.#down(
-        new MqttError('TIMEOUT', `no packet from the broker for ${silent} ms: the link is dead`),
+        new MqttError('TIMEOUT', `the broker was silent for ${silent} ms: the link is dead`),
         now,
         true,
       );
@@ -241,13 +241,9 @@ export class LiteCore<T> {
       const type = chunk[0] >> 4;
       const flags = chunk[0] & 15;
       if (type === 0 || type === 15 || (type === 3 ? (flags & 6) === 6 : flags !== (type === 6 ? 2 : 0))) {
-        const error = new MqttError(
-          'NOT_MQTT',
-          'the server did not answer as an MQTT broker: wrong port or service?',
-          {
-            side: 'remote',
-          },
-        );
+        const error = new MqttError('NOT_MQTT', 'not an MQTT broker: wrong port or service?', {
+          side: 'remote',
+        });
         return this.#down(error, now, true);
       }
     }
@@ -446,10 +442,8 @@ export class LiteCore<T> {
       this.#epoch++;
       this.#inbound.clear();
       for (const [id, flow] of flows) if (flow.expect === 'pubcomp') this.#finish(id, flow);
-    }
-    // The order of the full engine: subscriptions made again, unanswered requests, in-flight messages
-    // [MQTT-4.4.0-1], then the queue.
-    if (!sessionPresent) {
+      // The order of the full engine: subscriptions made again, unanswered requests, in-flight messages
+      // [MQTT-4.4.0-1], then the queue.
       const byQos = new Map<QoS, string[]>();
       for (const [f, qos] of this.granted) byQos.set(qos, [...(byQos.get(qos) ?? []), f]);
       for (const [qos, filters] of byQos) this.subscribe(filters, qos, undefined, now);

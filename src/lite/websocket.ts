@@ -45,7 +45,7 @@ export function liteWebsocketLink(
         socket.onmessage = ({ data }: { data: unknown }) => {
           if (error !== undefined) return;
           if (data instanceof ArrayBuffer) return handlers.data(new Uint8Array(data));
-          error = failure('received a text message; MQTT travels only in binary messages');
+          error = failure('a text message: MQTT is sent in binary ones');
           socket.close(1003);
         };
         socket.onerror = (event: { message?: string }) => {

@@ -1,9 +1,10 @@
 /**
- * Binds one Radio to the streams of one address: sends one frame at a time
- * (the radio is half-duplex and has one antenna), asks the streams in turn
- * for their next frame, routes frames heard to the stream they belong to,
- * answers frames of unknown or old streams with RESET, and keeps the one
- * timer the streams need. A node's RadioLink has one stream (to its
+ * Binds one Radio to the streams of one address: opens and closes the
+ * streams, routes frames heard to the stream they belong to, answers frames
+ * of unknown or old streams with RESET, and owns the radio's life. What goes
+ * on the air next (one frame at a time: the radio is half-duplex and has one
+ * antenna) and the one timer the streams need live in outgoing.ts; answering
+ * OPENs in open-requests.ts. A node's RadioLink has one stream (to its
  * gateway); a gateway has one per node, opened by the nodes.
  * Portable: the clock is injected, nothing comes from Node.
  */
@@ -29,20 +30,14 @@ import type {
 import { countDefect } from './endpoint-types.ts';
 import { type Frame, FrameKind, ResetReason, SEQ_MODULO } from './frame.ts';
 import { confirmPending, heardOpen, type OpenHost } from './open-requests.ts';
+import { Outgoing } from './outgoing.ts';
 import { Stream } from './stream.ts';
 import { type StreamEntry, StreamTable } from './stream-table.ts';
 
 /** At most this many RESET replies to unknown streams wait for the radio; more are not sent. */
 const MAX_PENDING_REPLIES = 16;
-/** Frames that could not be sealed skipped in one go before the radio is left idle until the next timer. */
-const MAX_UNSEALABLE = 64;
 /** At most this many discovery frames (searches, advertisements, answers) wait for the radio; more are dropped. */
 const MAX_PENDING_CONTROL = 8;
-
-/** What the endpoint sends next: a stream's frame (or a reply lent a stream's key), or a discovery frame's bytes. */
-type OutgoingFrame =
-  | { frame: Frame; owner: StreamEntry | undefined; reply?: boolean }
-  | { control: Uint8Array };
 
 /** One radio and the streams of one address (see the module comment). `radioLink()` and the gateway are built on it. */
 export class RadioEndpoint {
@@ -63,20 +58,13 @@ export class RadioEndpoint {
   private readonly clock: LinkClock;
   private readonly random: () => number;
   private readonly table = new StreamTable();
-  /** RESET (REJECT) replies to frames of unknown streams, and the second RESETs of a graceful close. */
-  private replies: { frame: Frame; entry?: StreamEntry }[] = [];
-  /** Discovery frames, already encoded (discovery.ts): they belong to no stream. */
-  private controls: Uint8Array[] = [];
   private readonly codec: FrameCodec;
-  private sending = false;
-  private turn = 0;
-  private timer: unknown;
+  /** The sending half: what goes on the air next, and the streams' timer (outgoing.ts). */
+  private readonly out: Outgoing;
   private started: Promise<void> | undefined;
   private closed = false;
   /** Set by `close()`: from then on no new stream is opened or accepted. */
   private closing: Promise<void> | undefined;
-  /** Resolved when nothing is left to send (a graceful close waits for the RESETs). */
-  private idleWaiters: (() => void)[] = [];
   private nextEpoch: number;
 
   /** What the open-request handling (open-requests.ts) may use of this endpoint. */
@@ -107,6 +95,15 @@ export class RadioEndpoint {
             (peer) => security.keyFor(peer),
             security.nonces ?? defaultNonceSource(this.random),
           );
+    this.out = new Outgoing({
+      radio: this.radio,
+      clock: this.clock,
+      codec: this.codec,
+      table: this.table,
+      options,
+      closed: () => this.closed,
+      radioFailed: (error) => this.radioClosed(error),
+    });
   }
 
   /** True when frames are authenticated and encrypted. */
@@ -140,11 +137,11 @@ export class RadioEndpoint {
    * discovery repeats on its own).
    */
   sendControl(bytes: Uint8Array): boolean {
-    if (this.closed || this.closing !== undefined || this.controls.length >= MAX_PENDING_CONTROL)
+    if (this.closed || this.closing !== undefined || this.out.controls.length >= MAX_PENDING_CONTROL)
       return false;
     if (bytes.length > this.radio.mtu) return false;
-    this.controls.push(bytes);
-    this.pump();
+    this.out.controls.push(bytes);
+    this.out.pump();
     return true;
   }
 
@@ -171,7 +168,7 @@ export class RadioEndpoint {
       const secure = this.codec.streamState(peer, nodeNonce);
       entry = this.add(peer, 'initiator', epoch, streamNonce(nodeNonce), handlers, undefined, secure);
     } else entry = this.add(peer, 'initiator', epoch, this.nonce(), handlers);
-    this.pump();
+    this.out.pump();
     return this.handle(entry);
   }
 
@@ -182,7 +179,7 @@ export class RadioEndpoint {
   reset(peer: number): void {
     this.table.retire(peer, ResetReason.CLOSED);
     this.table.abortRetiring(peer, ResetReason.CLOSED);
-    this.pump();
+    this.out.pump();
   }
 
   /**
@@ -209,38 +206,20 @@ export class RadioEndpoint {
         }
         this.table.dispatch(entry);
       }
-      await this.idle(graceEnd - this.clock.now());
+      await this.out.idle(graceEnd - this.clock.now());
       // A RESET is never acknowledged: a second copy, so one lost frame does not leave a node
       // waiting out its link timeout.
       if (!this.closed && told.length > 0 && this.clock.now() < graceEnd) {
-        this.replies.push(...told);
-        await this.idle(graceEnd - this.clock.now());
+        this.out.replies.push(...told);
+        await this.out.idle(graceEnd - this.clock.now());
       }
     }
     if (this.closed) return;
     this.closed = true;
-    this.clearTimer();
+    this.out.clearTimer();
     this.table.failAll(`${this.radio.name} closed`);
-    this.wakeIdle();
+    this.out.wakeIdle();
     await this.radio.close();
-  }
-
-  /** Resolves once nothing is left to send, or after `ms`. */
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(resolve, ms);
-      this.idleWaiters.push(() => {
-        this.clock.clearTimeout(timer);
-        resolve();
-      });
-      this.pump();
-    });
-  }
-
-  private wakeIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const waiter of waiters) waiter();
   }
 
   private nonce(): number {
@@ -290,7 +269,7 @@ export class RadioEndpoint {
       stream,
       write: (bytes) => {
         const ok = stream.write(bytes);
-        this.pump();
+        this.out.pump();
         return ok;
       },
       get bufferedAmount() {
@@ -303,7 +282,7 @@ export class RadioEndpoint {
       abort: (reason) => this.abortEntry(entry, reason ?? ResetReason.CLOSED),
       sleep: (ms) => {
         stream.sleep(ms);
-        this.pump();
+        this.out.pump();
       },
       wake: () => {
         stream.wake(this.clock.now());
@@ -321,7 +300,7 @@ export class RadioEndpoint {
   /** After the owner acted on a stream: deliver its events, move it out of `current` once it is over, send. */
   private settle(entry: StreamEntry): void {
     this.table.dispatch(entry);
-    this.pump();
+    this.out.pump();
   }
 
   private heard(bytes: Uint8Array, rssi: number | undefined): void {
@@ -379,7 +358,7 @@ export class RadioEndpoint {
         throw new Error(`unreachable: ${String(unknown)}`);
       }
     }
-    this.pump();
+    this.out.pump();
   }
 
   /**
@@ -390,7 +369,7 @@ export class RadioEndpoint {
    */
   private replyReset(frame: Frame, echo?: Uint8Array): void {
     this.stats.unknownStream++;
-    if (frame.kind === FrameKind.RESET || this.replies.length >= MAX_PENDING_REPLIES) return;
+    if (frame.kind === FrameKind.RESET || this.out.replies.length >= MAX_PENDING_REPLIES) return;
     if (this.codec.secure && echo === undefined) return;
     this.options.observe?.({ type: 'reset-reply', peer: frame.src, epoch: frame.epoch });
     const reply = this.resetFrame(frame.src, frame.epoch, ResetReason.UNKNOWN_STREAM);
@@ -398,7 +377,7 @@ export class RadioEndpoint {
       reply.kind = FrameKind.REJECT;
       reply.payload = echo;
     }
-    this.replies.push({ frame: reply });
+    this.out.replies.push({ frame: reply });
   }
 
   private resetFrame(peer: number, epoch: number, reason: number): Frame {
@@ -414,121 +393,12 @@ export class RadioEndpoint {
     };
   }
 
-  /** The next frame to send and the stream it is from: RESET replies, retiring streams, then round robin. */
-  private nextFrame(now: number): OutgoingFrame | undefined {
-    const reply = this.replies.shift();
-    if (reply !== undefined) return { frame: reply.frame, owner: reply.entry, reply: true };
-    const control = this.controls.shift();
-    if (control !== undefined) return { control };
-    // Retiring streams first: their RESET must precede a new stream's OPEN.
-    const entries = [
-      ...this.table.retiringEntries(),
-      ...this.table.pendingEntries(),
-      ...this.rotate(this.table.currentEntries()),
-    ];
-    for (const entry of entries) {
-      const frame = entry.stream.poll(now);
-      if (frame !== undefined) return { frame, owner: entry };
-    }
-    return undefined;
-  }
-
-  /** Sends the next frame if the radio is free; otherwise arms the timer for the streams' next deadline. */
-  private pump(): void {
-    if (this.sending || this.closed) return;
-    const now = this.clock.now();
-    let next = this.nextFrame(now);
-    if (next !== undefined && 'control' in next) return this.transmit(next.control);
-    let bytes: Uint8Array | undefined;
-    // A frame that cannot be sealed (a RESET for a stream whose ACCEPT never came) is not sent.
-    for (let tries = 0; next !== undefined && tries < MAX_UNSEALABLE; tries++) {
-      if ('control' in next) return this.transmit(next.control);
-      bytes = this.codec.encode(next.frame, next.owner);
-      if (bytes !== undefined) break;
-      if (next.owner !== undefined && next.reply !== true) this.table.dispatch(next.owner);
-      next = this.nextFrame(now);
-    }
-    if (next === undefined || bytes === undefined || 'control' in next) {
-      this.wakeIdle();
-      return this.arm(now);
-    }
-    const { frame, reply } = next;
-    // A reply's entry only lent its key: the frame is not the stream's own.
-    const owner = reply === true ? undefined : next.owner;
-    this.options.observe?.({
-      type: 'frame',
-      direction: 'out',
-      frame,
-      size: bytes.length,
-      retransmission: owner?.stream.pollRetransmitted === true,
-    });
-    this.transmit(bytes, frame, owner);
-  }
-
-  /** Puts `bytes` on the air; `frame` and `owner` when they are a stream's own frame. */
-  private transmit(bytes: Uint8Array, frame?: Frame, owner?: StreamEntry): void {
-    this.clearTimer();
-    this.sending = true;
-    this.radio.send(bytes).then(
-      () => {
-        this.sending = false;
-        if (this.closed) return;
-        const at = this.clock.now();
-        if (owner !== undefined && frame !== undefined) {
-          owner.stream.sent(frame, at);
-          this.table.dispatch(owner);
-        }
-        // Bytes written while the frame was on its way, and answers heard meanwhile, are handled now.
-        this.tickAll(at);
-        this.pump();
-      },
-      (error: unknown) => {
-        this.sending = false;
-        this.radioClosed(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  }
-
-  private rotate<T>(items: T[]): T[] {
-    if (items.length < 2) return items;
-    this.turn = (this.turn + 1) % items.length;
-    return [...items.slice(this.turn), ...items.slice(0, this.turn)];
-  }
-
-  private tickAll(now: number): void {
-    for (const entry of this.table.all()) {
-      entry.stream.tick(now);
-      this.table.dispatch(entry);
-    }
-  }
-
-  private arm(now: number): void {
-    let deadline = Number.POSITIVE_INFINITY;
-    for (const entry of this.table.all()) deadline = Math.min(deadline, entry.stream.nextDeadline());
-    this.clearTimer();
-    if (deadline === Number.POSITIVE_INFINITY) return;
-    // At least 1 ms: a deadline already due was just tried by pump().
-    this.timer = this.clock.setTimeout(this.onTimer, Math.max(1, deadline - now));
-  }
-
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    if (this.closed || this.sending) return;
-    this.tickAll(this.clock.now());
-    this.pump();
-  };
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
   private radioClosed(error?: Error): void {
     if (this.closed) return;
     this.closed = true;
-    this.clearTimer();
+    this.out.clearTimer();
     this.table.failAll(`${this.radio.name} stopped${error ? `: ${error.message}` : ''}`);
-    this.wakeIdle();
+    this.out.wakeIdle();
     this.options.onRadioClosed?.(error);
   }
 }
