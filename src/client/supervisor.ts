@@ -7,6 +7,7 @@
  * rotating servers. Its phase is one `ClientStatus` (status.ts).
  */
 import { MqttError } from '../errors.ts';
+import { concatBytes, contiguousRuns } from '../links/batch.ts';
 import type { Connection, Link, LinkHandlers } from '../links/types.ts';
 import type { SessionStore } from '../session/store.ts';
 import { DEFAULT_MAX_PENDING_OPENS, openAttempts } from './open-attempts.ts';
@@ -252,18 +253,16 @@ export class Supervisor {
     if (connection === undefined) return;
     // The write barrier: nothing reaches the wire that the store could forget.
     this.options.store?.sync();
-    let bytes = batch[0];
-    if (batch.length > 1) {
-      let size = 0;
-      for (const b of batch) size += b.length;
-      bytes = new Uint8Array(size);
-      let pos = 0;
-      for (const b of batch) {
-        bytes.set(b, pos);
-        pos += b.length;
-      }
-    }
-    if (!connection.write(bytes)) this.#watchDrain();
+    // Packets side by side in the codec's slab go as one view; only what is not adjacent is
+    // written apart (writev) or, on a link without writev, joined.
+    const runs = contiguousRuns(batch);
+    const ok =
+      runs.length === 1
+        ? connection.write(runs[0])
+        : connection.writev !== undefined
+          ? connection.writev(runs)
+          : connection.write(concatBytes(runs));
+    if (!ok) this.#watchDrain();
     this.#probe.check();
   };
 

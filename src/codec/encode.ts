@@ -137,7 +137,9 @@ function allocate(size: number): Uint8Array {
     slabUsed = 0;
   }
   const out = slab.subarray(slabUsed, slabUsed + size);
-  slabUsed = (slabUsed + size + 7) & ~7; // keep regions 8-byte aligned
+  // No gap between regions: packets encoded one after another are adjacent in the slab, so a
+  // writer can send a run of them as one view (contiguous()) instead of copying them together.
+  slabUsed += size;
   return out;
 }
 
