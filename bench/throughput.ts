@@ -104,7 +104,57 @@ export interface RunResult {
  * PUBREC'd and dropped. Such a run is reported with what arrived (its rate
  * up to the last arrival) and the count lost, instead of never ending.
  */
-const STALL_MS = 1_000;
+export const STALL_MS = 1_000;
+
+/**
+ * When a run has stalled: the sender is done and nothing new has arrived for
+ * STALL_MS. Keeps the time and CPU of the last arrival, so that a run with
+ * losses is reported at its rate up to then, without the polled wait.
+ */
+export class StallWatch {
+  readonly #tally: { readonly count: number };
+  readonly #clock: () => number;
+  readonly #cpu: NodeJS.CpuUsage;
+  readonly #start: number;
+  #lastCount = 0;
+  #lastProgress: number;
+  #cpuAtProgress: NodeJS.CpuUsage;
+
+  constructor(tally: { readonly count: number }, clock: () => number = () => performance.now()) {
+    this.#tally = tally;
+    this.#clock = clock;
+    this.#cpu = process.cpuUsage();
+    this.#start = clock();
+    this.#lastProgress = this.#start;
+    this.#cpuAtProgress = process.cpuUsage(this.#cpu);
+  }
+
+  /** True once `senderDone` and no new arrival for STALL_MS; call it while polling. */
+  stalled(senderDone: boolean): boolean {
+    const count = this.#tally.count;
+    if (count !== this.#lastCount) {
+      this.#lastCount = count;
+      this.#lastProgress = this.#clock();
+      this.#cpuAtProgress = process.cpuUsage(this.#cpu);
+    }
+    return senderDone && this.#clock() - this.#lastProgress > STALL_MS;
+  }
+
+  /** The run's result: all `n` arrived, or the rate up to the last arrival and the count lost. */
+  result(n: number): RunResult {
+    const count = this.#tally.count;
+    if (count === n) {
+      const used = process.cpuUsage(this.#cpu);
+      return { rate: n / ((this.#clock() - this.#start) / 1000), cpuUs: (used.user + used.system) / n };
+    }
+    const cpu = this.#cpuAtProgress;
+    return {
+      rate: count / ((this.#lastProgress - this.#start) / 1000),
+      cpuUs: (cpu.user + cpu.system) / Math.max(1, count),
+      lost: n - count,
+    };
+  }
+}
 
 /** One contender's side of a case: set up once, run many times. */
 interface Runner {
@@ -132,20 +182,7 @@ async function libRunner(
       const done = () => {
         completed++;
       };
-      const cpu = process.cpuUsage();
-      const start = performance.now();
-      let lastCount = 0;
-      let lastProgress = start;
-      // CPU up to the last arrival: the wait for a stall is polling, and must not count.
-      let cpuAtProgress = process.cpuUsage(cpu);
-      const stalled = () => {
-        if (tally.count !== lastCount) {
-          lastCount = tally.count;
-          lastProgress = performance.now();
-          cpuAtProgress = process.cpuUsage(cpu);
-        }
-        return completed === n && performance.now() - lastProgress > STALL_MS;
-      };
+      const watch = new StallWatch(tally);
       let next = 0;
       await new Promise<void>((resolve) => {
         const slice = () => {
@@ -157,16 +194,11 @@ async function libRunner(
         slice();
       });
       await waitUntil(
-        () => (tally.count === n && completed === n) || stalled(),
+        () => (tally.count === n && completed === n) || watch.stalled(completed === n),
         () =>
           `${LIB_NAME[lib]}: ${tally.count}/${n} received, ${completed}/${n} completed, missing ${tally.missing()}`,
       );
-      if (tally.count === n) return result(n, start, cpu);
-      return {
-        rate: tally.count / ((lastProgress - start) / 1000),
-        cpuUs: (cpuAtProgress.user + cpuAtProgress.system) / tally.count,
-        lost: n - tally.count,
-      };
+      return watch.result(n);
     },
     async close() {
       await Promise.all([pub.end(), sub.end()]);
@@ -197,16 +229,26 @@ async function rawRunner(port: number, topic: string, qos: QoS, payloads: Buffer
     async run() {
       tally.reset();
       let written = false;
-      const cpu = process.cpuUsage();
-      const start = performance.now();
-      void pub.run(packets, qos).then(() => {
-        written = true;
-      });
-      await waitUntil(
-        () => tally.count === n && written,
-        () => `raw: ${tally.count}/${n} received`,
+      const watch = new StallWatch(tally);
+      let failed: unknown;
+      pub.run(packets, qos).then(
+        () => {
+          written = true;
+        },
+        (error: unknown) => {
+          failed = error;
+        },
       );
-      return result(n, start, cpu);
+      // The raw writer meets the same broker as the clients: QoS 0 may be dropped (Mosquitto does
+      // under load), so it too ends on a stall, reporting what was lost, rather than at the timeout.
+      await waitUntil(
+        () => {
+          if (failed !== undefined) throw failed;
+          return (tally.count === n && written) || watch.stalled(written);
+        },
+        () => `raw: ${tally.count}/${n} received, missing ${tally.missing()}`,
+      );
+      return watch.result(n);
     },
     async close() {
       pub.close();
@@ -229,7 +271,11 @@ export function waitUntil(finished: () => boolean, status: () => string): Promis
   const deadline = performance.now() + RUN_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const check = () => {
-      if (finished()) return resolve();
+      try {
+        if (finished()) return resolve();
+      } catch (error) {
+        return reject(error);
+      }
       if (performance.now() > deadline) return reject(new Error(`throughput run timed out: ${status()}`));
       setImmediate(check);
     };
@@ -313,7 +359,7 @@ async function runMosquitto(quick: boolean, filter: string | undefined): Promise
         }
         const [ours, ref, raw] = CONTENDERS.map((c) => round(median(results.get(c)!.map((x) => x.rate))));
         // The most messages any round of a contender lost (0 for a compliant client).
-        const [oursLost, refLost] = CONTENDERS.map((c) =>
+        const [oursLost, refLost, rawLost] = CONTENDERS.map((c) =>
           Math.max(0, ...results.get(c)!.map((x) => x.lost ?? 0)),
         );
         const [oursCpu, refCpu, rawCpu] = CONTENDERS.map((c) =>
@@ -334,6 +380,7 @@ async function runMosquitto(quick: boolean, filter: string | undefined): Promise
           raw_cpu_us: rawCpu,
           ours_lost: oursLost,
           ref_lost: refLost,
+          raw_lost: rawLost,
         });
         const lostNote = (lost: number) => (lost > 0 ? ` (lost ${lost})` : '');
         rows.push([
@@ -341,7 +388,7 @@ async function runMosquitto(quick: boolean, filter: string | undefined): Promise
           n,
           `${ours.toLocaleString('en-US')}${lostNote(oursLost)}`,
           `${ref.toLocaleString('en-US')}${lostNote(refLost)}`,
-          raw,
+          `${raw.toLocaleString('en-US')}${lostNote(rawLost)}`,
           `${ratio(ours, ref).toFixed(2)}x`,
           `${ratio(ours, raw).toFixed(2)}x`,
           `${oursCpu} / ${refCpu} / ${rawCpu}`,

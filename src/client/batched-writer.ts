@@ -4,6 +4,7 @@
  * write barrier, and a write that stops making progress is reported dead.
  * One writer serves every connection of a client, attached to one at a time.
  */
+import { concatBytes, contiguousRuns } from '../links/batch.ts';
 import type { Connection } from '../links/types.ts';
 import type { SessionStore } from '../session/store.ts';
 import { deferFlush, type SupervisorClock } from './supervisor-clock.ts';
@@ -75,18 +76,16 @@ export class BatchedWriter {
     if (connection === undefined) return;
     // The write barrier: nothing reaches the wire that the store could forget.
     this.#store?.sync();
-    let bytes = batch[0];
-    if (batch.length > 1) {
-      let size = 0;
-      for (const b of batch) size += b.length;
-      bytes = new Uint8Array(size);
-      let pos = 0;
-      for (const b of batch) {
-        bytes.set(b, pos);
-        pos += b.length;
-      }
-    }
-    if (!connection.write(bytes)) this.#watchDrain();
+    // Packets side by side in the codec's slab go as one view; only what is not adjacent is
+    // written apart (writev) or, on a link without writev, joined.
+    const runs = contiguousRuns(batch);
+    const ok =
+      runs.length === 1
+        ? connection.write(runs[0])
+        : connection.writev !== undefined
+          ? connection.writev(runs)
+          : connection.write(concatBytes(runs));
+    if (!ok) this.#watchDrain();
     this.#hooks.wrote();
   };
 

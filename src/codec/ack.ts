@@ -8,11 +8,16 @@ import { localError, remoteError } from '../errors.ts';
 import { PACKET_TYPE_NUMBER } from './constants.ts';
 import { propertiesSize, readProperties, writeProperties } from './properties.ts';
 import { checkReasonCode } from './reason-codes.ts';
+import { allocate } from './slab.ts';
 import type { AckPacket, AuthPacket, DisconnectPacket, ProtocolVersion } from './types.ts';
 import { checkPacketId, type Reader, readPacketId, varintSize, writeU16 } from './wire.ts';
 
 export type AckType = 'puback' | 'pubrec' | 'pubrel' | 'pubcomp';
 const TYPE_NUMBER = PACKET_TYPE_NUMBER;
+/** Names for messages, made once: `type.toUpperCase()` per ack was a string allocated per message. */
+const NAME = { puback: 'PUBACK', pubrec: 'PUBREC', pubrel: 'PUBREL', pubcomp: 'PUBCOMP' } as const;
+/** PUBREL's reserved fixed-header flags, 0010 [MQTT-2.2.2-1]. */
+const PUBREL_FLAGS = 0x02;
 
 let propsSize = 0;
 
@@ -36,7 +41,7 @@ function tailSize(code: number, props: object | undefined, typeNumber: number): 
 }
 
 export function ackSize(p: AckPacket<AckType>, version: ProtocolVersion): number {
-  checkPacketId(p.packetId, p.type.toUpperCase());
+  checkPacketId(p.packetId, NAME[p.type]);
   if (version === 4) return 2;
   return 2 + tailSize(reasonOf(p.reasonCode), p.properties, TYPE_NUMBER[p.type]);
 }
@@ -68,7 +73,7 @@ export function writeAck(
 }
 
 export function readAck<T extends AckType>(r: Reader, type: T, version: ProtocolVersion): AckPacket<T> {
-  const packet: AckPacket<T> = { type, packetId: readPacketId(r, type.toUpperCase()), reasonCode: 0 };
+  const packet: AckPacket<T> = { type, packetId: readPacketId(r, NAME[type]), reasonCode: 0 };
   if (version === 5 && r.remaining() > 0) {
     packet.reasonCode = r.u8();
     checkReasonCode(type, packet.reasonCode);
@@ -77,8 +82,32 @@ export function readAck<T extends AckType>(r: Reader, type: T, version: Protocol
       if (props) packet.properties = props;
     }
   }
-  r.done(type.toUpperCase());
+  r.done(NAME[type]);
   return packet;
+}
+
+/**
+ * An ack with no properties, as its 4 bytes (5 with a reason code other than
+ * Success on MQTT 5), written straight into the slab: the same bytes as
+ * `encode({ type, packetId, reasonCode }, version)` without a packet object
+ * or the measuring pass. MQTT 3.1.1 acks carry no reason code.
+ */
+export function ackBytes(
+  type: AckType,
+  packetId: number,
+  reasonCode: number,
+  version: ProtocolVersion,
+): Uint8Array {
+  checkPacketId(packetId, NAME[type]);
+  const code = reasonOf(reasonCode);
+  const withCode = version === 5 && code !== 0;
+  const out = allocate(withCode ? 5 : 4);
+  out[0] = (TYPE_NUMBER[type] << 4) | (type === 'pubrel' ? PUBREL_FLAGS : 0);
+  out[1] = withCode ? 3 : 2;
+  out[2] = packetId >>> 8;
+  out[3] = packetId & 0xff;
+  if (withCode) out[4] = code;
+  return out;
 }
 
 const { disconnect: DISCONNECT_TYPE, auth: AUTH_TYPE } = PACKET_TYPE_NUMBER;

@@ -7,6 +7,7 @@ import { type AckType, ackSize, disconnectSize, writeAck, writeDisconnect } from
 import { connackSize, connectSize, writeConnack, writeConnect } from './connect.ts';
 import { PACKET_TYPE_NUMBER } from './constants.ts';
 import { publishFlags, publishSize, writePublish } from './publish.ts';
+import { allocate } from './slab.ts';
 import {
   subackSize,
   subscribeSize,
@@ -116,29 +117,6 @@ function measure(p: Packet, version: ProtocolVersion, writer: PacketWriter<Packe
 export function encodedLength(packet: Packet, version: ProtocolVersion): number {
   const body = measure(packet, versionOf(packet, version), writerFor(packet, ALL_WRITERS));
   return 1 + varintSize(body) + body;
-}
-
-/*
- * Small packets are carved out of a shared slab, as Node's Buffer pool does:
- * allocating (and zero-filling) a fresh ArrayBuffer per packet costs more
- * than encoding a 1 KiB PUBLISH. Each packet gets its own region, never
- * reused, so views stay valid; `bytes.buffer` is the slab, so use
- * `byteOffset`/`byteLength` when going through `.buffer`.
- */
-const SLAB_SIZE = 32 * 1024;
-const SLAB_MAX_PACKET = 4 * 1024;
-let slab = new Uint8Array(0);
-let slabUsed = 0;
-
-function allocate(size: number): Uint8Array {
-  if (size > SLAB_MAX_PACKET) return new Uint8Array(size);
-  if (slabUsed + size > slab.length) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, slabUsed + size);
-  slabUsed = (slabUsed + size + 7) & ~7; // keep regions 8-byte aligned
-  return out;
 }
 
 /**

@@ -96,6 +96,15 @@ function wrapSocket(opener: SocketOpener, socket: Socket, handlers: LinkHandlers
       if (!socket.writable) return false;
       return socket.write(bytes);
     },
+    writev(chunks) {
+      if (!socket.writable) return false;
+      // Corked, the chunks leave in one writev system call when uncorked, none of them copied.
+      socket.cork();
+      let ok = true;
+      for (const c of chunks) ok = socket.write(c);
+      socket.uncork();
+      return ok;
+    },
     get bufferedAmount() {
       return socket.writableLength;
     },

@@ -24,6 +24,12 @@ export interface Connection {
    * high-water mark: the bytes are still queued, and `drain` will be called.
    */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Optional: queues several chunks as one write, in order, without joining
+   * them first (TCP: one `writev`). Same return value as `write`. Without it
+   * the client joins the chunks into one array and calls `write`.
+   */
+  writev?(chunks: readonly Uint8Array[]): boolean;
   /** Bytes queued but not yet handed to the operating system or the medium. */
   readonly bufferedAmount: number;
   /** Closes the connection; `handlers.close` follows. Safe to call more than once. */

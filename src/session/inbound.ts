@@ -18,7 +18,7 @@
  * broker delivers it again to the next process, as it should.
  */
 
-import { encodeFromClient } from '../codec/client-role.ts';
+import { ackBytes } from '../codec/ack.ts';
 import { isFailure, ReasonCode } from '../codec/reason-codes.ts';
 import type { AckPacket, ProtocolVersion, PublishPacket } from '../codec/types.ts';
 import { isWellFormedUtf8 } from '../codec/utf8.ts';
@@ -123,7 +123,7 @@ export class Inbound {
       if (p.qos > 0) {
         const type = p.qos === 1 ? 'puback' : 'pubrec';
         const reasonCode = ReasonCode.PayloadFormatInvalid;
-        this.io.send(encodeFromClient({ type, packetId: p.packetId!, reasonCode }, this.#version));
+        this.io.send(ackBytes(type, p.packetId!, reasonCode, this.#version));
       }
       return;
     }
@@ -138,8 +138,7 @@ export class Inbound {
     if (state !== undefined) {
       if (!this.rollback.reusesOpenId(id, p.topic, p.payload)) {
         // Already delivered: never again. Repeat PUBREC if it went out; otherwise the app still owes its ack.
-        if (state === 'acked')
-          this.io.send(encodeFromClient({ type: 'pubrec', packetId: id }, this.#version));
+        if (state === 'acked') this.io.send(ackBytes('pubrec', id, ReasonCode.Success, this.#version));
         return;
       }
       // Another message under a held id: the broker forgot the old flow (rollback-guard.ts). Deliver it.
@@ -156,7 +155,7 @@ export class Inbound {
       // The broker re-sent a message whose flow we completed: answer it as the one it is, deliver nothing.
       this.qos2.set(id, 'acked');
       this.store?.setInbound(id, 'acked');
-      this.io.send(encodeFromClient({ type: 'pubrec', packetId: id }, this.#version));
+      this.io.send(ackBytes('pubrec', id, ReasonCode.Success, this.#version));
       return;
     }
     this.qos2.set(id, 'delivered');
@@ -195,11 +194,7 @@ export class Inbound {
 
   #sendPuback(id: number, reasonCode: number): void {
     this.#thisConnection?.delete(id);
-    const packet =
-      reasonCode === 0
-        ? { type: 'puback' as const, packetId: id }
-        : { type: 'puback' as const, packetId: id, reasonCode };
-    this.io.send(encodeFromClient(packet, this.#version));
+    this.io.send(ackBytes('puback', id, reasonCode, this.#version));
   }
 
   #ackQos2(id: number, reasonCode: number): void {
@@ -212,7 +207,7 @@ export class Inbound {
     } else {
       this.qos2.set(id, 'acked');
     }
-    this.io.send(encodeFromClient({ type: 'pubrec', packetId: id, reasonCode }, this.#version));
+    this.io.send(ackBytes('pubrec', id, reasonCode, this.#version));
   }
 
   /**
@@ -250,7 +245,7 @@ export class Inbound {
     // Unknown id: we released it already (a repeated PUBREL); still complete the broker's flow.
     const reasonCode =
       known || this.#version === 4 ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
-    this.io.send(encodeFromClient({ type: 'pubcomp', packetId: p.packetId, reasonCode }, this.#version));
+    this.io.send(ackBytes('pubcomp', p.packetId, reasonCode, this.#version));
   }
 
   /**

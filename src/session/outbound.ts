@@ -8,6 +8,7 @@
  * number of reconnects.
  */
 
+import { ackBytes } from '../codec/ack.ts';
 import { encodeFromClient } from '../codec/client-role.ts';
 import { isFailure, ReasonCode, reasonCodeName } from '../codec/reason-codes.ts';
 import type { AckPacket, Properties, ProtocolVersion, PublishPacket, QoS } from '../codec/types.ts';
@@ -237,7 +238,7 @@ export class Outbound<P> {
     const limits = this.#limits!;
     this.resent++;
     if (record.state === 'received') {
-      this.io.send(encodeFromClient({ type: 'pubrel', packetId: record.packetId }, limits.version));
+      this.io.send(ackBytes('pubrel', record.packetId, ReasonCode.Success, limits.version));
       return;
     }
     const bytes = this.#encodePublish(record, record.message.properties, true, limits);
@@ -342,16 +343,8 @@ export class Outbound<P> {
     const record = this.inflight.get(p.packetId);
     if (record === undefined || record.message.qos !== 2) {
       // The broker still holds a flow we finished: release its id so it can complete [MQTT-4.3.3].
-      this.io.send(
-        encodeFromClient(
-          {
-            type: 'pubrel',
-            packetId: p.packetId,
-            reasonCode: version === 5 ? ReasonCode.PacketIdentifierNotFound : ReasonCode.Success,
-          },
-          version,
-        ),
-      );
+      const code = version === 5 ? ReasonCode.PacketIdentifierNotFound : ReasonCode.Success;
+      this.io.send(ackBytes('pubrel', p.packetId, code, version));
       return;
     }
     const code = p.reasonCode ?? 0;
@@ -361,7 +354,7 @@ export class Outbound<P> {
       // Stored before the PUBREL is written: a restart then re-sends PUBREL, never the PUBLISH.
       this.store?.updateOutbound(record);
     }
-    this.io.send(encodeFromClient({ type: 'pubrel', packetId: p.packetId }, version));
+    this.io.send(ackBytes('pubrel', p.packetId, ReasonCode.Success, version));
   }
 
   onPubcomp(p: AckPacket<'pubcomp'>, now: number): void {

@@ -112,6 +112,18 @@ export function runLinkConformance(options: LinkConformanceOptions): void {
       assert.deepEqual([...(await rec.take(expected.length))], expected);
     });
 
+    it('writev (when the link has it) sends its chunks in order, as one write would', TEST, async (t) => {
+      const [connection, rec] = await open(t);
+      if (connection.writev === undefined) return; // optional: the client joins the chunks instead
+      const pings = Array.from({ length: 3 }, () => new Uint8Array(PINGREQ));
+      assert.equal(typeof connection.writev([connectPacket(`conf-${randomUUID()}`), ...pings]), 'boolean');
+      const expected = [...CONNACK, ...PINGRESP, ...PINGRESP, ...PINGRESP];
+      assert.deepEqual([...(await rec.take(expected.length))], expected);
+      connection.close();
+      await rec.until('close handler', () => rec.closes.length > 0);
+      assert.equal(connection.writev([new Uint8Array(PINGREQ)]), false, 'writev after close drops the bytes');
+    });
+
     const large = options.largePayload ?? 1024 * 1024 + 333;
     it(`round-trips a ${large}-byte PUBLISH, in one write and split across writes`, TEST, async (t) => {
       const [connection, rec] = await mqttSession(t);
